@@ -1,0 +1,1 @@
+//! orchestra: runs ops procedures written as sandboxed Rhai playbooks.
