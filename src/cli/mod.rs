@@ -1,0 +1,168 @@
+//! The command line: global options, one file per command, and the edge where errors are
+//! rendered and mapped to exit codes.
+
+mod check;
+mod doc;
+mod play;
+mod render;
+mod runs;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, LogFormat};
+use crate::error::HostError;
+use crate::exit::{EXIT_CODES_HELP, ExitStatus};
+use crate::logging::{self, Verbosity};
+use crate::runner::Host;
+use crate::store::Store;
+
+/// Runs ops procedures written as sandboxed Rhai playbooks.
+#[derive(Debug, Parser)]
+#[command(name = "orchestra", version, about, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// Configuration file [default: orchestra.toml, if present]
+    #[arg(long, global = true, env = "ORCHESTRA_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// SQLite run-state file [default: [paths].state_db, .orchestra/state.db]
+    #[arg(long, global = true, env = "ORCHESTRA_STATE_DB")]
+    state_db: Option<PathBuf>,
+
+    /// More log output (-v, -vv)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Log line format [default: [log].format, text]
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
+
+    /// Also write log lines to this file [default: [log].file]
+    #[arg(long, global = true)]
+    log_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a playbook
+    Play(play::PlayArgs),
+    /// Compile playbooks and report every error, without running them
+    Check(check::CheckArgs),
+    /// List recent runs, or show one
+    Runs(runs::RunsArgs),
+    /// List the primitives playbooks can call, with signatures and docs
+    Doc(doc::DocArgs),
+}
+
+/// Parses the command line, runs the command and returns the process exit code.
+pub fn main_entry() -> ExitCode {
+    let cli = Cli::parse();
+    let status = match run(cli) {
+        Ok(status) => status,
+        Err(err) => {
+            render::host_error(&err);
+            err.exit_status()
+        }
+    };
+    ExitCode::from(status.code())
+}
+
+fn run(cli: Cli) -> Result<ExitStatus, HostError> {
+    let cwd = std::env::current_dir().map_err(|e| HostError::Io(e.to_string()))?;
+    let mut config = Config::load(cli.config.as_deref(), &cwd)?;
+    if let Some(state_db) = &cli.state_db {
+        config.paths.state_db = cwd.join(state_db);
+    }
+    let log_file = cli
+        .log_file
+        .clone()
+        .map(|f| cwd.join(f))
+        .or_else(|| config.log.file.as_ref().map(|f| config.resolve(f)));
+    logging::init(
+        Verbosity {
+            verbose: cli.verbose,
+            quiet: cli.quiet,
+        },
+        cli.log_format.unwrap_or(config.log.format),
+        log_file.as_deref(),
+    )
+    .map_err(HostError::Io)?;
+
+    if let Command::Doc(args) = &cli.command {
+        return doc::run(args, Arc::new(config));
+    }
+    if let Command::Check(args) = &cli.command {
+        return check::run(args, Arc::new(config), &cwd);
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| HostError::Io(format!("cannot start the async runtime: {e}")))?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    install_signal_handlers(&runtime, Arc::clone(&cancel));
+    let store = Store::open(&config.resolve(&config.paths.state_db))?;
+    let host = Host {
+        config: Arc::new(config),
+        store,
+        runtime: runtime.handle().clone(),
+        cancel,
+        cwd,
+    };
+    let status = match &cli.command {
+        Command::Play(args) => play::run(args, &host, cli.config.as_deref()),
+        Command::Runs(args) => runs::run(args, &host),
+        Command::Doc(_) | Command::Check(_) => unreachable!("handled above"),
+    };
+    runtime.shutdown_background();
+    status
+}
+
+/// Ctrl-C and SIGTERM set the cancel flag: the script stops at its next operation, the run is
+/// recorded as interrupted and its lock released. A second Ctrl-C exits at once.
+fn install_signal_handlers(runtime: &tokio::runtime::Runtime, cancel: Arc<AtomicBool>) {
+    runtime.spawn(async move {
+        #[cfg(unix)]
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        loop {
+            #[cfg(unix)]
+            let got_signal = async {
+                match term.as_mut() {
+                    Some(term) => {
+                        tokio::select! {
+                            _ = tokio::signal::ctrl_c() => {}
+                            _ = term.recv() => {}
+                        }
+                    }
+                    None => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+            };
+            #[cfg(not(unix))]
+            let got_signal = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            got_signal.await;
+            if cancel.swap(true, Ordering::SeqCst) {
+                std::process::exit(i32::from(ExitStatus::Interrupted.code()));
+            }
+            eprintln!(
+                "stopping: the run will end at its next step (press Ctrl-C again to quit now)"
+            );
+        }
+    });
+}

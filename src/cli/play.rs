@@ -1,0 +1,154 @@
+//! `orchestra play`: run a playbook once, as a plan, or on every save.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::render;
+use crate::config::Config;
+use crate::error::HostError;
+use crate::exit::ExitStatus;
+use crate::runner::{self, Host, PlayRequest};
+use crate::store::RunMode;
+
+/// Arguments of `orchestra play`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  orchestra play rotate_keys.rhai                    # bare names are looked up in playbooks/
+  orchestra play playbooks/hello.rhai --arg greeting=hi
+  orchestra play hello --plan                        # list every change, make none
+  orchestra play hello --watch                       # rerun (as a plan) on every save
+  orchestra play hello --watch --apply               # rerun for real on every save")]
+pub struct PlayArgs {
+    /// The playbook: a path, or a name looked up in the playbooks folder
+    playbook: String,
+
+    /// An argument for the playbook, seen by it as `args.KEY` (repeatable)
+    #[arg(long = "arg", value_name = "KEY=VALUE", value_parser = parse_arg)]
+    args: Vec<(String, String)>,
+
+    /// Make no change: run reads for real, list every change the playbook would make
+    #[arg(long, conflicts_with = "apply")]
+    plan: bool,
+
+    /// With --watch: make changes on every rerun (otherwise --watch plans only)
+    #[arg(long, requires = "watch")]
+    apply: bool,
+
+    /// Rerun whenever the playbook, a module it imports or orchestra.toml is saved
+    #[arg(long)]
+    watch: bool,
+
+    /// Lock name shared with other playbooks [default: one lock per playbook file]
+    #[arg(long)]
+    lock: Option<String>,
+
+    /// Time-out for the run, e.g. 90s or 20m [default: [limits].timeout]
+    #[arg(long, value_parser = humantime::parse_duration)]
+    timeout: Option<std::time::Duration>,
+
+    /// Print the outcome as JSON on stdout (the playbook's prints go to stderr)
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_arg(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected KEY=VALUE, found '{text}'"))?;
+    let valid = !key.is_empty()
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !key.starts_with(|c: char| c.is_ascii_digit());
+    if !valid {
+        return Err(format!(
+            "argument name '{key}' must be letters, digits and _ (not starting with a digit)"
+        ));
+    }
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+/// Runs `orchestra play`.
+pub fn run(
+    args: &PlayArgs,
+    host: &Host,
+    config_path: Option<&Path>,
+) -> Result<ExitStatus, HostError> {
+    let mode = if args.plan || (args.watch && !args.apply) {
+        RunMode::Plan
+    } else {
+        RunMode::Apply
+    };
+    let mut request = PlayRequest {
+        playbook: args.playbook.clone(),
+        args: args.args.clone(),
+        mode,
+        lock: args.lock.clone(),
+        prints_to_stderr: args.json,
+    };
+    if !args.watch {
+        let host = with_timeout(host, args.timeout, &host.config);
+        let report = runner::play(&host, &request)?;
+        render::run_report(&report, args.json);
+        return Ok(report.exit_status());
+    }
+
+    if mode == RunMode::Plan {
+        eprintln!(
+            "watch: plan mode, changes are listed and never made; add --apply to make them on every save"
+        );
+    }
+    request.mode = mode;
+    let mut last = ExitStatus::Success;
+    crate::watch::watch(&host.cancel, || {
+        // orchestra.toml may have changed since the last run: read it again.
+        let config = match Config::load(config_path, &host.cwd) {
+            Ok(mut config) => {
+                config.paths.state_db = host.config.paths.state_db.clone();
+                Arc::new(config)
+            }
+            Err(err) => {
+                render::host_error(&HostError::from(err));
+                return host.config.source_file.iter().cloned().collect();
+            }
+        };
+        let iteration_host = with_timeout(host, args.timeout, &config);
+        match runner::play(&iteration_host, &request) {
+            Ok(report) => {
+                render::run_report(&report, args.json);
+                last = report.exit_status();
+                report.files
+            }
+            Err(err) => {
+                render::host_error(&err);
+                last = err.exit_status();
+                let mut files: Vec<_> =
+                    crate::engine::playbook::locate(&request.playbook, &host.cwd, &config)
+                        .into_iter()
+                        .collect();
+                files.extend(config.source_file.iter().cloned());
+                files
+            }
+        }
+    })?;
+    Ok(if host.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+        ExitStatus::Success
+    } else {
+        last
+    })
+}
+
+fn with_timeout(host: &Host, timeout: Option<std::time::Duration>, config: &Arc<Config>) -> Host {
+    let mut config = Config::clone(config);
+    if let Some(timeout) = timeout {
+        config.limits.timeout = timeout;
+    }
+    Host {
+        config: Arc::new(config),
+        store: host.store.clone(),
+        runtime: host.runtime.clone(),
+        cancel: Arc::clone(&host.cancel),
+        cwd: host.cwd.clone(),
+    }
+}

@@ -1,0 +1,285 @@
+//! `orchestra.toml` plus `ORCHESTRA_*` environment overrides, layered with figment.
+//!
+//! Parsed once at the edge into typed values; a bad field fails here with the key, the file
+//! and what was expected. Relative paths are resolved against the folder of the config file
+//! (or the working directory when there is none), so a playbook runs the same from anywhere.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The default config file name, looked up in the working directory.
+pub const DEFAULT_CONFIG_FILE: &str = "orchestra.toml";
+
+/// Everything orchestra reads from configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where playbooks, modules and state live.
+    pub paths: Paths,
+    /// Sandbox limits for every run.
+    pub limits: Limits,
+    /// What playbooks may touch.
+    pub scope: Scope,
+    /// Logging.
+    pub log: LogSettings,
+    /// The folder relative paths are resolved against (not read from the file).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// The config file that was read, if any (not read from the file).
+    #[serde(skip)]
+    pub source_file: Option<PathBuf>,
+}
+
+/// Paths, relative to the config file's folder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Paths {
+    /// Where bare playbook names are looked up.
+    pub playbooks: PathBuf,
+    /// Shared modules that any playbook may `import`.
+    pub stdlib: PathBuf,
+    /// The SQLite run-state file.
+    pub state_db: PathBuf,
+}
+
+/// Sandbox limits. Every one is set explicitly: Rhai's own defaults differ between debug and
+/// release builds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Wall-clock time-out of one run, e.g. "15m" or "30s".
+    #[serde(
+        deserialize_with = "duration_from_text",
+        serialize_with = "duration_to_text"
+    )]
+    pub timeout: Duration,
+    /// Script operations per run before it is stopped (catches runaway loops).
+    pub max_operations: u64,
+    /// Function call depth (catches runaway recursion).
+    pub max_call_levels: usize,
+    /// Expression nesting depth.
+    pub max_expr_depth: usize,
+    /// Longest string, in bytes.
+    pub max_string_size: usize,
+    /// Largest array, in elements.
+    pub max_array_size: usize,
+    /// Largest object map, in entries.
+    pub max_map_size: usize,
+    /// Most modules one run may import.
+    pub max_modules: usize,
+}
+
+/// What playbooks may touch; a primitive refuses anything outside before any request leaves.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scope {
+    /// Environment variables `secret::from_env` may read.
+    pub env: Vec<String>,
+    /// Google Cloud projects.
+    pub gcp_projects: Vec<String>,
+    /// GitHub owners (users or organisations) whose repositories may be touched.
+    pub github_owners: Vec<String>,
+    /// Individual GitHub repositories (`owner/name`).
+    pub github_repos: Vec<String>,
+    /// Hosts plain HTTP calls may reach.
+    pub http_hosts: Vec<String>,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// A file that receives every log line as well (redacted like the terminal).
+    pub file: Option<PathBuf>,
+    /// `text` or `json`.
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            paths: Paths::default(),
+            limits: Limits::default(),
+            scope: Scope::default(),
+            log: LogSettings::default(),
+            base_dir: PathBuf::from("."),
+            source_file: None,
+        }
+    }
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Self {
+            playbooks: "playbooks".into(),
+            stdlib: "stdlib".into(),
+            state_db: ".orchestra/state.db".into(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(15 * 60),
+            max_operations: 50_000_000,
+            max_call_levels: 48,
+            max_expr_depth: 64,
+            max_string_size: 4 * 1024 * 1024,
+            max_array_size: 100_000,
+            max_map_size: 100_000,
+            max_modules: 64,
+        }
+    }
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A file named with `--config` does not exist.
+    #[error("config file {0} not found")]
+    Missing(PathBuf),
+    /// A field has the wrong type or value, or the TOML does not parse.
+    #[error("bad configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads `explicit` (which must exist) or `orchestra.toml` in `cwd` (optional), then the
+    /// `ORCHESTRA_<SECTION>__<KEY>` environment overrides.
+    pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Self, ConfigError> {
+        let file = match explicit {
+            Some(path) => {
+                let path = cwd.join(path);
+                if !path.is_file() {
+                    return Err(ConfigError::Missing(path));
+                }
+                Some(path)
+            }
+            None => Some(cwd.join(DEFAULT_CONFIG_FILE)).filter(|p| p.is_file()),
+        };
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = &file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        // Only nested keys (`ORCHESTRA_LIMITS__TIMEOUT`): flat ones such as
+        // `ORCHESTRA_STATE_DB` belong to the command line.
+        figment = figment.merge(
+            Env::prefixed("ORCHESTRA_")
+                .filter(|key| key.as_str().contains("__"))
+                .split("__"),
+        );
+        let mut config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
+        config.base_dir = file
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| cwd.to_path_buf());
+        config.source_file = file;
+        Ok(config)
+    }
+
+    /// Resolves a configured path against the config file's folder.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        self.base_dir.join(path)
+    }
+
+    /// The playbook folder, resolved.
+    pub fn playbooks_dir(&self) -> PathBuf {
+        self.resolve(&self.paths.playbooks)
+    }
+
+    /// The stdlib folder, resolved.
+    pub fn stdlib_dir(&self) -> PathBuf {
+        self.resolve(&self.paths.stdlib)
+    }
+}
+
+fn describe_figment_error(err: figment::Error) -> String {
+    err.into_iter()
+        .map(|e| {
+            let mut text = e.kind.to_string();
+            if !e.path.is_empty() {
+                text = format!("{} for key `{}`", text, e.path.join("."));
+            }
+            if let Some(source) = e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+                text = format!("{text} in {source}");
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn duration_from_text<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Seconds(u64),
+        Human(String),
+    }
+    match Text::deserialize(de)? {
+        Text::Seconds(s) => Ok(Duration::from_secs(s)),
+        Text::Human(text) => humantime::parse_duration(&text).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "expected a duration such as \"90s\" or \"15m\", found \"{text}\" ({e})"
+            ))
+        }),
+    }
+}
+
+fn duration_to_text<S: serde::Serializer>(d: &Duration, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(&humantime::format_duration(*d).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(None, dir.path()).unwrap();
+        assert_eq!(config.limits.timeout, Duration::from_secs(900));
+        assert_eq!(config.base_dir, dir.path());
+    }
+
+    #[test]
+    fn a_bad_field_names_the_key_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("orchestra.toml"),
+            "[limits]\ntimeout = \"soon\"\n",
+        )
+        .unwrap();
+        let err = Config::load(None, dir.path()).unwrap_err().to_string();
+        assert!(err.contains("limits.timeout"), "{err}");
+        assert!(err.contains("orchestra.toml"), "{err}");
+        assert!(err.contains("15m"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("orchestra.toml"), "[scope]\nenvs = []\n").unwrap();
+        let err = Config::load(None, dir.path()).unwrap_err().to_string();
+        assert!(err.contains("envs"), "{err}");
+    }
+}

@@ -1,0 +1,137 @@
+//! Keyed fingerprints of secret values.
+//!
+//! A fingerprint lets a person (and the sync ledger) tell two secret values apart without
+//! seeing either. It is an HMAC-SHA256 under a key kept beside the state database, never a plain
+//! hash: a plain hash of a short password can be reversed by guessing, a keyed one cannot
+//! without the key file.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+/// The key under which fingerprints are computed.
+pub struct FingerprintKey {
+    key: Zeroizing<[u8; 32]>,
+}
+
+/// Why the fingerprint key could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum FingerprintKeyError {
+    /// The key file exists but could not be read or is the wrong size.
+    #[error("cannot read the fingerprint key {path}: {reason}")]
+    Read {
+        /// Where the key file is.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A new key file could not be written.
+    #[error("cannot create the fingerprint key {path}: {source}")]
+    Create {
+        /// Where the key file was to be.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The operating system gave no random bytes.
+    #[error("no randomness available for the fingerprint key: {0}")]
+    Random(String),
+}
+
+impl FingerprintKey {
+    /// Loads the key at `path`, creating it (mode 0600) with fresh random bytes if absent.
+    pub fn load_or_create(path: &Path) -> Result<Self, FingerprintKeyError> {
+        match fs::read(path) {
+            Ok(bytes) => {
+                let bytes = Zeroizing::new(bytes);
+                let key: [u8; 32] =
+                    bytes
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| FingerprintKeyError::Read {
+                            path: path.to_owned(),
+                            reason: format!("expected 32 bytes, found {}", bytes.len()),
+                        })?;
+                Ok(Self {
+                    key: Zeroizing::new(key),
+                })
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Self::create(path),
+            Err(err) => Err(FingerprintKeyError::Read {
+                path: path.to_owned(),
+                reason: err.to_string(),
+            }),
+        }
+    }
+
+    fn create(path: &Path) -> Result<Self, FingerprintKeyError> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        getrandom::fill(key.as_mut()).map_err(|e| FingerprintKeyError::Random(e.to_string()))?;
+        let create_err = |source| FingerprintKeyError::Create {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(create_err)?;
+        }
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(mut file) => {
+                file.write_all(key.as_ref()).map_err(create_err)?;
+                Ok(Self { key })
+            }
+            // Another process created it first: use theirs, so both agree on fingerprints.
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                Self::load_or_create(path)
+            }
+            Err(err) => Err(create_err(err)),
+        }
+    }
+
+    /// A key for tests and benchmarks that never touches the disk.
+    pub fn ephemeral() -> Self {
+        let mut key = Zeroizing::new([0u8; 32]);
+        // Falling back to a fixed key only weakens fingerprints of a throwaway process.
+        let _ = getrandom::fill(key.as_mut());
+        Self { key }
+    }
+
+    /// The full keyed fingerprint of `value`, as 64 lowercase hex digits.
+    pub fn fingerprint(&self, value: &[u8]) -> String {
+        // HMAC accepts keys of any length, so this cannot fail for a 32-byte key.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_ref())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(value);
+        let digest = mac.finalize().into_bytes();
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_value_same_key_same_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let a = FingerprintKey::load_or_create(&path).unwrap();
+        let b = FingerprintKey::load_or_create(&path).unwrap();
+        assert_eq!(a.fingerprint(b"x"), b.fingerprint(b"x"));
+        assert_ne!(a.fingerprint(b"x"), a.fingerprint(b"y"));
+    }
+
+    #[test]
+    fn different_keys_differ() {
+        let a = FingerprintKey::ephemeral();
+        let b = FingerprintKey::ephemeral();
+        assert_ne!(a.fingerprint(b"x"), b.fingerprint(b"x"));
+    }
+}

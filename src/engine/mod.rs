@@ -1,0 +1,175 @@
+//! The engine: compiles a playbook in a sandbox, checks it, and runs it on its own thread.
+//!
+//! Knows Rhai and the run context; knows no remote service (primitives do).
+
+pub mod context;
+pub mod diagnostic;
+pub mod fingerprint;
+pub mod gate;
+pub mod lint;
+pub mod playbook;
+pub mod resolver;
+pub mod sandbox;
+pub mod secret;
+mod secret_type;
+pub mod values;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rhai::{AST, Dynamic, Map, Scope};
+
+pub use context::{PlannedChange, RunContext, Termination};
+pub use diagnostic::ScriptDiagnostic;
+pub use playbook::PlaybookSource;
+pub use secret::Secret;
+
+use resolver::ConfinedResolver;
+use sandbox::Sandbox;
+
+/// Stack for the playbook thread: deep enough for the configured call depth in debug builds.
+const SCRIPT_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// A playbook compiled and checked, ready to run once.
+pub struct PreparedPlaybook {
+    /// The source it was compiled from.
+    pub source: PlaybookSource,
+    ast: AST,
+    sandbox: Sandbox,
+    args: Map,
+}
+
+/// Compiles `source` in a fresh sandbox bound to `context`, then checks every call and import.
+/// Returns every problem found, not only the first.
+pub fn prepare(
+    source: PlaybookSource,
+    context: &Arc<RunContext>,
+    args: Map,
+) -> Result<PreparedPlaybook, Vec<ScriptDiagnostic>> {
+    let roots = module_roots(&source, context.config());
+    let resolver = Arc::new(ConfinedResolver::new(&roots));
+    let sandbox = sandbox::build(Arc::clone(context), resolver);
+    let scope = script_scope(&args);
+    let ast = sandbox
+        .engine
+        .compile_with_scope(&scope, &source.text)
+        .map_err(|err| {
+            vec![diagnostic::from_parse_error(
+                &source.shown,
+                &source.text,
+                &err,
+            )]
+        })?;
+    let known = lint::KnownFunctions::of(&sandbox.engine);
+    let findings = lint::check(
+        &sandbox.engine,
+        &known,
+        &sandbox.resolver,
+        &source.shown,
+        &source.text,
+        &ast,
+    );
+    if !findings.is_empty() {
+        return Err(findings);
+    }
+    Ok(PreparedPlaybook {
+        source,
+        ast,
+        sandbox,
+        args,
+    })
+}
+
+/// The folders `import` may read: the playbook's own, then the configured stdlib.
+fn module_roots(source: &PlaybookSource, config: &crate::config::Config) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    if let Some(dir) = source.path.parent() {
+        roots.push(dir.to_path_buf());
+    }
+    roots.push(config.stdlib_dir());
+    roots
+}
+
+fn script_scope(args: &Map) -> Scope<'static> {
+    let mut scope = Scope::new();
+    scope.push_constant("args", args.clone());
+    scope
+}
+
+/// How a run of a prepared playbook ended.
+pub struct Execution {
+    /// The script's result, or the diagnostic it failed with.
+    pub result: Result<Dynamic, ScriptDiagnostic>,
+    /// Every file the run read: the playbook and the modules it imported.
+    pub files: Vec<PathBuf>,
+}
+
+impl PreparedPlaybook {
+    /// Runs the playbook on its own thread and waits for it.
+    pub fn execute(self) -> Execution {
+        let PreparedPlaybook {
+            source,
+            ast,
+            sandbox,
+            args,
+        } = self;
+        let resolver = Arc::clone(&sandbox.resolver);
+        let limits = sandbox_limits(&sandbox);
+        let shown = source.shown.clone();
+        let text = source.text.clone();
+        let spawned = std::thread::Builder::new()
+            .name("playbook".into())
+            .stack_size(SCRIPT_STACK_BYTES)
+            .spawn(move || {
+                let mut scope = script_scope(&args);
+                sandbox
+                    .engine
+                    .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+            });
+        let outcome = match spawned {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(rhai::EvalAltResult::ErrorRuntime(
+                    "the playbook thread panicked".into(),
+                    rhai::Position::NONE,
+                )
+                .into())
+            }),
+            Err(err) => Err(rhai::EvalAltResult::ErrorRuntime(
+                format!("cannot start the playbook thread: {err}").into(),
+                rhai::Position::NONE,
+            )
+            .into()),
+        };
+        let result =
+            outcome.map_err(|err| diagnostic::from_runtime_error(&shown, &text, &err, &limits));
+        let mut files = vec![source.path.clone()];
+        files.extend(resolver.loaded_files());
+        Execution { result, files }
+    }
+
+    /// Every registered primitive, for `orchestra doc`.
+    pub fn primitive_docs(&self) -> &[gate::PrimitiveDoc] {
+        &self.sandbox.docs
+    }
+}
+
+fn sandbox_limits(sandbox: &Sandbox) -> crate::config::Limits {
+    let engine = &sandbox.engine;
+    crate::config::Limits {
+        max_operations: engine.max_operations(),
+        max_call_levels: engine.max_call_levels(),
+        max_expr_depth: engine.max_expr_depth(),
+        max_string_size: engine.max_string_size(),
+        max_array_size: engine.max_array_size(),
+        max_map_size: engine.max_map_size(),
+        max_modules: engine.max_modules(),
+        ..crate::config::Limits::default()
+    }
+}
+
+/// Every primitive orchestra registers, for `orchestra doc` (no run needed).
+pub fn all_primitive_docs(config: Arc<crate::config::Config>) -> Vec<gate::PrimitiveDoc> {
+    let context = RunContext::builder(config).build();
+    let resolver = Arc::new(ConfinedResolver::new(&[]));
+    sandbox::build(context, resolver).docs
+}

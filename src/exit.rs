@@ -1,0 +1,42 @@
+//! The process exit codes orchestra documents, so scripts and CI can tell failures apart.
+
+/// What a finished command reports to the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// The command did what was asked.
+    Success,
+    /// The playbook ran and failed: a runtime error, a sandbox limit or its time-out.
+    PlaybookFailed,
+    /// Bad usage, bad configuration, or a playbook that does not compile.
+    Usage,
+    /// Another run holds the lock this run needs.
+    LockHeld,
+    /// orchestra itself could not work: the state database or the file system failed.
+    Internal,
+    /// The run was stopped by Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+impl ExitStatus {
+    /// The numeric code handed to the operating system.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::PlaybookFailed => 1,
+            Self::Usage => 2,
+            Self::LockHeld => 3,
+            Self::Internal => 4,
+            Self::Interrupted => 130,
+        }
+    }
+}
+
+/// The exit-code table shown in `--help` and README.md.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    done
+  1    the playbook failed (runtime error, sandbox limit, time-out)
+  2    usage, configuration or compile error
+  3    lock held by another run
+  4    internal error (state database, file system)
+  130  interrupted (Ctrl-C or SIGTERM)";

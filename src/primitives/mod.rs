@@ -1,0 +1,30 @@
+//! The modules playbooks call (`secret::`, `state::`, `run::`), one file each: the typed Rust
+//! API first, the Rhai registration at the bottom. Every function is registered through
+//! [`crate::engine::gate`], which owns plan mode and the journal.
+
+mod run;
+mod secret;
+mod state;
+
+use std::sync::Arc;
+
+use rhai::Engine;
+
+use crate::engine::RunContext;
+use crate::engine::gate::{ModuleBuilder, PrimitiveDoc};
+
+/// Registers every primitive module with `engine`; returns their docs.
+pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<PrimitiveDoc> {
+    let builders = [
+        secret::register(ModuleBuilder::new("secret", Arc::clone(context))),
+        state::register(ModuleBuilder::new("state", Arc::clone(context))),
+        run::register(ModuleBuilder::new("run", Arc::clone(context))),
+    ];
+    let mut docs = Vec::new();
+    for builder in builders {
+        let (name, module, module_docs) = builder.finish();
+        engine.register_static_module(name, module.into());
+        docs.extend(module_docs);
+    }
+    docs
+}

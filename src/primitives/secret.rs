@@ -1,0 +1,75 @@
+//! `secret::` — making [`Secret`] values: from an allowed environment variable, or fresh random.
+//!
+//! Knows the scope rules for environment variables; knows nothing of where secrets go.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rhai::Dynamic;
+
+use crate::config::Config;
+use crate::engine::gate::{ModuleBuilder, ParamType, PrimitiveError, Signature};
+use crate::engine::{RunContext, Secret};
+
+/// Fewest random bytes `generate` makes: less is not a secret worth the name.
+pub const MIN_GENERATED_BYTES: i64 = 16;
+/// Most random bytes `generate` makes.
+pub const MAX_GENERATED_BYTES: i64 = 4096;
+
+/// Reads the environment variable `name` as a Secret, if `[scope].env` allows it.
+pub fn from_env(context: &RunContext, name: &str) -> Result<Secret, PrimitiveError> {
+    check_env_scope(context.config(), name)?;
+    let value = std::env::var_os(name)
+        .ok_or_else(|| PrimitiveError::new(format!("environment variable {name} is not set")))?;
+    let bytes = value.into_encoded_bytes();
+    let key = context.fingerprint_key()?;
+    Ok(Secret::new(bytes, key))
+}
+
+/// Refuses an environment variable that `orchestra.toml` does not list.
+pub fn check_env_scope(config: &Config, name: &str) -> Result<(), PrimitiveError> {
+    if config.scope.env.iter().any(|allowed| allowed == name) {
+        Ok(())
+    } else {
+        Err(PrimitiveError::new(format!(
+            "environment variable {name} is outside the scope: add \"{name}\" to [scope].env in orchestra.toml"
+        )))
+    }
+}
+
+/// A new random secret of `n_bytes` bytes, written as URL-safe base64 text.
+pub fn generate(context: &RunContext, n_bytes: i64) -> Result<Secret, PrimitiveError> {
+    if !(MIN_GENERATED_BYTES..=MAX_GENERATED_BYTES).contains(&n_bytes) {
+        return Err(PrimitiveError::new(format!(
+            "n_bytes must be between {MIN_GENERATED_BYTES} and {MAX_GENERATED_BYTES}, found {n_bytes}"
+        )));
+    }
+    let mut bytes = zeroize::Zeroizing::new(vec![0u8; n_bytes as usize]);
+    getrandom::fill(&mut bytes)
+        .map_err(|e| PrimitiveError::new(format!("no randomness available: {e}")))?;
+    let text = URL_SAFE_NO_PAD.encode(bytes.as_slice());
+    Ok(Secret::new(text.into_bytes(), context.fingerprint_key()?))
+}
+
+/// Registers `secret::`.
+pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
+    module.local(
+        Signature {
+            name: "from_env",
+            params: &[("name", ParamType::Str)],
+            returns: "Secret",
+            doc: "Reads environment variable `name` as a Secret.\n\
+                  The name must be listed in [scope].env in orchestra.toml.",
+        },
+        |context, args| Ok(Dynamic::from(from_env(context, &args.str(0)?)?)),
+    );
+    module.local(
+        Signature {
+            name: "generate",
+            params: &[("n_bytes", ParamType::Int)],
+            returns: "Secret",
+            doc: "A new random Secret of `n_bytes` random bytes (16 to 4096), as URL-safe base64 text.",
+        },
+        |context, args| Ok(Dynamic::from(generate(context, args.int(0)?)?)),
+    );
+    module
+}

@@ -1,0 +1,186 @@
+//! One run of one playbook, start to finish: find and compile it, take its lock, record the
+//! run, execute, record the outcome, release the lock.
+//!
+//! Compile problems are reported before any run is recorded or any lock taken, so a typo
+//! never leaves a trace in `orchestra runs` nor blocks another run.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use rhai::Map;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::engine::{self, PlannedChange, RunContext, ScriptDiagnostic, Termination};
+use crate::error::HostError;
+use crate::exit::ExitStatus;
+use crate::store::{NewRun, RunId, RunMode, RunStatus, Store};
+
+/// What every command shares: configuration, state, the runtime and the cancel flag.
+pub struct Host {
+    /// Loaded configuration.
+    pub config: Arc<Config>,
+    /// The state database.
+    pub store: Store,
+    /// The tokio runtime handle primitives use.
+    pub runtime: tokio::runtime::Handle,
+    /// Set by Ctrl-C or SIGTERM.
+    pub cancel: Arc<AtomicBool>,
+    /// The working directory.
+    pub cwd: PathBuf,
+}
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct PlayRequest {
+    /// The playbook as the operator named it.
+    pub playbook: String,
+    /// `--arg` pairs, in order.
+    pub args: Vec<(String, String)>,
+    /// Apply or plan.
+    pub mode: RunMode,
+    /// A lock name shared with other playbooks (default: one lock per playbook file).
+    pub lock: Option<String>,
+    /// Send the playbook's `print` lines to stderr (stdout carries JSON).
+    pub prints_to_stderr: bool,
+}
+
+/// How a run ended, for the terminal and `--json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The run's id.
+    pub run_id: RunId,
+    /// The playbook, as shown.
+    pub playbook: String,
+    /// Apply or plan.
+    pub mode: RunMode,
+    /// Its final status.
+    pub status: RunStatus,
+    /// Wall time of the run.
+    pub duration_ms: u128,
+    /// The changes a plan run would make (empty in apply mode).
+    pub changes: Vec<PlannedChange>,
+    /// The error it failed with.
+    pub error: Option<ScriptDiagnostic>,
+    /// A run whose dead process had left the lock behind.
+    pub took_over_from: Option<RunId>,
+    /// Every file the run read (playbook and modules), for `--watch`.
+    #[serde(skip)]
+    pub files: Vec<PathBuf>,
+    #[serde(skip)]
+    termination: Option<Termination>,
+}
+
+impl RunReport {
+    /// The exit code this outcome maps to.
+    pub fn exit_status(&self) -> ExitStatus {
+        match (self.status, self.termination) {
+            (RunStatus::Succeeded, _) => ExitStatus::Success,
+            (_, Some(Termination::Cancelled)) => ExitStatus::Interrupted,
+            _ => ExitStatus::PlaybookFailed,
+        }
+    }
+}
+
+/// Parses `--arg` pairs into the map the script sees as `args`, and its JSON for the record.
+pub fn args_map(pairs: &[(String, String)]) -> (Map, String) {
+    let mut map = Map::new();
+    let mut json = serde_json::Map::new();
+    for (key, value) in pairs {
+        map.insert(key.as_str().into(), value.clone().into());
+        json.insert(key.clone(), value.clone().into());
+    }
+    (map, serde_json::Value::Object(json).to_string())
+}
+
+/// Runs `request` once.
+pub fn play(host: &Host, request: &PlayRequest) -> Result<RunReport, HostError> {
+    for reaped in host.store.reap_dead_runs()? {
+        tracing::warn!("run {reaped} was left running by a process that died; marked interrupted");
+    }
+    let path = engine::playbook::locate(&request.playbook, &host.cwd, &host.config)?;
+    let source = engine::playbook::read(&path)?;
+
+    let mut builder = RunContext::builder(Arc::clone(&host.config))
+        .store(host.store.clone())
+        .mode(request.mode)
+        .runtime(host.runtime.clone())
+        .cancel_flag(Arc::clone(&host.cancel));
+    if request.prints_to_stderr {
+        builder = builder.prints_to_stderr();
+    }
+    let context = builder.build();
+
+    let (args, args_json) = args_map(&request.args);
+    let prepared =
+        engine::prepare(source, &context, args).map_err(|diagnostics| HostError::Compile {
+            file: engine::playbook::display_path(&path),
+            diagnostics,
+        })?;
+
+    let shown = prepared.source.shown.clone();
+    let lock = request
+        .lock
+        .clone()
+        .unwrap_or_else(|| format!("playbook:{}", prepared.source.path.display()));
+    let acquired = host.store.start_run_with_lock(
+        &lock,
+        &NewRun {
+            playbook: shown.clone(),
+            source_hash: prepared.source.hash.clone(),
+            args_json,
+            mode: request.mode,
+        },
+    )?;
+    if let Some(previous) = acquired.took_over_from {
+        tracing::warn!(
+            "took over lock '{lock}' left by run {previous}, whose process died; run {previous} is marked interrupted"
+        );
+    }
+    let run_id = acquired.run_id;
+    context.bind_run(run_id);
+    tracing::info!("run {run_id} started: {shown} ({})", request.mode);
+
+    let started = Instant::now();
+    let execution = prepared.execute();
+    let duration = started.elapsed();
+    let termination = context.recorded_termination();
+    let (status, error) = match &execution.result {
+        Ok(_) => (RunStatus::Succeeded, None),
+        Err(diagnostic) => {
+            let status = if termination == Some(Termination::Cancelled) {
+                RunStatus::Interrupted
+            } else {
+                RunStatus::Failed
+            };
+            (status, Some(diagnostic.clone()))
+        }
+    };
+    let error_line = error.as_ref().map(ScriptDiagnostic::one_line);
+    host.store
+        .finish_run(run_id, status, error_line.as_deref())?;
+    host.store.release_lock(&lock, run_id)?;
+    tracing::info!(
+        "run {run_id} {status} in {}",
+        humantime::format_duration(Duration::from_millis(duration.as_millis() as u64))
+    );
+
+    let mut files = execution.files;
+    if let Some(config_file) = &host.config.source_file {
+        files.push(config_file.clone());
+    }
+    Ok(RunReport {
+        run_id,
+        playbook: shown,
+        mode: request.mode,
+        status,
+        duration_ms: duration.as_millis(),
+        changes: context.planned(),
+        error,
+        took_over_from: acquired.took_over_from,
+        files,
+        termination,
+    })
+}

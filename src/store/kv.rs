@@ -1,0 +1,71 @@
+//! The `state` table: a small key-value store that playbooks keep between runs.
+//!
+//! Values are JSON text. The engine refuses to store a secret before it gets here.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{RunId, Store, StoreError, now_ms};
+
+impl Store {
+    /// The JSON value stored under `key`, if any.
+    pub fn state_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM state WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Stores `json` under `key`, replacing what was there.
+    pub fn state_set(
+        &self,
+        key: &str,
+        json: &str,
+        run_id: Option<RunId>,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO state (key, value, updated_at, updated_by_run) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value,
+                 updated_at = excluded.updated_at, updated_by_run = excluded.updated_by_run",
+            params![key, json, now_ms(), run_id.map(|r| r.0)],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes `key`; returns whether it existed.
+    pub fn state_delete(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM state WHERE key = ?1", [key])?
+            > 0)
+    }
+
+    /// The keys that start with `prefix`, sorted.
+    pub fn state_keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT key FROM state WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key")?;
+        let rows = stmt.query_map([prefix], |row| row.get(0))?;
+        rows.map(|r| r.map_err(StoreError::from)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_get_delete_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        assert_eq!(store.state_get("a").unwrap(), None);
+        store.state_set("a", "1", None).unwrap();
+        store.state_set("a", "2", None).unwrap();
+        store.state_set("b", "3", None).unwrap();
+        assert_eq!(store.state_get("a").unwrap().as_deref(), Some("2"));
+        assert_eq!(store.state_keys("a").unwrap(), vec!["a".to_owned()]);
+        assert!(store.state_delete("a").unwrap());
+        assert!(!store.state_delete("a").unwrap());
+    }
+}

@@ -1,0 +1,78 @@
+//! The schema, as an ordered list of migrations tracked in SQLite's `user_version`.
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+const V1: &str = "
+CREATE TABLE runs (
+    id            INTEGER PRIMARY KEY,
+    playbook      TEXT    NOT NULL,
+    source_hash   TEXT    NOT NULL,
+    args          TEXT    NOT NULL,
+    mode          TEXT    NOT NULL,
+    status        TEXT    NOT NULL,
+    pid           INTEGER NOT NULL,
+    host          TEXT    NOT NULL,
+    process_start INTEGER,
+    started_at    INTEGER NOT NULL,
+    finished_at   INTEGER,
+    error         TEXT
+);
+CREATE INDEX runs_by_status ON runs(status);
+
+CREATE TABLE steps (
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    seq         INTEGER NOT NULL,
+    primitive   TEXT    NOT NULL,
+    effect      TEXT    NOT NULL,
+    target      TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    detail      TEXT    NOT NULL DEFAULT '',
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    PRIMARY KEY (run_id, seq)
+);
+
+CREATE TABLE events (
+    id      INTEGER PRIMARY KEY,
+    run_id  INTEGER NOT NULL REFERENCES runs(id),
+    at      INTEGER NOT NULL,
+    level   TEXT    NOT NULL,
+    message TEXT    NOT NULL
+);
+CREATE INDEX events_by_run ON events(run_id, id);
+
+CREATE TABLE locks (
+    name          TEXT PRIMARY KEY,
+    run_id        INTEGER NOT NULL REFERENCES runs(id),
+    pid           INTEGER NOT NULL,
+    host          TEXT    NOT NULL,
+    process_start INTEGER,
+    acquired_at   INTEGER NOT NULL
+);
+
+CREATE TABLE state (
+    key            TEXT PRIMARY KEY,
+    value          TEXT    NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    updated_by_run INTEGER
+);
+";
+
+/// Brings the schema of `conn` up to the newest version.
+pub fn apply(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
+    Migrations::new(vec![M::up(V1)]).to_latest(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid_and_idempotent() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        apply(&mut conn).unwrap();
+        apply(&mut conn).unwrap();
+        Migrations::new(vec![M::up(V1)]).validate().unwrap();
+    }
+}

@@ -1,0 +1,124 @@
+//! Run state in one SQLite file: runs, steps (the journal), events, locks and playbook state.
+//!
+//! WAL mode, versioned migrations, and a small typed API per table family; nothing outside this
+//! module writes SQL. No secret value is ever written here: callers hand in redacted text, and
+//! [`crate::redact::mask`] is applied again on the way in as a last guard.
+
+mod events;
+mod kv;
+mod locks;
+mod migrations;
+mod runs;
+mod steps;
+mod types;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::Connection;
+
+pub use events::EventRecord;
+pub use locks::{AcquiredRun, LockHolder, format_ms};
+pub use runs::{NewRun, RunRecord};
+pub use steps::{StepRecord, StepRef};
+pub use types::{RunId, RunMode, RunStatus, StepEffect, StepStatus};
+
+/// A failure of the state database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or created.
+    #[error("cannot open the state database {path}: {source}")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// The underlying error.
+        source: rusqlite::Error,
+    },
+    /// The schema could not be brought up to date.
+    #[error("cannot migrate the state database {path}: {reason}")]
+    Migrate {
+        /// The database file.
+        path: PathBuf,
+        /// What the migration reported.
+        reason: String,
+    },
+    /// A query failed.
+    #[error("state database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// The lock is held by a live run.
+    #[error(
+        "lock '{name}' is held by run {} (pid {} on {}) since {}",
+        holder.run_id, holder.process.pid, holder.process.host, holder.acquired_at
+    )]
+    LockHeld {
+        /// The lock's name.
+        name: String,
+        /// Who holds it.
+        holder: LockHolder,
+    },
+    /// A stored value did not have the expected shape.
+    #[error("state database holds an unexpected value in {table}.{column}: {value}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// What was found.
+        value: String,
+    },
+}
+
+/// A handle on the state database, cheap to clone and shared by every part of a run.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Migrate {
+                path: path.to_owned(),
+                reason: format!("cannot create {}: {e}", dir.display()),
+            })?;
+        }
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        migrations::apply(&mut conn).map_err(|e| StoreError::Migrate {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file this store writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (statements are atomic).
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Milliseconds since the Unix epoch, the unit of every stored time.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,190 @@
+//! The `runs` table: one row per playbook run, from start to outcome.
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{RunId, RunMode, RunStatus, Store, StoreError, now_ms};
+use crate::process::{Liveness, ProcessIdentity};
+use crate::redact::mask;
+
+/// What is known of a run when it starts.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    /// The playbook file, as the operator named it.
+    pub playbook: String,
+    /// SHA-256 of the playbook source, so a resume can tell the file changed.
+    pub source_hash: String,
+    /// The `--arg` map as JSON.
+    pub args_json: String,
+    /// Apply or plan.
+    pub mode: RunMode,
+}
+
+/// A run as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord {
+    /// Its id.
+    pub id: RunId,
+    /// The playbook file.
+    pub playbook: String,
+    /// SHA-256 of the playbook source at start.
+    pub source_hash: String,
+    /// The `--arg` map as JSON.
+    pub args: serde_json::Value,
+    /// Apply or plan.
+    pub mode: RunMode,
+    /// Where it stands.
+    pub status: RunStatus,
+    /// The process that ran it.
+    pub pid: u32,
+    /// The host it ran on.
+    pub host: String,
+    /// Start time, ms since the epoch.
+    pub started_at: i64,
+    /// End time, ms since the epoch.
+    pub finished_at: Option<i64>,
+    /// The error it ended with (redacted).
+    pub error: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, playbook, source_hash, args, mode, status, pid, host, started_at, finished_at, error";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>> {
+    let mode: String = row.get(4)?;
+    let status: String = row.get(5)?;
+    let args: String = row.get(3)?;
+    let record = (|| {
+        Ok(RunRecord {
+            id: RunId(row.get(0)?),
+            playbook: row.get(1)?,
+            source_hash: row.get(2)?,
+            args: serde_json::from_str(&args).unwrap_or(serde_json::Value::Null),
+            mode: RunMode::parse(&mode).ok_or_else(|| corrupt("mode", &mode))?,
+            status: RunStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+            pid: row.get(6)?,
+            host: row.get(7)?,
+            started_at: row.get(8)?,
+            finished_at: row.get(9)?,
+            error: row.get(10)?,
+        })
+    })();
+    match record {
+        Err(StoreError::Sql(e)) => Err(e),
+        other => Ok(other),
+    }
+}
+
+fn corrupt(column: &'static str, value: &str) -> StoreError {
+    StoreError::Corrupt {
+        table: "runs",
+        column,
+        value: value.to_owned(),
+    }
+}
+
+impl Store {
+    /// Inserts a run in state `running` for the current process (inside a lock's transaction).
+    pub(super) fn insert_run(
+        tx: &rusqlite::Transaction<'_>,
+        run: &NewRun,
+        me: &ProcessIdentity,
+    ) -> Result<RunId, StoreError> {
+        tx.execute(
+            "INSERT INTO runs (playbook, source_hash, args, mode, status, pid, host, process_start, started_at)
+             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8)",
+            params![
+                run.playbook,
+                run.source_hash,
+                mask(&run.args_json),
+                run.mode.as_str(),
+                me.pid,
+                me.host,
+                me.start_ticks.map(|t| t as i64),
+                now_ms()
+            ],
+        )?;
+        Ok(RunId(tx.last_insert_rowid()))
+    }
+
+    /// Records how a run ended.
+    pub fn finish_run(
+        &self,
+        id: RunId,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE runs SET status = ?2, finished_at = ?3, error = ?4 WHERE id = ?1",
+            params![
+                id.0,
+                status.as_str(),
+                now_ms(),
+                error.map(|e| mask(e).into_owned())
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// One run by id.
+    pub fn run(&self, id: RunId) -> Result<Option<RunRecord>, StoreError> {
+        let conn = self.conn();
+        let found = conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM runs WHERE id = ?1"),
+                [id.0],
+                from_row,
+            )
+            .optional()?;
+        found.transpose()
+    }
+
+    /// The newest `limit` runs, newest first.
+    pub fn recent_runs(&self, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit], from_row)?;
+        rows.map(|r| r.map_err(StoreError::from).and_then(|r| r))
+            .collect()
+    }
+
+    /// Marks as `interrupted` every `running` run whose process on this host is gone, and
+    /// frees the locks they held. Returns the ids it marked.
+    pub fn reap_dead_runs(&self) -> Result<Vec<RunId>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let candidates: Vec<(i64, ProcessIdentity)> = {
+            let mut stmt = tx.prepare(
+                "SELECT id, pid, host, process_start FROM runs WHERE status = 'running'",
+            )?;
+            stmt.query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    ProcessIdentity {
+                        pid: row.get(1)?,
+                        host: row.get(2)?,
+                        start_ticks: row.get::<_, Option<i64>>(3)?.map(|t| t as u64),
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?
+        };
+        let mut reaped = Vec::new();
+        for (id, process) in candidates {
+            if process.liveness() == Liveness::Dead {
+                tx.execute(
+                    "UPDATE runs SET status = 'interrupted', finished_at = ?2,
+                     error = COALESCE(error, 'the process running it died before it finished')
+                     WHERE id = ?1",
+                    params![id, now_ms()],
+                )?;
+                tx.execute("DELETE FROM locks WHERE run_id = ?1", [id])?;
+                reaped.push(RunId(id));
+            }
+        }
+        tx.commit()?;
+        Ok(reaped)
+    }
+}
