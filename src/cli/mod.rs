@@ -67,6 +67,7 @@ enum Command {
 
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn main_entry() -> ExitCode {
+    install_panic_hook();
     let cli = Cli::parse();
     let status = match run(cli) {
         Ok(status) => status,
@@ -128,6 +129,23 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
     };
     runtime.shutdown_background();
     status
+}
+
+/// A panic message may quote script data: it goes through the redaction layer like all output.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("internal error{place}: {}", crate::redact::mask(&message));
+    }));
 }
 
 /// Ctrl-C and SIGTERM set the cancel flag: the script stops at its next operation, the run is

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use miette::{NamedSource, SourceSpan};
 use rhai::{Dynamic, EvalAltResult, ParseError, ParseErrorType, Position};
+
 use serde::Serialize;
 
 use super::secret::Secret;
@@ -139,7 +140,7 @@ pub fn from_parse_error(file: &str, text: &str, err: &ParseError) -> ScriptDiagn
 
 fn describe_parse_error(kind: &ParseErrorType) -> (String, Option<String>) {
     match kind {
-        ParseErrorType::Reserved(word) if word == "eval" => (
+        ParseErrorType::BadInput(rhai::LexError::ImproperSymbol(word, _)) if word == "eval" => (
             "`eval` is disabled in playbooks".to_owned(),
             Some("playbooks cannot run code built at run time; call a function instead".into()),
         ),

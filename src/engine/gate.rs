@@ -331,12 +331,19 @@ impl ModuleBuilder {
             behaviour,
         });
         let context = Arc::clone(&self.context);
-        let func = move |_: Option<NativeCallContext>, args: &mut [&mut Dynamic]| -> RhaiResult {
-            let args = Args {
-                values: args.iter_mut().map(|a| std::mem::take(*a)).collect(),
+        let func =
+            move |call: Option<NativeCallContext>, args: &mut [&mut Dynamic]| -> RhaiResult {
+                let args = Args {
+                    values: args.iter_mut().map(|a| std::mem::take(*a)).collect(),
+                };
+                let position = call.map_or(Position::NONE, |c| c.call_position());
+                invoke(&primitive, &context, &args).map_err(|mut err| {
+                    if err.position().is_none() {
+                        err.set_position(position);
+                    }
+                    err
+                })
             };
-            invoke(&primitive, &context, &args)
-        };
         let mut info = params;
         info.push(signature.returns.to_owned());
         let comments: Vec<String> = signature

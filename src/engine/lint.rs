@@ -100,9 +100,10 @@ impl Linter<'_> {
                 Some(ASTNode::Stmt(Stmt::Var(var, ..))) => {
                     variables.insert(var.0.name.to_string());
                 }
-                Some(ASTNode::Expr(Expr::FnCall(call, pos) | Expr::MethodCall(call, pos)))
-                    if call.op_token.is_none() =>
-                {
+                Some(
+                    ASTNode::Expr(Expr::FnCall(call, pos) | Expr::MethodCall(call, pos))
+                    | ASTNode::Stmt(Stmt::FnCall(call, pos)),
+                ) if call.op_token.is_none() => {
                     calls.push(Call {
                         namespace: call.namespace.to_string(),
                         name: call.name.to_string(),

@@ -49,7 +49,10 @@ pub fn prepare(
     let roots = module_roots(&source, context.config());
     let resolver = Arc::new(ConfinedResolver::new(&roots));
     let sandbox = sandbox::build(Arc::clone(context), resolver);
-    let scope = script_scope(&args);
+    // Compile against `args` as a plain variable: a constant would be folded into the AST,
+    // and Rhai panics on an assignment to a folded constant instead of refusing it.
+    let mut scope = Scope::new();
+    scope.push("args", args.clone());
     let ast = sandbox
         .engine
         .compile_with_scope(&scope, &source.text)

@@ -1,0 +1,231 @@
+//! A small test harness: a temporary project folder, the real binary, and helpers to read
+//! what a run left behind. Each test reads as a story: write files, run, assert.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long a test waits for something that should happen quickly before giving up.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A temporary project: `playbooks/`, `stdlib/`, an optional `orchestra.toml`.
+pub struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("playbooks")).expect("playbooks dir");
+        std::fs::create_dir(dir.path().join("stdlib")).expect("stdlib dir");
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `text` to `relative` (creating folders).
+    pub fn file(&self, relative: &str, text: &str) -> &Self {
+        let path = self.dir.path().join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("parent dir");
+        }
+        std::fs::write(path, text).expect("write file");
+        self
+    }
+
+    /// Writes `playbooks/NAME`.
+    pub fn playbook(&self, name: &str, text: &str) -> &Self {
+        self.file(&format!("playbooks/{name}"), text)
+    }
+
+    pub fn config(&self, toml: &str) -> &Self {
+        self.file("orchestra.toml", toml)
+    }
+
+    /// The real binary, run in the project folder with a clean environment.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_orchestra"));
+        cmd.current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .env_remove("ORCHESTRA_CONFIG")
+            .env_remove("ORCHESTRA_STATE_DB")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `orchestra ARGS` to completion.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = self.command().args(args).output().expect("run orchestra");
+        Run::from(output)
+    }
+
+    /// Starts `orchestra ARGS` in the background, with stdout and stderr read line by line.
+    pub fn spawn(&self, args: &[&str]) -> Background {
+        let mut child = self
+            .command()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn orchestra");
+        let (tx, rx) = mpsc::channel();
+        for (stream, name) in [
+            (
+                child
+                    .stdout
+                    .take()
+                    .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+                "stdout",
+            ),
+            (
+                child
+                    .stderr
+                    .take()
+                    .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+                "stderr",
+            ),
+        ] {
+            let tx = tx.clone();
+            if let Some(stream) = stream {
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                        if tx.send(format!("{name}: {line}")).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        }
+        Background {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// `orchestra runs --json`, parsed.
+    pub fn runs(&self) -> Vec<serde_json::Value> {
+        let run = self.run(&["runs", "--json"]);
+        assert_eq!(run.code, 0, "runs --json failed: {}", run.stderr);
+        serde_json::from_str(&run.stdout).expect("runs JSON")
+    }
+
+    /// Waits until `orchestra runs` shows a run with `status`; returns it.
+    pub fn wait_for_run_status(&self, status: &str) -> serde_json::Value {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(run) = self.runs().into_iter().find(|r| r["status"] == status) {
+                return run;
+            }
+            assert!(Instant::now() < deadline, "no run reached status {status}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A finished command.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing the output when it differs.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn stderr_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}\n--- stderr\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    pub fn stdout_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}\n--- stdout\n{}",
+            self.stdout
+        );
+        self
+    }
+}
+
+/// A command running in the background.
+pub struct Background {
+    pub child: Child,
+    lines: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Background {
+    /// Waits for a line (prefixed `stdout: ` or `stderr: `) containing `text`.
+    pub fn wait_for(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "never saw {text:?}; output so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    pub fn pid(&self) -> nix::unistd::Pid {
+        nix::unistd::Pid::from_raw(self.child.id() as i32)
+    }
+
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(self.pid(), signal).expect("send signal");
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for the process to exit; its exit code (None when killed by a signal).
+    pub fn wait(&mut self) -> Option<i32> {
+        self.child.wait().expect("wait").code()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,133 @@
+//! A secret's value never reaches stdout, stderr, the log file or the state database, by any
+//! path a script can try.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+use crate::harness::Project;
+
+const LEAK_PATHS: &str = r#"
+let s = secret::from_env("LEAK_TEST_SECRET");
+print(s);
+debug(s);
+print(`interpolated ${s}`);
+print("prefix " + s);
+try { print(s + " suffix"); } catch (e) { print(e); }
+print(s.to_string());
+print(s.to_debug());
+print(#{ token: s }.to_json());
+print([s, 1]);
+print(#{ inner: s });
+print(type_of(s));
+print(s.fingerprint());
+let m = #{};
+try { m[s] = 1; print(m); } catch (e) { print(e); }
+m[`${s}`] = 1;
+print(m.keys());
+try { throw s; } catch (e) { print(e); }
+try { throw "built from " + s; } catch (e) { print(e); }
+try { if s == "a guess" { print("equal"); } } catch (e) { print(e); }
+try { if "a guess" != s { print("differs"); } } catch (e) { print(e); }
+try { print(s.len()); } catch (e) { print(e); }
+try { print("x" in s); } catch (e) { print(e); }
+try { state::set("leak", s); } catch (e) { print(e); }
+try { state::set("leak", #{ nested: [s] }); } catch (e) { print(`${e.primitive}: ${e.message}`); }
+state::set("interpolated", `${s}`);
+debug(#{ a: s });
+throw s;
+"#;
+
+fn canary() -> String {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).expect("random");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("canary-{hex}")
+}
+
+fn files_below(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_below(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn assert_absent(haystack: &[u8], needles: &[String], place: &str) {
+    for needle in needles {
+        let found = haystack
+            .windows(needle.len())
+            .any(|window| window == needle.as_bytes());
+        assert!(!found, "secret value ({needle}) found in {place}");
+    }
+}
+
+#[test]
+fn a_secret_never_leaks_by_any_script_path() {
+    let project = Project::new();
+    project
+        .config("[scope]\nenv = [\"LEAK_TEST_SECRET\"]\n")
+        .playbook("leak.rhai", LEAK_PATHS);
+    let value = canary();
+    let needles = vec![
+        value.clone(),
+        STANDARD.encode(&value),
+        URL_SAFE_NO_PAD.encode(&value),
+    ];
+    let mut outputs = Vec::new();
+    for format in ["text", "json"] {
+        let output = project
+            .command()
+            .args([
+                "-vv",
+                "--log-format",
+                format,
+                "--log-file",
+                &format!(".orchestra/{format}.log"),
+                "play",
+                "leak",
+            ])
+            .env("LEAK_TEST_SECRET", &value)
+            .output()
+            .expect("run");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "the final throw fails the run"
+        );
+        outputs.push(output);
+    }
+
+    let text_run = &outputs[0];
+    let stdout = String::from_utf8_lossy(&text_run.stdout);
+    let stderr = String::from_utf8_lossy(&text_run.stderr);
+    assert!(stdout.contains("interpolated Secret(fp:"), "{stdout}");
+    assert!(stdout.contains("a Secret cannot be compared"), "{stdout}");
+    assert!(
+        stdout.contains("refusing to store a Secret (at value.nested[0])"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("equal") && !stdout.contains("differs"));
+    assert!(stderr.contains("thrown: Secret(fp:"), "{stderr}");
+
+    for (i, output) in outputs.iter().enumerate() {
+        assert_absent(&output.stdout, &needles, &format!("stdout of run {i}"));
+        assert_absent(&output.stderr, &needles, &format!("stderr of run {i}"));
+    }
+    let files = files_below(&project.path().join(".orchestra"));
+    assert!(files.iter().any(|f| f.ends_with("state.db")));
+    assert!(files.iter().any(|f| f.ends_with("text.log")));
+    for file in files {
+        let bytes = std::fs::read(&file).expect("read");
+        assert_absent(&bytes, &needles, &file.display().to_string());
+    }
+    let log = std::fs::read_to_string(project.path().join(".orchestra/text.log")).expect("log");
+    assert!(
+        log.contains("Secret(fp:"),
+        "debug lines are logged, redacted"
+    );
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real `orchestra` binary in temporary projects.
+//! One test binary with a module per feature keeps link time down.
+
+mod harness;
+
+mod check;
+mod diagnostics;
+mod leaks;
+mod locks;
+mod plan;
+mod play;
+mod sandbox;
+mod watch;

@@ -1,0 +1,108 @@
+//! `orchestra play` and `orchestra runs`: the ordinary path.
+
+use crate::harness::Project;
+
+#[test]
+fn a_bare_name_is_looked_up_in_playbooks() {
+    let project = Project::new();
+    project.playbook("rotate_keys.rhai", "print(`hello ${args.who}`);\n");
+    project
+        .run(&["play", "rotate_keys.rhai", "--arg", "who=ops"])
+        .expect_code(0)
+        .stdout_has("hello ops");
+    project
+        .run(&["play", "rotate_keys", "--arg", "who=ops"])
+        .expect_code(0)
+        .stdout_has("hello ops");
+}
+
+#[test]
+fn modules_import_from_stdlib_and_the_playbook_folder() {
+    let project = Project::new();
+    project
+        .file("stdlib/greet.rhai", "fn greet(who) { `hi ${who}` }\n")
+        .playbook("local.rhai", "fn twice(x) { x * 2 }\n")
+        .playbook(
+            "both.rhai",
+            "import \"greet\" as g;\nimport \"local\" as l;\nprint(g::greet(\"ana\"));\nprint(l::twice(21));\n",
+        );
+    project
+        .run(&["play", "both"])
+        .expect_code(0)
+        .stdout_has("hi ana\n42");
+}
+
+#[test]
+fn state_persists_between_runs() {
+    let project = Project::new();
+    project.playbook(
+        "count.rhai",
+        "let n = state::get(\"n\", 0) + 1;\nstate::set(\"n\", n);\nprint(`n=${n}`);\n",
+    );
+    project
+        .run(&["play", "count"])
+        .expect_code(0)
+        .stdout_has("n=1");
+    project
+        .run(&["play", "count"])
+        .expect_code(0)
+        .stdout_has("n=2");
+}
+
+#[test]
+fn runs_lists_newest_first_and_show_has_steps_and_output() {
+    let project = Project::new();
+    project
+        .playbook("one.rhai", "state::set(\"k\", 1);\nprint(\"one done\");\n")
+        .playbook("two.rhai", "throw \"two failed on purpose\";\n");
+    project.run(&["play", "one", "--arg", "x=1"]).expect_code(0);
+    project.run(&["play", "two"]).expect_code(1);
+    let runs = project.runs();
+    assert_eq!(runs[0]["playbook"], "playbooks/two.rhai");
+    assert_eq!(runs[0]["status"], "failed");
+    assert_eq!(runs[1]["status"], "succeeded");
+    assert_eq!(runs[1]["args"]["x"], "1");
+    assert!(
+        runs[0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("playbooks/two.rhai:1:1: two failed on purpose")
+    );
+
+    let show = project.run(&["runs", "show", "1"]);
+    show.expect_code(0)
+        .stdout_has("status:   succeeded")
+        .stdout_has("succeeded mutate state::set state key `k`")
+        .stdout_has("[print] one done");
+    project
+        .run(&["runs", "show", "99"])
+        .expect_code(2)
+        .stderr_has("no run with id 99");
+    project
+        .run(&["runs", "show", "x"])
+        .expect_code(2)
+        .stderr_has("expected a run id");
+}
+
+#[test]
+fn doc_lists_every_primitive_with_its_signature() {
+    let project = Project::new();
+    let run = project.run(&["doc"]);
+    run.expect_code(0)
+        .stdout_has("secret::from_env(name: string) -> Secret")
+        .stdout_has("state::set(key: string, value: any) -> ()    [mutate]");
+    project
+        .run(&["doc", "nosuch"])
+        .expect_code(2)
+        .stderr_has("no module named 'nosuch'");
+}
+
+#[test]
+fn a_bad_arg_is_a_usage_error() {
+    let project = Project::new();
+    project.playbook("x.rhai", "1;\n");
+    project
+        .run(&["play", "x", "--arg", "novalue"])
+        .expect_code(2)
+        .stderr_has("expected KEY=VALUE, found 'novalue'");
+}
