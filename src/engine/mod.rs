@@ -150,6 +150,15 @@ impl PreparedPlaybook {
         Execution { result, files }
     }
 
+    /// Evaluates the playbook on the calling thread, leaving it ready to evaluate again
+    /// (benchmarks and embedding; `execute` is what runs use).
+    pub fn eval_here(&self) -> Result<Dynamic, Box<rhai::EvalAltResult>> {
+        let mut scope = script_scope(&self.args);
+        self.sandbox
+            .engine
+            .eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast)
+    }
+
     /// Every registered primitive, for `orchestra doc`.
     pub fn primitive_docs(&self) -> &[gate::PrimitiveDoc] {
         &self.sandbox.docs

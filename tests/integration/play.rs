@@ -106,3 +106,45 @@ fn a_bad_arg_is_a_usage_error() {
         .expect_code(2)
         .stderr_has("expected KEY=VALUE, found 'novalue'");
 }
+
+#[test]
+fn the_bundled_playbooks_compile_and_hello_runs() {
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let state = tempfile::tempdir().expect("temp dir");
+    let db = state.path().join("state.db");
+    let orchestra = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_orchestra"));
+        cmd.current_dir(repo)
+            .env("NO_COLOR", "1")
+            .arg("--state-db")
+            .arg(&db);
+        cmd
+    };
+    let playbooks: Vec<String> = std::fs::read_dir(format!("{repo}/playbooks"))
+        .expect("playbooks")
+        .flatten()
+        .map(|e| e.path().display().to_string())
+        .filter(|p| p.ends_with(".rhai"))
+        .collect();
+    let check = orchestra()
+        .arg("check")
+        .args(&playbooks)
+        .output()
+        .expect("check");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let play = orchestra()
+        .args(["play", "hello", "--arg", "greeting=hi"])
+        .output()
+        .expect("play");
+    assert!(
+        play.status.success(),
+        "{}",
+        String::from_utf8_lossy(&play.stderr)
+    );
+    assert!(String::from_utf8_lossy(&play.stdout).contains("hi from run 1"));
+    assert!(db.exists());
+}
