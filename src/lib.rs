@@ -5,6 +5,7 @@
 //! log, the terminal or the database ([`redact`] is the last guard).
 
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod engine;
 pub mod error;

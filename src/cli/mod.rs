@@ -1,6 +1,7 @@
 //! The command line: global options, one file per command, and the edge where errors are
 //! rendered and mapped to exit codes.
 
+mod breakers;
 mod check;
 mod doc;
 mod play;
@@ -63,6 +64,8 @@ enum Command {
     Runs(runs::RunsArgs),
     /// List the primitives playbooks can call, with signatures and docs
     Doc(doc::DocArgs),
+    /// Show the circuit breakers, or reset one
+    Breakers(breakers::BreakersArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -125,6 +128,7 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
     let status = match &cli.command {
         Command::Play(args) => play::run(args, &host, cli.config.as_deref()),
         Command::Runs(args) => runs::run(args, &host),
+        Command::Breakers(args) => breakers::run(args, &host),
         Command::Doc(_) | Command::Check(_) => unreachable!("handled above"),
     };
     runtime.shutdown_background();

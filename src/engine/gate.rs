@@ -59,6 +59,8 @@ pub enum ParamType {
     Array,
     /// A [`Secret`].
     Secret,
+    /// A function pointer or closure.
+    Function,
     /// Any value.
     Any,
 }
@@ -72,6 +74,7 @@ impl ParamType {
             Self::Map => TypeId::of::<Map>(),
             Self::Array => TypeId::of::<rhai::Array>(),
             Self::Secret => TypeId::of::<Secret>(),
+            Self::Function => TypeId::of::<rhai::FnPtr>(),
             Self::Any => TypeId::of::<Dynamic>(),
         }
     }
@@ -85,6 +88,7 @@ impl ParamType {
             Self::Map => "map",
             Self::Array => "array",
             Self::Secret => "Secret",
+            Self::Function => "fn",
             Self::Any => "any",
         }
     }
@@ -193,6 +197,14 @@ impl Args {
             .ok_or_else(|| self.wrong(index, "a Secret"))
     }
 
+    /// Argument `index` as a function pointer or closure.
+    pub fn function(&self, index: usize) -> Result<rhai::FnPtr, PrimitiveError> {
+        self.get(index)?
+            .clone()
+            .try_cast::<rhai::FnPtr>()
+            .ok_or_else(|| self.wrong(index, "a function"))
+    }
+
     /// Argument `index` as it came.
     pub fn any(&self, index: usize) -> Result<&Dynamic, PrimitiveError> {
         self.get(index)
@@ -232,6 +244,7 @@ impl Change {
     }
 }
 
+type Control = dyn Fn(&NativeCallContext, &RunContext, &Args) -> RhaiResult + Send + Sync;
 type Call = dyn Fn(&RunContext, &Args) -> Result<Dynamic, PrimitiveError> + Send + Sync;
 type Describe = dyn Fn(&RunContext, &Args) -> Result<Change, PrimitiveError> + Send + Sync;
 type Apply = dyn Fn(&RunContext, &Args, &Change) -> Result<Dynamic, PrimitiveError> + Send + Sync;
@@ -239,6 +252,7 @@ type Target = dyn Fn(&Args) -> String + Send + Sync;
 
 enum Behaviour {
     Local(Box<Call>),
+    Control(Box<Control>),
     Read(Box<Target>, Box<Call>),
     Mutate(Box<Describe>, Box<Apply>),
 }
@@ -274,6 +288,17 @@ impl ModuleBuilder {
         call: impl Fn(&RunContext, &Args) -> Result<Dynamic, PrimitiveError> + Send + Sync + 'static,
     ) {
         self.add(signature, Effect::Local, Behaviour::Local(Box::new(call)));
+    }
+
+    /// Registers a local primitive that calls back into the script (e.g. `breaker::call`);
+    /// the calls it makes pass the gate themselves. Errors from `call` reach the script as
+    /// they are, so a callback's own error keeps its position.
+    pub fn control(
+        &mut self,
+        signature: Signature,
+        call: impl Fn(&NativeCallContext, &RunContext, &Args) -> RhaiResult + Send + Sync + 'static,
+    ) {
+        self.add(signature, Effect::Local, Behaviour::Control(Box::new(call)));
     }
 
     /// Registers a primitive that reads remote state; `target` names what it reads.
@@ -336,7 +361,13 @@ impl ModuleBuilder {
                 let args = Args {
                     values: args.iter_mut().map(|a| std::mem::take(*a)).collect(),
                 };
-                let position = call.map_or(Position::NONE, |c| c.call_position());
+                let position = call.as_ref().map_or(Position::NONE, |c| c.call_position());
+                if let (Behaviour::Control(control), Some(call)) = (&primitive.behaviour, &call) {
+                    if let Some(reason) = context.termination() {
+                        return Err(super::sandbox::terminated(reason, &context));
+                    }
+                    return control(call, &context, &args);
+                }
                 invoke(&primitive, &context, &args).map_err(|mut err| {
                     if err.position().is_none() {
                         err.set_position(position);
@@ -380,6 +411,7 @@ fn invoke(primitive: &Primitive, context: &RunContext, args: &Args) -> RhaiResul
     let name = primitive.qualified.as_str();
     let result = match &primitive.behaviour {
         Behaviour::Local(call) => call(context, args),
+        Behaviour::Control(_) => Err(PrimitiveError::new("called without a script context")),
         Behaviour::Read(target, call) => {
             let target = target(args);
             journaled(context, name, StepEffect::Read, &target, "", || {
@@ -438,7 +470,8 @@ fn journaled(
 }
 
 /// Turns a primitive's failure into the error the script sees: a map naming the primitive.
-fn raise(primitive: &str, error: PrimitiveError) -> Box<EvalAltResult> {
+/// Rhai fills in the call position.
+pub fn raise(primitive: &str, error: PrimitiveError) -> Box<EvalAltResult> {
     let mut map = Map::new();
     map.insert("primitive".into(), primitive.into());
     map.insert(

@@ -1,7 +1,8 @@
-//! The modules playbooks call (`secret::`, `state::`, `run::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `state::`, `run::`, `breaker::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
+mod breaker;
 mod run;
 mod secret;
 mod state;
@@ -19,6 +20,7 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
         secret::register(ModuleBuilder::new("secret", Arc::clone(context))),
         state::register(ModuleBuilder::new("state", Arc::clone(context))),
         run::register(ModuleBuilder::new("run", Arc::clone(context))),
+        breaker::register(ModuleBuilder::new("breaker", Arc::clone(context))),
     ];
     let mut docs = Vec::new();
     for builder in builders {

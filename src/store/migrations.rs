@@ -59,9 +59,26 @@ CREATE TABLE state (
 );
 ";
 
+const V2_BREAKERS: &str = "
+CREATE TABLE breakers (
+    name        TEXT PRIMARY KEY,
+    state       TEXT    NOT NULL,
+    failures    INTEGER NOT NULL,
+    threshold   INTEGER NOT NULL,
+    recovery_ms INTEGER NOT NULL,
+    opened_at   INTEGER,
+    last_error  TEXT,
+    updated_at  INTEGER NOT NULL
+);
+";
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1), M::up(V2_BREAKERS)])
+}
+
 /// Brings the schema of `conn` up to the newest version.
 pub fn apply(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
-    Migrations::new(vec![M::up(V1)]).to_latest(conn)
+    migrations().to_latest(conn)
 }
 
 #[cfg(test)]
@@ -73,6 +90,6 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         apply(&mut conn).unwrap();
         apply(&mut conn).unwrap();
-        Migrations::new(vec![M::up(V1)]).validate().unwrap();
+        migrations().validate().unwrap();
     }
 }

@@ -4,6 +4,7 @@
 //! module writes SQL. No secret value is ever written here: callers hand in redacted text, and
 //! [`crate::redact::mask`] is applied again on the way in as a last guard.
 
+mod breakers;
 mod events;
 mod kv;
 mod locks;
@@ -17,11 +18,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+pub use breakers::BreakerRecord;
 pub use events::EventRecord;
 pub use locks::{AcquiredRun, LockHolder, format_ms};
 pub use runs::{NewRun, RunRecord};
 pub use steps::{StepRecord, StepRef};
-pub use types::{RunId, RunMode, RunStatus, StepEffect, StepStatus};
+pub use types::{BreakerState, RunId, RunMode, RunStatus, StepEffect, StepStatus};
 
 /// A failure of the state database.
 #[derive(Debug, thiserror::Error)]

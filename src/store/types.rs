@@ -101,3 +101,15 @@ text_enum! {
         Planned => "planned",
     }
 }
+
+text_enum! {
+    /// Where a circuit breaker stands.
+    BreakerState {
+        /// Calls go through; consecutive failures are counted.
+        Closed => "closed",
+        /// Calls are refused until the recovery time has passed.
+        Open => "open",
+        /// One trial call is in flight; its outcome closes or reopens the breaker.
+        HalfOpen => "half_open",
+    }
+}

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod breakers;
 mod check;
 mod diagnostics;
 mod leaks;
