@@ -26,6 +26,8 @@ pub struct Config {
     pub scope: Scope,
     /// Logging.
     pub log: LogSettings,
+    /// Schedules `orchestra daemon` runs.
+    pub schedules: Vec<ScheduleConfig>,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -89,6 +91,32 @@ pub struct Scope {
     pub http_hosts: Vec<String>,
 }
 
+/// One schedule for `orchestra daemon`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    /// A name for logs (default: the playbook).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The playbook, as `orchestra play` takes it.
+    pub playbook: String,
+    /// How often, e.g. "15m".
+    pub every: crate::schedule::Interval,
+    /// `--arg` values.
+    #[serde(default)]
+    pub args: std::collections::BTreeMap<String, String>,
+    /// Run as a plan (list changes, make none).
+    #[serde(default)]
+    pub plan: bool,
+}
+
+impl ScheduleConfig {
+    /// The name shown in logs.
+    pub fn id(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.playbook)
+    }
+}
+
 /// Log output.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -117,6 +145,7 @@ impl Default for Config {
             limits: Limits::default(),
             scope: Scope::default(),
             log: LogSettings::default(),
+            schedules: Vec::new(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }

@@ -15,5 +15,6 @@ pub mod primitives;
 pub mod process;
 pub mod redact;
 pub mod runner;
+pub mod schedule;
 pub mod store;
 pub mod watch;

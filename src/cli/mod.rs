@@ -3,10 +3,12 @@
 
 mod breakers;
 mod check;
+mod daemon;
 mod doc;
 mod play;
 mod render;
 mod runs;
+mod schedule;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +68,10 @@ enum Command {
     Doc(doc::DocArgs),
     /// Show the circuit breakers, or reset one
     Breakers(breakers::BreakersArgs),
+    /// Install, list or remove playbook runs in the user's crontab
+    Schedule(schedule::ScheduleArgs),
+    /// Run the schedules in orchestra.toml in one long-lived process
+    Daemon(daemon::DaemonArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -109,6 +115,9 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
     if let Command::Check(args) = &cli.command {
         return check::run(args, Arc::new(config), &cwd);
     }
+    if let Command::Schedule(args) = &cli.command {
+        return schedule::run(args, Arc::new(config), &cwd);
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -116,7 +125,15 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         .build()
         .map_err(|e| HostError::Io(format!("cannot start the async runtime: {e}")))?;
     let cancel = Arc::new(AtomicBool::new(false));
-    install_signal_handlers(&runtime, Arc::clone(&cancel));
+    let stop = Arc::new(AtomicBool::new(false));
+    // The daemon lets a run in progress finish on the first signal; everything else stops
+    // the run at its next step.
+    let stages = if matches!(cli.command, Command::Daemon(_)) {
+        vec![Arc::clone(&stop), Arc::clone(&cancel)]
+    } else {
+        vec![Arc::clone(&cancel)]
+    };
+    install_signal_handlers(&runtime, stages);
     let store = Store::open(&config.resolve(&config.paths.state_db))?;
     let host = Host {
         config: Arc::new(config),
@@ -129,7 +146,10 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         Command::Play(args) => play::run(args, &host, cli.config.as_deref()),
         Command::Runs(args) => runs::run(args, &host),
         Command::Breakers(args) => breakers::run(args, &host),
-        Command::Doc(_) | Command::Check(_) => unreachable!("handled above"),
+        Command::Daemon(args) => daemon::run(args, &host, &stop),
+        Command::Doc(_) | Command::Check(_) | Command::Schedule(_) => {
+            unreachable!("handled above")
+        }
     };
     runtime.shutdown_background();
     status
@@ -152,9 +172,10 @@ fn install_panic_hook() {
     }));
 }
 
-/// Ctrl-C and SIGTERM set the cancel flag: the script stops at its next operation, the run is
-/// recorded as interrupted and its lock released. A second Ctrl-C exits at once.
-fn install_signal_handlers(runtime: &tokio::runtime::Runtime, cancel: Arc<AtomicBool>) {
+/// Each Ctrl-C or SIGTERM sets the next flag in `stages` (the cancel flag stops the script at
+/// its next operation, records the run as interrupted and releases its lock); one more signal
+/// after the last stage exits at once.
+fn install_signal_handlers(runtime: &tokio::runtime::Runtime, stages: Vec<Arc<AtomicBool>>) {
     runtime.spawn(async move {
         #[cfg(unix)]
         let mut term =
@@ -179,12 +200,13 @@ fn install_signal_handlers(runtime: &tokio::runtime::Runtime, cancel: Arc<Atomic
                 let _ = tokio::signal::ctrl_c().await;
             };
             got_signal.await;
-            if cancel.swap(true, Ordering::SeqCst) {
-                std::process::exit(i32::from(ExitStatus::Interrupted.code()));
+            match stages.iter().find(|flag| !flag.load(Ordering::SeqCst)) {
+                Some(flag) => {
+                    flag.store(true, Ordering::SeqCst);
+                    eprintln!("stopping (send the signal again to stop harder)");
+                }
+                None => std::process::exit(i32::from(ExitStatus::Interrupted.code())),
             }
-            eprintln!(
-                "stopping: the run will end at its next step (press Ctrl-C again to quit now)"
-            );
         }
     });
 }

@@ -54,7 +54,8 @@ pub struct PlayArgs {
     json: bool,
 }
 
-fn parse_arg(text: &str) -> Result<(String, String), String> {
+/// Parses `KEY=VALUE` for `--arg`.
+pub fn parse_arg(text: &str) -> Result<(String, String), String> {
     let (key, value) = text
         .split_once('=')
         .ok_or_else(|| format!("expected KEY=VALUE, found '{text}'"))?;

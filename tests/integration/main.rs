@@ -11,4 +11,5 @@ mod locks;
 mod plan;
 mod play;
 mod sandbox;
+mod schedules;
 mod watch;
