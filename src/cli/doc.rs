@@ -15,7 +15,8 @@ use crate::exit::ExitStatus;
 Examples:
   orchestra doc            # every module
   orchestra doc secret     # one module
-  orchestra doc --json")]
+  orchestra doc --json
+  orchestra doc --definitions .rhai-definitions   # for the Rhai language server")]
 pub struct DocArgs {
     /// Only this module (e.g. `secret`, `state`)
     module: Option<String>,
@@ -23,10 +24,24 @@ pub struct DocArgs {
     /// Print as JSON
     #[arg(long)]
     json: bool,
+
+    /// Write `.d.rhai` definition files for the Rhai language server into DIR
+    #[arg(long, value_name = "DIR")]
+    definitions: Option<std::path::PathBuf>,
 }
 
 /// Runs `orchestra doc`.
 pub fn run(args: &DocArgs, config: Arc<Config>) -> Result<ExitStatus, HostError> {
+    if let Some(dir) = &args.definitions {
+        crate::engine::write_definitions(config, dir).map_err(|e| {
+            HostError::Io(format!(
+                "cannot write definitions to {}: {e}",
+                dir.display()
+            ))
+        })?;
+        eprintln!("wrote Rhai definition files to {}", dir.display());
+        return Ok(ExitStatus::Success);
+    }
     let mut docs = crate::engine::all_primitive_docs(config);
     if let Some(module) = &args.module {
         let prefix = format!("{module}::");

@@ -181,7 +181,22 @@ fn sandbox_limits(sandbox: &Sandbox) -> crate::config::Limits {
 
 /// Every primitive orchestra registers, for `orchestra doc` (no run needed).
 pub fn all_primitive_docs(config: Arc<crate::config::Config>) -> Vec<gate::PrimitiveDoc> {
+    offline_sandbox(config).docs
+}
+
+/// Writes `.d.rhai` definition files for the Rhai language server into `dir`, so an editor
+/// completes `secret::` and shows each primitive's doc.
+pub fn write_definitions(
+    config: Arc<crate::config::Config>,
+    dir: &std::path::Path,
+) -> std::io::Result<()> {
+    let sandbox = offline_sandbox(config);
+    std::fs::create_dir_all(dir)?;
+    sandbox.engine.definitions().write_to_dir(dir)
+}
+
+fn offline_sandbox(config: Arc<crate::config::Config>) -> Sandbox {
     let context = RunContext::builder(config).build();
     let resolver = Arc::new(ConfinedResolver::new(&[]));
-    sandbox::build(context, resolver).docs
+    sandbox::build(context, resolver)
 }

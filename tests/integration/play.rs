@@ -148,3 +148,18 @@ fn the_bundled_playbooks_compile_and_hello_runs() {
     assert!(String::from_utf8_lossy(&play.stdout).contains("hi from run 1"));
     assert!(db.exists());
 }
+
+#[test]
+fn doc_writes_definition_files_for_the_language_server() {
+    let project = Project::new();
+    project
+        .run(&["doc", "--definitions", "defs"])
+        .expect_code(0);
+    let secret = std::fs::read_to_string(project.path().join("defs/secret.d.rhai")).expect("defs");
+    assert!(secret.contains("module secret;"), "{secret}");
+    assert!(
+        secret.contains("fn from_env(name: string) -> Secret;"),
+        "{secret}"
+    );
+    assert!(secret.contains("/// Reads environment variable `name` as a Secret."));
+}
