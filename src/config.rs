@@ -73,6 +73,13 @@ pub struct Limits {
     pub max_map_size: usize,
     /// Most modules one run may import.
     pub max_modules: usize,
+    /// Longest wait accepted when a service asks for one (`Retry-After`, a rate-limit reset);
+    /// longer fails the call with a clear error.
+    #[serde(
+        deserialize_with = "duration_from_text",
+        serialize_with = "duration_to_text"
+    )]
+    pub max_retry_wait: Duration,
 }
 
 /// What playbooks may touch; a primitive refuses anything outside before any request leaves.
@@ -173,6 +180,7 @@ impl Default for Limits {
             max_array_size: 100_000,
             max_map_size: 100_000,
             max_modules: 64,
+            max_retry_wait: Duration::from_secs(120),
         }
     }
 }

@@ -1,4 +1,6 @@
-//! What every remote call shares: circuit breakers (and, with the cloud clients, the retry
-//! policy and rate-limit budget). Knows nothing of Rhai.
+//! What every remote call shares: circuit breakers, the retry policy and the per-credential
+//! rate-limit budget. Knows nothing of Rhai.
 
 pub mod breaker;
+pub mod budget;
+pub mod retry;
