@@ -3,4 +3,5 @@
 
 pub mod breaker;
 pub mod budget;
+pub mod github;
 pub mod retry;

@@ -1,0 +1,308 @@
+//! GitHub REST through octocrab: one client per credential, every request paced by the
+//! credential's rate budget, retried by the shared policy, and answered as status, headers and
+//! body so rate-limit headers are never lost. Knows nothing of Rhai.
+
+mod error;
+mod names;
+mod seal;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use octocrab::Octocrab;
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use error::GithubError;
+pub use names::{RepoSlug, SecretName, SecretScope};
+pub use seal::seal_for_github;
+
+use super::budget::{Pace, RateBudget};
+use super::retry::{self, RetryError, RetryPolicy};
+use crate::engine::Secret;
+
+/// A response: status, headers and body text.
+#[derive(Debug)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: http::HeaderMap,
+    /// Body text (JSON for GitHub).
+    pub body: String,
+}
+
+impl Answer {
+    fn json<T: for<'de> Deserialize<'de>>(&self, what: &str) -> Result<T, GithubError> {
+        serde_json::from_str(&self.body).map_err(|e| GithubError::Malformed(format!("{what}: {e}")))
+    }
+}
+
+/// Whether a request may be sent twice without changing the outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotent {
+    /// GET, PUT of the same value, DELETE.
+    Yes,
+    /// POST that creates something (a token, a dispatch).
+    No,
+}
+
+/// A GitHub client for one credential.
+pub struct GithubClient {
+    octocrab: Octocrab,
+    credential: String,
+    budget: Arc<RateBudget>,
+    policy: RetryPolicy,
+    cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+}
+
+/// The repository public key that secrets are sealed to.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PublicKey {
+    /// The key's id, sent back with each secret.
+    pub key_id: String,
+    /// The X25519 public key, standard base64.
+    pub key: String,
+}
+
+/// An Actions secret's metadata (GitHub never returns values).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct SecretMeta {
+    /// Its name.
+    pub name: String,
+    /// When it was created.
+    pub created_at: String,
+    /// When it was last updated.
+    pub updated_at: String,
+}
+
+/// Whether a PUT created or replaced a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// 201: a new secret.
+    Created,
+    /// 204: an existing one replaced.
+    Updated,
+}
+
+impl GithubClient {
+    /// A client for `base_url` (e.g. `https://api.github.com`, a GitHub Enterprise `/api/v3`
+    /// URL, or the emulator) authenticated with `token`.
+    pub fn new(
+        base_url: &str,
+        token: &Secret,
+        budget: Arc<RateBudget>,
+        policy: RetryPolicy,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Self, GithubError> {
+        let token = String::from_utf8(token.expose_for_request().to_vec())
+            .map_err(|_| GithubError::Config("the GitHub token is not UTF-8 text".into()))?;
+        let octocrab = Octocrab::builder()
+            .base_uri(base_url)
+            .map_err(|e| GithubError::Config(format!("bad GitHub URL {base_url}: {e}")))?
+            .personal_token(token)
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .build()
+            .map_err(|e| GithubError::Config(format!("cannot build the GitHub client: {e}")))?;
+        Ok(Self {
+            octocrab,
+            credential: format!("github:{}", base_url),
+            budget,
+            policy,
+            cancelled,
+        })
+    }
+
+    /// Keys this client's budget by a credential fingerprint (never the credential itself).
+    pub fn with_budget_key(mut self, key: String) -> Self {
+        self.credential = key;
+        self
+    }
+
+    /// Sends one request, paced by the budget and retried by the policy.
+    pub async fn request(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotent: Idempotent,
+    ) -> Result<Answer, GithubError> {
+        let what = format!("GitHub {method} {path}");
+        let cancelled = Arc::clone(&self.cancelled);
+        let result = retry::with_retries(
+            &self.policy,
+            &what,
+            || self.send_once(method.clone(), path, body),
+            |e: &GithubError| e.retry(idempotent),
+            move || cancelled(),
+        )
+        .await;
+        result.map_err(|e| match e {
+            RetryError::Failed { error, .. } => error,
+            RetryError::WaitTooLong {
+                error,
+                wait,
+                max_wait,
+                reason,
+            } => GithubError::WaitTooLong {
+                message: error.to_string(),
+                wait,
+                max_wait,
+                reason,
+            },
+            RetryError::Cancelled { error } => GithubError::Cancelled(error.to_string()),
+        })
+    }
+
+    async fn send_once(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, GithubError> {
+        if let Pace::Wait(wait) = self.budget.before_request(&self.credential) {
+            tracing::warn!(
+                "GitHub quota for this credential is low: waiting {} before {method} {path}",
+                humantime::format_duration(Duration::from_secs(wait.as_secs().max(1)))
+            );
+            let cancelled = Arc::clone(&self.cancelled);
+            if !retry::sleep_unless_cancelled(wait, &move || cancelled()).await {
+                return Err(GithubError::Cancelled("waiting for GitHub quota".into()));
+            }
+        }
+        let response = match method {
+            http::Method::GET => self.octocrab._get(path).await,
+            http::Method::PUT => self.octocrab._put(path, body).await,
+            http::Method::POST => self.octocrab._post(path, body).await,
+            http::Method::PATCH => self.octocrab._patch(path, body).await,
+            http::Method::DELETE => self.octocrab._delete(path, body).await,
+            other => return Err(GithubError::Config(format!("unsupported method {other}"))),
+        }
+        .map_err(|e| GithubError::Transport(error::describe_octocrab(&e)))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        self.observe(&headers);
+        let body = self
+            .octocrab
+            .body_to_string(response)
+            .await
+            .map_err(|e| GithubError::Transport(error::describe_octocrab(&e)))?;
+        let answer = Answer {
+            status,
+            headers,
+            body,
+        };
+        if (200..300).contains(&status) {
+            Ok(answer)
+        } else {
+            Err(GithubError::from_answer(&answer))
+        }
+    }
+
+    fn observe(&self, headers: &http::HeaderMap) {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        if let (Some(limit), Some(remaining), Some(reset)) = (
+            number("x-ratelimit-limit"),
+            number("x-ratelimit-remaining"),
+            number("x-ratelimit-reset"),
+        ) {
+            self.budget.observe(
+                &self.credential,
+                u32::try_from(limit).unwrap_or(u32::MAX),
+                u32::try_from(remaining).unwrap_or(u32::MAX),
+                reset,
+            );
+        }
+    }
+
+    /// `GET /rate_limit`: every resource's limit, remaining, used and reset.
+    pub async fn rate_limit(&self) -> Result<Value, GithubError> {
+        let answer = self
+            .request(http::Method::GET, "/rate_limit", None, Idempotent::Yes)
+            .await?;
+        answer.json("rate limit")
+    }
+
+    /// The public key secrets in `scope` are sealed to.
+    pub async fn public_key(&self, scope: &SecretScope) -> Result<PublicKey, GithubError> {
+        let path = format!("{}/public-key", scope.secrets_path());
+        let answer = self
+            .request(http::Method::GET, &path, None, Idempotent::Yes)
+            .await?;
+        answer.json("public key")
+    }
+
+    /// Seals `value` to `scope`'s public key and writes it as secret `name`.
+    pub async fn put_secret(
+        &self,
+        scope: &SecretScope,
+        name: &SecretName,
+        value: &Secret,
+    ) -> Result<PutOutcome, GithubError> {
+        let key = self.public_key(scope).await?;
+        let encrypted_value = seal_for_github(&key.key, value.expose_for_request())?;
+        let mut body = serde_json::json!({
+            "encrypted_value": encrypted_value,
+            "key_id": key.key_id,
+        });
+        if let SecretScope::Org { visibility, .. } = scope {
+            body["visibility"] = Value::String(visibility.clone());
+        }
+        let path = format!("{}/{}", scope.secrets_path(), name.as_str());
+        let answer = self
+            .request(http::Method::PUT, &path, Some(&body), Idempotent::Yes)
+            .await?;
+        Ok(if answer.status == 201 {
+            PutOutcome::Created
+        } else {
+            PutOutcome::Updated
+        })
+    }
+
+    /// Every secret's metadata in `scope`, following pagination.
+    pub async fn list_secrets(&self, scope: &SecretScope) -> Result<Vec<SecretMeta>, GithubError> {
+        #[derive(Deserialize)]
+        struct Page {
+            total_count: usize,
+            secrets: Vec<SecretMeta>,
+        }
+        let mut all = Vec::new();
+        for page in 1..=100 {
+            let path = format!("{}?per_page=100&page={page}", scope.secrets_path());
+            let answer = self
+                .request(http::Method::GET, &path, None, Idempotent::Yes)
+                .await?;
+            let batch: Page = answer.json("secret list")?;
+            let done =
+                batch.secrets.is_empty() || all.len() + batch.secrets.len() >= batch.total_count;
+            all.extend(batch.secrets);
+            if done {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// Deletes secret `name` from `scope`; false if it did not exist.
+    pub async fn delete_secret(
+        &self,
+        scope: &SecretScope,
+        name: &SecretName,
+    ) -> Result<bool, GithubError> {
+        let path = format!("{}/{}", scope.secrets_path(), name.as_str());
+        match self
+            .request(http::Method::DELETE, &path, None, Idempotent::Yes)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(GithubError::Api { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
