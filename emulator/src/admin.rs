@@ -1,0 +1,127 @@
+//! The control surface for tests and rehearsals, under `/_emulator/`: a state dump (secret
+//! values redacted unless `?reveal=true`), reset, faults, recorded Slack messages, the demo
+//! credentials, and rate-limit windows.
+
+use serde_json::{Value, json};
+
+use crate::faults::FaultRule;
+use crate::http_util::{Request, Response, github_error, json_response, now_secs};
+use crate::server::Shared;
+use crate::state::RateWindow;
+
+const REDACTED: &str = "<redacted>";
+
+/// Handles `/_emulator/...`.
+pub fn handle(shared: &Shared, request: &Request) -> Response {
+    use http::Method as M;
+    let segments = request.segments();
+    match (&request.method, &segments[1..]) {
+        (&M::GET, ["state"]) => state(shared, request.query("reveal") == Some("true")),
+        (&M::POST, ["reset"]) => {
+            shared.reset();
+            json_response(200, &json!({"reset": true}))
+        }
+        (&M::GET, ["faults"]) => json_response(200, &json!({"faults": shared.faults().list()})),
+        (&M::POST, ["faults"]) => match FaultRule::parse(&String::from_utf8_lossy(&request.body)) {
+            Ok(rule) => {
+                shared.faults().add(rule);
+                json_response(200, &json!({"faults": shared.faults().list()}))
+            }
+            Err(e) => json_response(400, &json!({"message": e})),
+        },
+        (&M::DELETE, ["faults"]) => {
+            shared.faults().clear();
+            json_response(200, &json!({"faults": []}))
+        }
+        (&M::GET, ["slack", name]) => {
+            let state = shared.state();
+            match state.slack.webhooks.get(*name) {
+                Some(messages) => json_response(200, &json!({"messages": messages})),
+                None => github_error(404, "no such webhook"),
+            }
+        }
+        (&M::GET, ["demo"]) => json_response(
+            200,
+            &serde_json::to_value(shared.demo_credentials()).unwrap_or(Value::Null),
+        ),
+        (&M::POST, ["github", "rate-limit"]) => set_rate(shared, request),
+        _ => github_error(404, "Not Found"),
+    }
+}
+
+fn state(shared: &Shared, reveal: bool) -> Response {
+    let mut value = serde_json::to_value(&*shared.state()).unwrap_or(Value::Null);
+    if !reveal {
+        redact(&mut value);
+    }
+    json_response(200, &value)
+}
+
+/// Replaces secret values, private keys and tokens with a marker.
+fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map.iter_mut() {
+                if matches!(
+                    key.as_str(),
+                    "value" | "secret" | "data" | "demo_private_pem"
+                ) && inner.is_string()
+                {
+                    *inner = Value::String(REDACTED.into());
+                } else {
+                    redact(inner);
+                }
+            }
+            for field in ["tokens", "access_tokens"] {
+                if let Some(Value::Object(tokens)) = map.get_mut(field) {
+                    let renamed: serde_json::Map<String, Value> = std::mem::take(tokens)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (_, v))| (format!("{REDACTED}-{i}"), v))
+                        .collect();
+                    *tokens = renamed;
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// `POST /_emulator/github/rate-limit {"token": "...", "limit": 100, "remaining": 3}`: sets a
+/// credential's window (or, without `token`, the default limit for new windows).
+fn set_rate(shared: &Shared, request: &Request) -> Response {
+    let body = match request.json() {
+        Ok(body) => body,
+        Err(e) => return json_response(400, &json!({"message": e})),
+    };
+    let limit = body.get("limit").and_then(Value::as_u64).map(|n| n as u32);
+    let remaining = body
+        .get("remaining")
+        .and_then(Value::as_u64)
+        .map(|n| n as u32);
+    let token = body.get("token").and_then(Value::as_str).map(str::to_owned);
+    shared.change(|state| {
+        match token {
+            Some(token) => {
+                let limit = limit.unwrap_or(state.github.rate_limit);
+                let used = limit.saturating_sub(remaining.unwrap_or(limit));
+                state.github.rate.insert(
+                    format!("token:{token}"),
+                    RateWindow {
+                        limit,
+                        used,
+                        reset: now_secs()
+                            + body.get("reset_in").and_then(Value::as_i64).unwrap_or(3600),
+                    },
+                );
+            }
+            None => {
+                if let Some(limit) = limit {
+                    state.github.rate_limit = limit;
+                }
+            }
+        }
+        json_response(200, &json!({"ok": true}))
+    })
+}

@@ -1,0 +1,84 @@
+//! Google APIs under `/v1/`: Secret Manager and IAM service-account keys, plus the OAuth token
+//! endpoint. Requests may be anonymous, carry an access token the token endpoint issued, or a
+//! self-signed JWT of a key the IAM emulator holds; anything else gets the real 401.
+
+pub mod iam;
+pub mod oauth;
+pub mod secret_manager;
+
+use serde_json::Value;
+
+use crate::http_util::{GoogleCode, Request, Response, google_error, now_secs};
+use crate::keys;
+use crate::server::Shared;
+use crate::state::State;
+
+/// Handles `/v1/...`.
+pub fn handle(shared: &Shared, request: &Request) -> Response {
+    if let Err(response) = authenticate(&shared.state(), request) {
+        return response;
+    }
+    let segments = request.segments();
+    if segments.contains(&"serviceAccounts") {
+        iam::handle(shared, request, &segments[1..])
+    } else if segments
+        .iter()
+        .any(|s| *s == "secrets" || s.starts_with("secrets"))
+    {
+        secret_manager::handle(shared, request, &segments[1..])
+    } else {
+        google_error(
+            GoogleCode::NotFound,
+            &format!("no such method: {}", request.path),
+        )
+    }
+}
+
+fn unauthenticated() -> Response {
+    google_error(
+        GoogleCode::Unauthenticated,
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+    )
+}
+
+/// Accepts no credentials, an issued access token, or a valid self-signed JWT.
+fn authenticate(state: &State, request: &Request) -> Result<(), Response> {
+    let Some(credential) = request.credential() else {
+        return Ok(());
+    };
+    if let Some(token) = state.google.access_tokens.get(credential) {
+        return if token.expires_at > now_secs() {
+            Ok(())
+        } else {
+            Err(unauthenticated())
+        };
+    }
+    let (header, claims) = keys::jwt_parts(credential).map_err(|_| unauthenticated())?;
+    let kid = header
+        .get("kid")
+        .and_then(Value::as_str)
+        .ok_or_else(unauthenticated)?;
+    let (email, key) = iam::find_key(state, kid).ok_or_else(unauthenticated)?;
+    if key.disabled || claims.get("iss").and_then(Value::as_str) != Some(email.as_str()) {
+        return Err(unauthenticated());
+    }
+    keys::verify_rs256(credential, &key.public_pem).map_err(|_| unauthenticated())?;
+    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    if exp <= now_secs() {
+        return Err(unauthenticated());
+    }
+    Ok(())
+}
+
+/// Resolves a project given by id or number; returns (id, number).
+pub fn project(state: &State, given: &str) -> Option<(String, u64)> {
+    if let Some(p) = state.google.projects.get(given) {
+        return Some((given.to_owned(), p.number));
+    }
+    state
+        .google
+        .projects
+        .iter()
+        .find(|(_, p)| p.number.to_string() == given)
+        .map(|(id, p)| (id.clone(), p.number))
+}

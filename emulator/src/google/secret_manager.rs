@@ -1,0 +1,677 @@
+//! Secret Manager v1: secrets with labels, annotations, version aliases and etags; versions
+//! added with a CRC32C check, read by number, `latest` or alias, and disabled, enabled or
+//! destroyed by the real state rules. Responses name resources by project number, as Google's
+//! do. Regional names (`projects/p/locations/l/...`) share the same store.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+use crate::http_util::{GoogleCode, Request, Response, google_error, json_response, rfc3339_now};
+use crate::keys;
+use crate::server::Shared;
+use crate::state::{Repo, SmSecret, SmVersion, State, VersionState};
+
+/// Largest payload accepted.
+const MAX_PAYLOAD: usize = 65_536;
+
+fn etag() -> String {
+    format!("\"{}\"", keys::random_hex(7))
+}
+
+fn valid_secret_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 255
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// A resolved `projects/{p}/secrets/{s}`.
+struct Name {
+    /// Key in the store: `projects/{id}/secrets/{s}`.
+    key: String,
+    /// As responses show it: `projects/{number}/secrets/{s}`.
+    shown: String,
+}
+
+fn secret_name(state: &State, project: &str, secret: &str) -> Result<Name, Response> {
+    let (id, number) = super::project(state, project).ok_or_else(|| {
+        google_error(
+            GoogleCode::NotFound,
+            &format!("Project {project} not found or permission denied."),
+        )
+    })?;
+    Ok(Name {
+        key: format!("projects/{id}/secrets/{secret}"),
+        shown: format!("projects/{number}/secrets/{secret}"),
+    })
+}
+
+fn secret_json(name: &str, secret: &SmSecret) -> Value {
+    let aliases: BTreeMap<&String, String> = secret
+        .version_aliases
+        .iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
+    json!({
+        "name": name,
+        "replication": secret.replication,
+        "createTime": secret.create_time,
+        "labels": secret.labels,
+        "annotations": secret.annotations,
+        "versionAliases": aliases,
+        "etag": secret.etag,
+    })
+}
+
+fn version_json(secret_name: &str, version: &SmVersion) -> Value {
+    let state = match version.state {
+        VersionState::Enabled => "ENABLED",
+        VersionState::Disabled => "DISABLED",
+        VersionState::Destroyed => "DESTROYED",
+    };
+    let mut value = json!({
+        "name": format!("{secret_name}/versions/{}", version.number),
+        "createTime": version.create_time,
+        "state": state,
+        "etag": version.etag,
+        "clientSpecifiedPayloadChecksum": version.client_checksum,
+        "replicationStatus": {"automatic": {}},
+    });
+    if let Some(t) = &version.destroy_time {
+        value["destroyTime"] = json!(t);
+    }
+    value
+}
+
+/// Routes the segments after `v1`.
+pub fn handle(shared: &Shared, request: &Request, segments: &[&str]) -> Response {
+    use http::Method as M;
+    // Regional names share the store: drop `locations/{l}`.
+    let mut segments: Vec<&str> = segments.to_vec();
+    if segments.get(2) == Some(&"locations") && segments.len() > 3 {
+        segments.drain(2..4);
+    }
+    let method = &request.method;
+    match segments.as_slice() {
+        ["projects", project, "secrets"] if method == M::POST => create(shared, request, project),
+        ["projects", project, "secrets"] if method == M::GET => list(shared, request, project),
+        ["projects", project, "secrets", secret] => match secret.split_once(':') {
+            Some((secret, "addVersion")) if method == M::POST => {
+                add_version(shared, request, project, secret)
+            }
+            None if method == M::GET => get(shared, project, secret),
+            None if method == M::PATCH => patch(shared, request, project, secret),
+            None if method == M::DELETE => delete(shared, request, project, secret),
+            _ => google_error(GoogleCode::NotFound, "no such method"),
+        },
+        ["projects", project, "secrets", secret, "versions"] if method == M::GET => {
+            list_versions(shared, request, project, secret)
+        }
+        ["projects", project, "secrets", secret, "versions", version] => {
+            match version.split_once(':') {
+                Some((v, "access")) if method == M::GET => access(shared, project, secret, v),
+                Some((v, action @ ("disable" | "enable" | "destroy"))) if method == M::POST => {
+                    change_state(shared, request, project, secret, v, action)
+                }
+                None if method == M::GET => get_version(shared, project, secret, version),
+                _ => google_error(GoogleCode::NotFound, "no such method"),
+            }
+        }
+        _ => google_error(
+            GoogleCode::NotFound,
+            &format!("no such method: {}", request.path),
+        ),
+    }
+}
+
+fn string_map(value: Option<&Value>, field: &str) -> Result<BTreeMap<String, String>, Response> {
+    match value {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                _ => Err(google_error(
+                    GoogleCode::InvalidArgument,
+                    &format!("Invalid value at 'secret.{field}[{k}]': expected a string"),
+                )),
+            })
+            .collect(),
+        Some(_) => Err(google_error(
+            GoogleCode::InvalidArgument,
+            &format!("Invalid value at 'secret.{field}': expected a map"),
+        )),
+    }
+}
+
+fn int64(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn create(shared: &Shared, request: &Request, project: &str) -> Response {
+    let Some(secret_id) = request.query("secretId") else {
+        return google_error(GoogleCode::InvalidArgument, "secretId is required");
+    };
+    if !valid_secret_id(secret_id) {
+        return google_error(
+            GoogleCode::InvalidArgument,
+            &format!("Secret id [{secret_id}] must match [a-zA-Z0-9_-]{{1,255}}"),
+        );
+    }
+    let body = match request.json() {
+        Ok(body) => body,
+        Err(e) => return google_error(GoogleCode::InvalidArgument, &e),
+    };
+    let Some(replication) = body.get("replication").filter(|r| r.is_object()).cloned() else {
+        return google_error(
+            GoogleCode::InvalidArgument,
+            "Secret.replication is required.",
+        );
+    };
+    let labels = match string_map(body.get("labels"), "labels") {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let annotations = match string_map(body.get("annotations"), "annotations") {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    shared.change(|state| {
+        let name = match secret_name(state, project, secret_id) {
+            Ok(name) => name,
+            Err(r) => return r,
+        };
+        if state.google.secrets.contains_key(&name.key) {
+            return google_error(
+                GoogleCode::AlreadyExists,
+                &format!("Secret [{}] already exists.", name.shown),
+            );
+        }
+        let secret = SmSecret {
+            create_time: rfc3339_now(),
+            labels,
+            annotations,
+            version_aliases: BTreeMap::new(),
+            replication,
+            etag: etag(),
+            versions: Vec::new(),
+        };
+        let response = json_response(200, &secret_json(&name.shown, &secret));
+        state.google.secrets.insert(name.key, secret);
+        response
+    })
+}
+
+/// `filter` terms joined by AND: `name:prefix`, `labels.k=v`, `labels.k:*`, `state:ENABLED`.
+fn filter_matches(
+    filter: &str,
+    name: &str,
+    labels: Option<&BTreeMap<String, String>>,
+    state: Option<&str>,
+) -> bool {
+    filter
+        .split(" AND ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .all(|term| {
+            if let Some(prefix) = term.strip_prefix("name:") {
+                let short = name.rsplit('/').next().unwrap_or(name);
+                return short.contains(prefix.trim_matches('"'));
+            }
+            if let Some(rest) = term.strip_prefix("labels.") {
+                let labels = labels.cloned().unwrap_or_default();
+                if let Some((k, v)) = rest.split_once('=') {
+                    return labels.get(k).is_some_and(|x| x == v.trim_matches('"'));
+                }
+                if let Some((k, _)) = rest.split_once(':') {
+                    return labels.contains_key(k);
+                }
+            }
+            if let Some(s) = term
+                .strip_prefix("state:")
+                .or_else(|| term.strip_prefix("state="))
+            {
+                return state.is_some_and(|x| x == s);
+            }
+            true
+        })
+}
+
+fn page<T: Clone>(items: &[T], request: &Request) -> (Vec<T>, Option<String>) {
+    let size = request
+        .query("pageSize")
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(25_000);
+    let start = request
+        .query("pageToken")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(0);
+    let end = (start + size).min(items.len());
+    let slice = items.get(start..end).map(<[T]>::to_vec).unwrap_or_default();
+    let next = (end < items.len()).then(|| end.to_string());
+    (slice, next)
+}
+
+fn list(shared: &Shared, request: &Request, project: &str) -> Response {
+    let state = shared.state();
+    let Some((id, number)) = super::project(&state, project) else {
+        return google_error(
+            GoogleCode::NotFound,
+            &format!("Project {project} not found or permission denied."),
+        );
+    };
+    let prefix = format!("projects/{id}/secrets/");
+    let filter = request.query("filter").unwrap_or("");
+    let all: Vec<Value> = state
+        .google
+        .secrets
+        .iter()
+        .filter_map(|(key, secret)| {
+            let short = key.strip_prefix(&prefix)?;
+            let shown = format!("projects/{number}/secrets/{short}");
+            filter_matches(filter, &shown, Some(&secret.labels), None)
+                .then(|| secret_json(&shown, secret))
+        })
+        .collect();
+    let total = all.len();
+    let (secrets, next) = page(&all, request);
+    let mut body = json!({"secrets": secrets, "totalSize": total});
+    if let Some(next) = next {
+        body["nextPageToken"] = json!(next);
+    }
+    json_response(200, &body)
+}
+
+fn not_found(name: &Name) -> Response {
+    google_error(
+        GoogleCode::NotFound,
+        &format!("Secret [{}] not found or has no versions.", name.shown),
+    )
+}
+
+fn get(shared: &Shared, project: &str, secret: &str) -> Response {
+    let state = shared.state();
+    let name = match secret_name(&state, project, secret) {
+        Ok(name) => name,
+        Err(r) => return r,
+    };
+    match state.google.secrets.get(&name.key) {
+        Some(s) => json_response(200, &secret_json(&name.shown, s)),
+        None => not_found(&name),
+    }
+}
+
+fn patch(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> Response {
+    let body = match request.json() {
+        Ok(body) => body,
+        Err(e) => return google_error(GoogleCode::InvalidArgument, &e),
+    };
+    let Some(mask) = request.query("updateMask") else {
+        return google_error(GoogleCode::InvalidArgument, "update_mask is required");
+    };
+    let fields: Vec<String> = mask
+        .split(',')
+        .map(|f| f.trim().replace('_', "").to_lowercase())
+        .collect();
+    shared.change(|state| {
+        let name = match secret_name(state, project, secret_id) {
+            Ok(name) => name,
+            Err(r) => return r,
+        };
+        let Some(secret) = state.google.secrets.get_mut(&name.key) else {
+            return not_found(&name);
+        };
+        if let Some(given) = body.get("etag").and_then(Value::as_str)
+            && given != secret.etag
+        {
+            return google_error(GoogleCode::Aborted, "The etag provided in the request does not match the current etag of the resource.");
+        }
+        for field in &fields {
+            match field.as_str() {
+                "labels" => match string_map(body.get("labels"), "labels") {
+                    Ok(m) => secret.labels = m,
+                    Err(r) => return r,
+                },
+                "annotations" => match string_map(body.get("annotations"), "annotations") {
+                    Ok(m) => secret.annotations = m,
+                    Err(r) => return r,
+                },
+                "versionaliases" => {
+                    let mut aliases = BTreeMap::new();
+                    if let Some(Value::Object(map)) = body.get("versionAliases") {
+                        for (alias, v) in map {
+                            let Some(number) = int64(v) else {
+                                return google_error(GoogleCode::InvalidArgument, &format!("alias {alias} must name a version number"));
+                            };
+                            if !secret.versions.iter().any(|x| x.number == number) {
+                                return google_error(
+                                    GoogleCode::InvalidArgument,
+                                    &format!("Alias {alias} refers to version {number}, which does not exist."),
+                                );
+                            }
+                            aliases.insert(alias.clone(), number);
+                        }
+                    }
+                    secret.version_aliases = aliases;
+                }
+                other => {
+                    return google_error(
+                        GoogleCode::InvalidArgument,
+                        &format!("update_mask path '{other}' is not supported (labels, annotations, version_aliases)"),
+                    );
+                }
+            }
+        }
+        secret.etag = etag();
+        json_response(200, &secret_json(&name.shown, secret))
+    })
+}
+
+fn delete(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> Response {
+    shared.change(|state| {
+        let name = match secret_name(state, project, secret_id) {
+            Ok(name) => name,
+            Err(r) => return r,
+        };
+        let Some(secret) = state.google.secrets.get(&name.key) else {
+            return not_found(&name);
+        };
+        if let Some(given) = request.query("etag")
+            && given != secret.etag
+        {
+            return google_error(
+                GoogleCode::Aborted,
+                "The etag provided in the request does not match the current etag of the resource.",
+            );
+        }
+        state.google.secrets.remove(&name.key);
+        json_response(200, &json!({}))
+    })
+}
+
+/// Adds a version with `data` to the secret at `key`; returns its number.
+fn push_version(secret: &mut SmSecret, data: &[u8], crc: Option<u32>) -> i64 {
+    let number = secret.versions.iter().map(|v| v.number).max().unwrap_or(0) + 1;
+    secret.versions.push(SmVersion {
+        number,
+        state: VersionState::Enabled,
+        data: Some(STANDARD.encode(data)),
+        crc32c: Some(crc.unwrap_or_else(|| crc32c::crc32c(data))),
+        client_checksum: crc.is_some(),
+        create_time: rfc3339_now(),
+        destroy_time: None,
+        etag: etag(),
+    });
+    secret.etag = etag();
+    number
+}
+
+fn add_version(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> Response {
+    let body = match request.json() {
+        Ok(body) => body,
+        Err(e) => return google_error(GoogleCode::InvalidArgument, &e),
+    };
+    let Some(payload) = body.get("payload") else {
+        return google_error(GoogleCode::InvalidArgument, "Secret payload is required.");
+    };
+    let data = match payload.get("data").and_then(Value::as_str) {
+        Some(text) => match STANDARD
+            .decode(text)
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(text))
+        {
+            Ok(data) => data,
+            Err(_) => {
+                return google_error(
+                    GoogleCode::InvalidArgument,
+                    "Invalid value at 'payload.data' (TYPE_BYTES), Base64 decoding failed",
+                );
+            }
+        },
+        None => Vec::new(),
+    };
+    if data.len() > MAX_PAYLOAD {
+        return google_error(
+            GoogleCode::InvalidArgument,
+            &format!("Secret payload data length must be at most {MAX_PAYLOAD} bytes."),
+        );
+    }
+    let crc = match payload.get("dataCrc32c") {
+        None | Some(Value::Null) => None,
+        Some(v) => match int64(v).and_then(|n| u32::try_from(n).ok()) {
+            Some(n) => Some(n),
+            None => {
+                return google_error(
+                    GoogleCode::InvalidArgument,
+                    "Invalid value at 'payload.data_crc32c'",
+                );
+            }
+        },
+    };
+    if let Some(given) = crc
+        && given != crc32c::crc32c(&data)
+    {
+        return google_error(
+            GoogleCode::InvalidArgument,
+            "Checksum mismatch: the CRC32C of the payload data does not match payload.data_crc32c.",
+        );
+    }
+    shared.change(|state| {
+        let name = match secret_name(state, project, secret_id) {
+            Ok(name) => name,
+            Err(r) => return r,
+        };
+        let Some(secret) = state.google.secrets.get_mut(&name.key) else {
+            return not_found(&name);
+        };
+        let number = push_version(secret, &data, crc);
+        let version = secret.versions.iter().find(|v| v.number == number);
+        match version {
+            Some(v) => json_response(200, &version_json(&name.shown, v)),
+            None => google_error(GoogleCode::Internal, "version vanished"),
+        }
+    })
+}
+
+/// Resolves `latest`, an alias or a number to an index in `versions`.
+fn resolve(secret: &SmSecret, name: &Name, version: &str) -> Result<usize, Response> {
+    let number = if version == "latest" {
+        secret.versions.iter().map(|v| v.number).max()
+    } else if let Ok(n) = version.parse::<i64>() {
+        Some(n)
+    } else {
+        secret.version_aliases.get(version).copied()
+    };
+    number
+        .and_then(|n| secret.versions.iter().position(|v| v.number == n))
+        .ok_or_else(|| {
+            if secret.versions.is_empty() {
+                not_found(name)
+            } else {
+                google_error(
+                    GoogleCode::NotFound,
+                    &format!(
+                        "Secret Version [{}/versions/{version}] not found.",
+                        name.shown
+                    ),
+                )
+            }
+        })
+}
+
+fn get_version(shared: &Shared, project: &str, secret_id: &str, version: &str) -> Response {
+    let state = shared.state();
+    let name = match secret_name(&state, project, secret_id) {
+        Ok(name) => name,
+        Err(r) => return r,
+    };
+    let Some(secret) = state.google.secrets.get(&name.key) else {
+        return not_found(&name);
+    };
+    match resolve(secret, &name, version) {
+        Ok(i) => json_response(200, &version_json(&name.shown, &secret.versions[i])),
+        Err(r) => r,
+    }
+}
+
+fn access(shared: &Shared, project: &str, secret_id: &str, version: &str) -> Response {
+    let state = shared.state();
+    let name = match secret_name(&state, project, secret_id) {
+        Ok(name) => name,
+        Err(r) => return r,
+    };
+    let Some(secret) = state.google.secrets.get(&name.key) else {
+        return not_found(&name);
+    };
+    let v = match resolve(secret, &name, version) {
+        Ok(i) => &secret.versions[i],
+        Err(r) => return r,
+    };
+    let version_name = format!("{}/versions/{}", name.shown, v.number);
+    if v.state != VersionState::Enabled {
+        let state_word = if v.state == VersionState::Disabled {
+            "DISABLED"
+        } else {
+            "DESTROYED"
+        };
+        return google_error(
+            GoogleCode::FailedPrecondition,
+            &format!("Secret Version [{version_name}] is in {state_word} state."),
+        );
+    }
+    let data = v.data.clone().unwrap_or_default();
+    let crc = v.crc32c.unwrap_or(0);
+    json_response(
+        200,
+        &json!({"name": version_name, "payload": {"data": data, "dataCrc32c": crc.to_string()}}),
+    )
+}
+
+fn change_state(
+    shared: &Shared,
+    request: &Request,
+    project: &str,
+    secret_id: &str,
+    version: &str,
+    action: &str,
+) -> Response {
+    let body = request.json().unwrap_or(Value::Null);
+    shared.change(|state| {
+        let name = match secret_name(state, project, secret_id) {
+            Ok(name) => name,
+            Err(r) => return r,
+        };
+        let Some(secret) = state.google.secrets.get_mut(&name.key) else {
+            return not_found(&name);
+        };
+        let index = match resolve(secret, &name, version) {
+            Ok(i) => i,
+            Err(r) => return r,
+        };
+        let v = &mut secret.versions[index];
+        if let Some(given) = body.get("etag").and_then(Value::as_str)
+            && given != v.etag
+        {
+            return google_error(
+                GoogleCode::Aborted,
+                "The etag provided in the request does not match the current etag of the resource.",
+            );
+        }
+        let version_name = format!("{}/versions/{}", name.shown, v.number);
+        if v.state == VersionState::Destroyed {
+            return google_error(
+                GoogleCode::FailedPrecondition,
+                &format!("Secret Version [{version_name}] is in DESTROYED state."),
+            );
+        }
+        match action {
+            "disable" => v.state = VersionState::Disabled,
+            "enable" => v.state = VersionState::Enabled,
+            _ => {
+                v.state = VersionState::Destroyed;
+                v.data = None;
+                v.destroy_time = Some(rfc3339_now());
+            }
+        }
+        v.etag = etag();
+        json_response(200, &version_json(&name.shown, v))
+    })
+}
+
+fn list_versions(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> Response {
+    let state = shared.state();
+    let name = match secret_name(&state, project, secret_id) {
+        Ok(name) => name,
+        Err(r) => return r,
+    };
+    let Some(secret) = state.google.secrets.get(&name.key) else {
+        return not_found(&name);
+    };
+    let filter = request.query("filter").unwrap_or("");
+    let mut all: Vec<Value> = secret
+        .versions
+        .iter()
+        .rev()
+        .map(|v| version_json(&name.shown, v))
+        .filter(|v| filter_matches(filter, "", None, v.get("state").and_then(Value::as_str)))
+        .collect();
+    all.shrink_to_fit();
+    let total = all.len();
+    let (versions, next) = page(&all, request);
+    let mut body = json!({"versions": versions, "totalSize": total});
+    if let Some(next) = next {
+        body["nextPageToken"] = json!(next);
+    }
+    json_response(200, &body)
+}
+
+/// What the export workflow does inside Actions: writes the named repository secrets into
+/// Secret Manager as new versions.
+pub fn export_from_actions(state: &mut State, repo: &Repo, inputs: &Value) -> Result<(), String> {
+    let project = inputs
+        .get("project")
+        .and_then(Value::as_str)
+        .ok_or("inputs.project is missing")?;
+    let mapping = inputs
+        .get("secrets")
+        .and_then(Value::as_str)
+        .ok_or("inputs.secrets is missing (GITHUB_NAME=secret-id,...)")?;
+    let (project_id, _) =
+        super::project(state, project).ok_or(format!("unknown project {project}"))?;
+    for pair in mapping.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (github_name, secret_id) = pair.split_once('=').ok_or(format!(
+            "bad mapping '{pair}', expected GITHUB_NAME=secret-id"
+        ))?;
+        let Some((_, actions_secret)) = repo
+            .secrets
+            .secrets
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(github_name))
+        else {
+            return Err(format!("the workflow has no secret {github_name}"));
+        };
+        let data = STANDARD
+            .decode(&actions_secret.value)
+            .map_err(|e| e.to_string())?;
+        let key = format!("projects/{project_id}/secrets/{secret_id}");
+        let secret = state.google.secrets.entry(key).or_insert_with(|| SmSecret {
+            create_time: rfc3339_now(),
+            labels: BTreeMap::from([("managed-by".to_owned(), "orchestra".to_owned())]),
+            annotations: BTreeMap::new(),
+            version_aliases: BTreeMap::new(),
+            replication: json!({"automatic": {}}),
+            etag: etag(),
+            versions: Vec::new(),
+        });
+        push_version(secret, &data, None);
+    }
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! The HTTP server: accepts connections on 127.0.0.1, reads each request (with a body limit),
+//! applies injected faults, and routes by path to the service that owns it. A dropped-connection
+//! fault makes the service fail, which closes the connection without an answer, as a real
+//! network failure would.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+
+use crate::faults::{self, FaultKind, FaultRule, Faults};
+use crate::fixtures::DemoCredentials;
+use crate::http_util::{self, GoogleCode, Request, Response};
+use crate::state::State;
+
+/// Largest request body accepted (Secret Manager's payload limit is 64 KiB; this leaves room).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every connection shares.
+pub struct Shared {
+    state: Mutex<State>,
+    initial: State,
+    state_file: Option<PathBuf>,
+    faults: Mutex<Faults>,
+}
+
+/// A request the emulator drops on purpose.
+#[derive(Debug)]
+pub struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+impl Shared {
+    /// State, its file, and the faults active from the start.
+    pub fn new(state: State, state_file: Option<PathBuf>, faults: Vec<FaultRule>) -> Self {
+        Self {
+            initial: state.clone(),
+            state: Mutex::new(state),
+            state_file,
+            faults: Mutex::new(Faults::new(faults)),
+        }
+    }
+
+    /// Locks the state for reading or changing.
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `change` on the state and saves it (if a state file is set).
+    pub fn change<T>(&self, change: impl FnOnce(&mut State) -> T) -> T {
+        let mut state = self.state();
+        let result = change(&mut state);
+        if let Some(path) = &self.state_file
+            && let Err(e) = crate::state::save(&state, path)
+        {
+            tracing::error!("cannot save emulator state to {}: {e}", path.display());
+        }
+        result
+    }
+
+    /// Puts the state back as it was at start, and clears every fault.
+    pub fn reset(&self) {
+        let initial = self.initial.clone();
+        self.change(|current| *current = initial);
+        self.faults().clear();
+    }
+
+    /// The fault rules.
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Saves the state now.
+    pub fn save(&self) {
+        self.change(|_| ());
+    }
+
+    /// The demo credentials as they stand.
+    pub fn demo_credentials(&self) -> DemoCredentials {
+        DemoCredentials::from_state(&self.state())
+    }
+}
+
+/// Serves `listener` until `shutdown` fires.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: tokio::sync::oneshot::Receiver<()>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut shutdown => return,
+        };
+        let (stream, _) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                continue;
+            }
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let shared = Arc::clone(&shared);
+                async move { handle(&shared, request).await }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = connection.await {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
+}
+
+async fn handle(shared: &Shared, request: hyper::Request<Incoming>) -> Result<Response, Dropped> {
+    let (parts, body) = request.into_parts();
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned();
+    let raw_path = parts.uri.path().to_owned();
+    let (prefix, path) = match raw_path.strip_prefix("/api/v3") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => ("/api/v3", rest.to_owned()),
+        _ => ("", raw_path.clone()),
+    };
+    let path = if path.is_empty() {
+        "/".to_owned()
+    } else {
+        path
+    };
+    let method = parts.method.clone();
+
+    let fault = shared.faults().take(method.as_str(), &path);
+    match fault {
+        Some(FaultKind::Drop) => return Err(Dropped),
+        Some(FaultKind::Latency { ms }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        Some(FaultKind::Status {
+            status,
+            retry_after,
+            message,
+        }) => {
+            return Ok(faults::error_response(
+                &path,
+                status,
+                retry_after,
+                message.as_deref(),
+            ));
+        }
+        None => {}
+    }
+
+    let body = match Limited::new(body, BODY_LIMIT).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return Ok(too_large(&path)),
+    };
+    let request = Request {
+        method,
+        query: parts
+            .uri
+            .query()
+            .map(|q| http_util::decode_pairs(q.as_bytes()))
+            .unwrap_or_default(),
+        headers: parts.headers,
+        body,
+        base: format!("http://{host}{prefix}"),
+        path,
+    };
+    Ok(route(shared, &request))
+}
+
+fn route(shared: &Shared, request: &Request) -> Response {
+    let first = request.segments().first().copied().unwrap_or("");
+    match first {
+        "_emulator" => crate::admin::handle(shared, request),
+        "v1" => crate::google::handle(shared, request),
+        "token" => crate::google::oauth::token(shared, request),
+        "slack" => crate::slack::handle(shared, request),
+        _ => crate::github::handle(shared, request),
+    }
+}
+
+fn too_large(path: &str) -> Response {
+    let message = format!("request body larger than {BODY_LIMIT} bytes");
+    if path.starts_with("/v1/") {
+        http_util::google_error(GoogleCode::InvalidArgument, &message)
+    } else if path.starts_with("/slack/") {
+        let mut r = http_util::empty_response(413);
+        *r.body_mut() = Full::new(Bytes::from_static(b"request_too_large"));
+        r
+    } else {
+        http_util::github_error(413, &message)
+    }
+}
