@@ -5,6 +5,7 @@ mod breakers;
 mod check;
 mod daemon;
 mod doc;
+mod emulator;
 mod play;
 mod render;
 mod runs;
@@ -72,6 +73,8 @@ enum Command {
     Schedule(schedule::ScheduleArgs),
     /// Run the schedules in orchestra.toml in one long-lived process
     Daemon(daemon::DaemonArgs),
+    /// Run the local GitHub, Secret Manager, IAM and Slack stand-in
+    Emulator(emulator::EmulatorArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -147,6 +150,7 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         Command::Runs(args) => runs::run(args, &host),
         Command::Breakers(args) => breakers::run(args, &host),
         Command::Daemon(args) => daemon::run(args, &host, &stop),
+        Command::Emulator(args) => emulator::run(args, &host),
         Command::Doc(_) | Command::Check(_) | Command::Schedule(_) => {
             unreachable!("handled above")
         }

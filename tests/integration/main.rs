@@ -6,6 +6,7 @@ mod harness;
 mod breakers;
 mod check;
 mod diagnostics;
+mod emulator;
 mod leaks;
 mod locks;
 mod plan;
