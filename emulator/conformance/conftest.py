@@ -1,0 +1,62 @@
+"""Starts the real emulator binary on a free 127.0.0.1 port for each test."""
+
+import json
+import os
+import re
+import subprocess
+import urllib.request
+
+import pytest
+
+DEMO_TOKEN = "ghp_orchestraDemoToken0000000000000000"
+PROJECT = "demo-project"
+PROJECT_NUMBER = "123456789012"
+DEPLOYER = "deployer@demo-project.iam.gserviceaccount.com"
+
+
+def emulator_binary():
+    explicit = os.environ.get("ORCHESTRA_EMULATOR_BIN")
+    if explicit:
+        return explicit
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/orchestra-target"))
+    return os.path.join(target, "debug", "orchestra-emulator")
+
+
+class Emulator:
+    def __init__(self, base):
+        self.base = base
+
+    def get(self, path):
+        with urllib.request.urlopen(self.base + path, timeout=30) as response:
+            return json.loads(response.read())
+
+    def post(self, path, body):
+        request = urllib.request.Request(
+            self.base + path,
+            data=json.dumps(body).encode(),
+            headers={"content-type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def state(self):
+        return self.get("/_emulator/state?reveal=true")
+
+
+@pytest.fixture
+def emulator():
+    process = subprocess.Popen(
+        [emulator_binary(), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+        assert match, f"emulator did not start: {line!r}"
+        yield Emulator(match.group(1))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
