@@ -89,7 +89,8 @@ fn redact(value: &mut Value) {
 }
 
 /// `POST /_emulator/github/rate-limit {"token": "...", "limit": 100, "remaining": 3}`: sets a
-/// credential's window (or, without `token`, the default limit for new windows).
+/// credential's window (or, without `token`, the default limit for new windows); `"status":
+/// 429` makes an exhausted primary limit answer 429 instead of 403.
 fn set_rate(shared: &Shared, request: &Request) -> Response {
     let body = match request.json() {
         Ok(body) => body,
@@ -101,7 +102,17 @@ fn set_rate(shared: &Shared, request: &Request) -> Response {
         .and_then(Value::as_u64)
         .map(|n| n as u32);
     let token = body.get("token").and_then(Value::as_str).map(str::to_owned);
+    let status = body.get("status").and_then(Value::as_u64);
+    if let Some(status) = status
+        && status != 403
+        && status != 429
+    {
+        return json_response(400, &json!({"message": "status must be 403 or 429"}));
+    }
     shared.change(|state| {
+        if let Some(status) = status {
+            state.github.primary_limit_status = status as u16;
+        }
         match token {
             Some(token) => {
                 let limit = limit.unwrap_or(state.github.rate_limit);

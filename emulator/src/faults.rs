@@ -55,12 +55,37 @@ pub struct FaultRule {
 
 impl FaultRule {
     /// Parses a rule from JSON (the `--fault` flag and the admin endpoint).
+    ///
+    /// `kind` may be left out: `"status": 503` means a status fault, `"ms": 200` (or
+    /// `"latency_ms"`) latency, `"drop": true` a dropped connection.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let rule: Self = serde_json::from_str(text).map_err(|e| {
+        let explain = |e: &dyn std::fmt::Display| {
             format!(
-                "a fault is JSON such as {{\"method\":\"PUT\",\"path\":\"/repos/**\",\"kind\":\"status\",\"status\":500,\"count\":2}}: {e}"
+                "a fault is JSON such as {{\"method\":\"PUT\",\"path\":\"/repos/**\",\"status\":500,\"count\":2}}: {e}"
             )
-        })?;
+        };
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| explain(&e))?;
+        if let Some(object) = value.as_object_mut()
+            && !object.contains_key("kind")
+        {
+            if let Some(ms) = object.remove("latency_ms") {
+                object.insert("ms".into(), ms);
+            }
+            let kind = if object.get("drop") == Some(&serde_json::Value::Bool(true)) {
+                Some("drop")
+            } else if object.contains_key("ms") {
+                Some("latency")
+            } else if object.contains_key("status") {
+                Some("status")
+            } else {
+                None
+            };
+            object.remove("drop");
+            if let Some(kind) = kind {
+                object.insert("kind".into(), kind.into());
+            }
+        }
+        let rule: Self = serde_json::from_value(value).map_err(|e| explain(&e))?;
         if let Some(f) = rule.fraction
             && !(0.0..=1.0).contains(&f)
         {
@@ -262,6 +287,28 @@ mod tests {
                 .contains("a fault is JSON such as")
         );
         assert!(FaultRule::parse(r#"{"path":"/x","kind":"drop","fraction":2}"#).is_err());
+        assert_eq!(
+            FaultRule::parse(r#"{"path":"/x","status":500,"count":2}"#)
+                .unwrap()
+                .kind,
+            FaultKind::Status {
+                status: 500,
+                retry_after: None,
+                message: None
+            }
+        );
+        assert_eq!(
+            FaultRule::parse(r#"{"path":"/x","latency_ms":50}"#)
+                .unwrap()
+                .kind,
+            FaultKind::Latency { ms: 50 }
+        );
+        assert_eq!(
+            FaultRule::parse(r#"{"path":"/x","drop":true}"#)
+                .unwrap()
+                .kind,
+            FaultKind::Drop
+        );
         assert_eq!(
             FaultRule::parse(r#"{"path":"/x","kind":"status","status":503,"retry_after":2}"#)
                 .unwrap()

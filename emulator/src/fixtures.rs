@@ -109,6 +109,7 @@ pub fn demo() -> Result<State, String> {
     let mut state = State::default();
     state.github.rate_limit = 5000;
     state.github.anonymous_rate_limit = 60;
+    state.github.primary_limit_status = 403;
     state.github.users.insert(
         "demo-user".into(),
         GithubUser {

@@ -133,6 +133,19 @@ impl RunningEmulator {
         self.base_url()
     }
 
+    /// The Secret Manager endpoint, as google-cloud clients take it (`with_endpoint`,
+    /// `api_endpoint`); gcloud's `api_endpoint_overrides/secretmanager` wants it with a
+    /// trailing `/`.
+    pub fn secretmanager_url(&self) -> String {
+        self.base_url()
+    }
+
+    /// The IAM endpoint, as google-cloud clients take it; gcloud's
+    /// `api_endpoint_overrides/iam` wants it with a trailing `/`.
+    pub fn iam_url(&self) -> String {
+        self.base_url()
+    }
+
     /// The OAuth token endpoint the minted key files name.
     pub fn token_uri(&self) -> String {
         format!("{}/token", self.base_url())

@@ -50,8 +50,15 @@ pub struct GithubState {
     pub rate_limit: u32,
     /// Requests per hour without credentials.
     pub anonymous_rate_limit: u32,
+    /// Status of an exhausted primary limit: GitHub answers 403 or 429.
+    #[serde(default = "primary_limit_status")]
+    pub primary_limit_status: u16,
     /// Workflow dispatches received, in order.
     pub dispatches: Vec<Dispatch>,
+}
+
+fn primary_limit_status() -> u16 {
+    403
 }
 
 /// A GitHub user.

@@ -78,7 +78,8 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
     let (window, exhausted) = take_from_window(&mut state, &caller, counts);
     let mut response = if exhausted {
         let subject = caller.rate_subject(&state);
-        github_error(403, &format!("API rate limit exceeded {subject}."))
+        let status = state.github.primary_limit_status;
+        github_error(status, &format!("API rate limit exceeded {subject}."))
     } else {
         drop(state);
         let response = route(shared, request, &caller, &segments);

@@ -19,7 +19,11 @@ async fn add_fault(emu: &orchestra_emulator::RunningEmulator, rule: Value) {
 #[tokio::test]
 async fn a_counted_500_then_normal_service() {
     let emu = emulator().await;
-    add_fault(&emu, json!({"method": "GET", "path": "/repos/*/*/actions/secrets", "kind": "status", "status": 500, "count": 2})).await;
+    add_fault(
+        &emu,
+        json!({"method": "GET", "path": "/repos/*/*/actions/secrets", "status": 500, "count": 2}),
+    )
+    .await;
     let url = format!("{}/repos/acme/api/actions/secrets", emu.github_url());
     for _ in 0..2 {
         let r = client().get(&url).bearer_auth(TOKEN).send().await.unwrap();

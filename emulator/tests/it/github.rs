@@ -82,6 +82,34 @@ async fn an_exhausted_window_answers_403_with_the_reset() {
 }
 
 #[tokio::test]
+async fn the_primary_limit_can_answer_429_instead() {
+    let emu = emulator().await;
+    let c = client();
+    let set = c
+        .post(format!("{}/_emulator/github/rate-limit", emu.base_url()))
+        .json(&json!({"token": TOKEN, "remaining": 0, "status": 429}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let refused = c
+        .get(format!("{}/user", emu.github_url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["x-ratelimit-remaining"], "0");
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("API rate limit exceeded")
+    );
+}
+
+#[tokio::test]
 async fn a_sealed_secret_is_opened_stored_and_never_served() {
     let emu = emulator().await;
     let base = emu.github_url();
