@@ -28,6 +28,8 @@ pub struct Config {
     pub log: LogSettings,
     /// Schedules `orchestra daemon` runs.
     pub schedules: Vec<ScheduleConfig>,
+    /// Where GitHub is and how to authenticate.
+    pub github: GithubSettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -98,6 +100,25 @@ pub struct Scope {
     pub http_hosts: Vec<String>,
 }
 
+/// GitHub's endpoint and credential.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GithubSettings {
+    /// REST base URL (GitHub Enterprise: `https://HOST/api/v3`).
+    pub api_url: String,
+    /// The environment variable holding a token (a PAT or an installation token).
+    pub token_env: String,
+}
+
+impl Default for GithubSettings {
+    fn default() -> Self {
+        Self {
+            api_url: "https://api.github.com".into(),
+            token_env: "GITHUB_TOKEN".into(),
+        }
+    }
+}
+
 /// One schedule for `orchestra daemon`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,6 +174,7 @@ impl Default for Config {
             scope: Scope::default(),
             log: LogSettings::default(),
             schedules: Vec::new(),
+            github: GithubSettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }

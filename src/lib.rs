@@ -16,5 +16,6 @@ pub mod process;
 pub mod redact;
 pub mod runner;
 pub mod schedule;
+pub mod services;
 pub mod store;
 pub mod watch;

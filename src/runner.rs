@@ -30,6 +30,8 @@ pub struct Host {
     pub cancel: Arc<AtomicBool>,
     /// The working directory.
     pub cwd: PathBuf,
+    /// The remote services (configured, or the in-process emulator under `--emulate`).
+    pub services: Arc<crate::services::Services>,
 }
 
 /// What to run and how.
@@ -107,7 +109,8 @@ pub fn play(host: &Host, request: &PlayRequest) -> Result<RunReport, HostError> 
         .store(host.store.clone())
         .mode(request.mode)
         .runtime(host.runtime.clone())
-        .cancel_flag(Arc::clone(&host.cancel));
+        .cancel_flag(Arc::clone(&host.cancel))
+        .services(Arc::clone(&host.services));
     if request.prints_to_stderr {
         builder = builder.prints_to_stderr();
     }

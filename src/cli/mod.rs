@@ -144,6 +144,9 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         runtime: runtime.handle().clone(),
         cancel,
         cwd,
+        services: Arc::new(crate::services::Services::new(
+            crate::services::Endpoints::Configured,
+        )),
     };
     let status = match &cli.command {
         Command::Play(args) => play::run(args, &host, cli.config.as_deref()),

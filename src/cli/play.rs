@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::error::HostError;
 use crate::exit::ExitStatus;
 use crate::runner::{self, Host, PlayRequest};
+use crate::services::{Endpoints, Services};
 use crate::store::RunMode;
 
 /// Arguments of `orchestra play`.
@@ -52,6 +53,11 @@ pub struct PlayArgs {
     /// Print the outcome as JSON on stdout (the playbook's prints go to stderr)
     #[arg(long)]
     json: bool,
+
+    /// Run against the built-in emulator (in this process, on a random port, with its demo
+    /// fixtures and credentials): nothing outside this machine is reached
+    #[arg(long)]
+    emulate: bool,
 }
 
 /// Parses `KEY=VALUE` for `--arg`.
@@ -76,18 +82,65 @@ pub fn run(
     host: &Host,
     config_path: Option<&Path>,
 ) -> Result<ExitStatus, HostError> {
-    let mode = if args.plan || (args.watch && !args.apply) {
+    let mode = if args.plan || (args.watch && !args.apply && !args.emulate) {
         RunMode::Plan
     } else {
         RunMode::Apply
     };
-    let mut request = PlayRequest {
+    let emulator = if args.emulate {
+        Some(start_emulator(host)?)
+    } else {
+        None
+    };
+    let services = match &emulator {
+        Some(emulator) => Arc::new(Services::new(Endpoints::Emulated {
+            base_url: emulator.base_url(),
+            github_token: emulator.demo_credentials().github_token,
+        })),
+        None => Arc::clone(&host.services),
+    };
+    let host = &Host {
+        services,
+        ..with_timeout(host, None, &host.config)
+    };
+    if let Some(emulator) = &emulator {
+        eprintln!(
+            "emulate: GitHub, Secret Manager, IAM and Slack are the built-in emulator at {}",
+            emulator.base_url()
+        );
+    }
+    let outcome = run_with(args, host, config_path, mode, request_from(args, mode));
+    if let Some(emulator) = emulator {
+        host.runtime.block_on(emulator.shutdown());
+    }
+    outcome
+}
+
+fn start_emulator(host: &Host) -> Result<orchestra_emulator::RunningEmulator, HostError> {
+    host.runtime
+        .block_on(orchestra_emulator::start(
+            orchestra_emulator::EmulatorConfig::default(),
+        ))
+        .map_err(|e| HostError::Io(format!("cannot start the emulator: {e}")))
+}
+
+fn request_from(args: &PlayArgs, mode: RunMode) -> PlayRequest {
+    PlayRequest {
         playbook: args.playbook.clone(),
         args: args.args.clone(),
         mode,
         lock: args.lock.clone(),
         prints_to_stderr: args.json,
-    };
+    }
+}
+
+fn run_with(
+    args: &PlayArgs,
+    host: &Host,
+    config_path: Option<&Path>,
+    mode: RunMode,
+    mut request: PlayRequest,
+) -> Result<ExitStatus, HostError> {
     if !args.watch {
         let host = with_timeout(host, args.timeout, &host.config);
         let report = runner::play(&host, &request)?;
@@ -151,5 +204,6 @@ fn with_timeout(host: &Host, timeout: Option<std::time::Duration>, config: &Arc<
         runtime: host.runtime.clone(),
         cancel: Arc::clone(&host.cancel),
         cwd: host.cwd.clone(),
+        services: Arc::clone(&host.services),
     }
 }

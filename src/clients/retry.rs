@@ -71,7 +71,7 @@ pub enum RetryError<E: std::fmt::Display> {
     },
     /// The server asked for a wait longer than allowed.
     #[error(
-        "{error}; {reason} in {}, longer than the {} orchestra may wait (limits.max_retry_wait)",
+        "{error}; {reason}: {} is longer than the {} orchestra may wait (limits.max_retry_wait)",
         humantime::format_duration(*.wait), humantime::format_duration(*.max_wait)
     )]
     WaitTooLong {
@@ -286,7 +286,10 @@ mod tests {
             || false,
         ));
         let message = too_long.unwrap_err().to_string();
-        assert!(message.contains("rate limit resets in 1h"), "{message}");
+        assert!(
+            message.contains("rate limit resets: 1h is longer than"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::fingerprint::FingerprintKey;
 use crate::config::Config;
 use crate::redact::mask;
+use crate::services::{Endpoints, Services};
 use crate::store::{RunId, RunMode, StepEffect, StepRef, StepStatus, Store};
 
 /// One change a plan-mode run would have made.
@@ -63,6 +64,7 @@ pub struct RunContext {
     fingerprint_key: OnceLock<Result<FingerprintKey, String>>,
     fingerprint_key_path: Option<PathBuf>,
     print_sink: PrintSink,
+    services: Arc<Services>,
 }
 
 /// Builds a [`RunContext`].
@@ -99,6 +101,12 @@ impl RunContextBuilder {
     /// Send `print` output to stderr, keeping stdout for machine-readable output.
     pub fn prints_to_stderr(mut self) -> Self {
         self.context.print_sink = PrintSink::Stderr;
+        self
+    }
+
+    /// The remote services this run talks to.
+    pub fn services(mut self, services: Arc<Services>) -> Self {
+        self.context.services = services;
         self
     }
 
@@ -147,6 +155,7 @@ impl RunContext {
                 fingerprint_key: OnceLock::new(),
                 fingerprint_key_path: None,
                 print_sink: PrintSink::Stdout,
+                services: Arc::new(Services::new(Endpoints::Configured)),
             },
         }
     }
@@ -195,6 +204,29 @@ impl RunContext {
     /// The tokio handle for async work, if any.
     pub fn runtime(&self) -> Option<&tokio::runtime::Handle> {
         self.runtime.as_ref()
+    }
+
+    /// The remote services of this run.
+    pub fn remote(&self) -> &Services {
+        &self.services
+    }
+
+    /// Runs async client work to completion on the runtime (the script thread waits).
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> Result<F::Output, String> {
+        match &self.runtime {
+            Some(handle) => Ok(handle.block_on(future)),
+            None => Err("no async runtime in this mode".to_owned()),
+        }
+    }
+
+    /// A check that turns true when the run must stop (Ctrl-C, SIGTERM or its time-out), for
+    /// clients that wait.
+    pub fn cancellation(&self) -> Arc<dyn Fn() -> bool + Send + Sync> {
+        let cancel = Arc::clone(&self.cancel);
+        let deadline = self.started.get().map(|s| *s + self.timeout);
+        Arc::new(move || {
+            cancel.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d)
+        })
     }
 
     /// Time left before the run's time-out.

@@ -1,8 +1,9 @@
-//! The modules playbooks call (`secret::`, `state::`, `run::`, `breaker::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `state::`, `run::`, `breaker::`, `github::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
 mod breaker;
+mod github;
 mod run;
 mod secret;
 mod state;
@@ -21,6 +22,7 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
         state::register(ModuleBuilder::new("state", Arc::clone(context))),
         run::register(ModuleBuilder::new("run", Arc::clone(context))),
         breaker::register(ModuleBuilder::new("breaker", Arc::clone(context))),
+        github::register(ModuleBuilder::new("github", Arc::clone(context))),
     ];
     let mut docs = Vec::new();
     for builder in builders {

@@ -229,3 +229,69 @@ impl Drop for Background {
         let _ = self.child.wait();
     }
 }
+
+/// A separate `orchestra emulator` process, for tests that inspect its state.
+pub struct EmulatorProcess {
+    pub port: String,
+    _process: Background,
+}
+
+/// The demo GitHub token of the emulator's built-in fixtures.
+pub const DEMO_GITHUB_TOKEN: &str = "ghp_orchestraDemoToken0000000000000000";
+
+impl EmulatorProcess {
+    /// Starts `orchestra emulator --port 0` in `project`.
+    pub fn start(project: &Project) -> Self {
+        let mut process = project.spawn(&["emulator", "--port", "0"]);
+        let line = process.wait_for("listening on http://127.0.0.1:");
+        let port = line.rsplit(':').next().expect("port").trim().to_owned();
+        Self {
+            port,
+            _process: process,
+        }
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Sends one HTTP/1.1 request and returns the body of the answer.
+    pub fn call(&self, method: &str, path: &str, body: &str) -> String {
+        use std::io::{Read, Write};
+        let mut stream =
+            std::net::TcpStream::connect(format!("127.0.0.1:{}", self.port)).expect("connect");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        )
+        .expect("write");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The emulator's state, with secret values revealed.
+    pub fn state(&self) -> serde_json::Value {
+        serde_json::from_str(&self.call("GET", "/_emulator/state?reveal=true", "")).expect("state")
+    }
+
+    /// Adds a fault rule.
+    pub fn fault(&self, rule: &str) {
+        let answer = self.call("POST", "/_emulator/faults", rule);
+        assert!(answer.contains("faults"), "fault refused: {answer}");
+    }
+
+    /// A project config that points GitHub at this emulator, plus `extra` TOML.
+    pub fn config(&self, extra: &str) -> String {
+        format!(
+            "[github]\napi_url = \"{}\"\ntoken_env = \"ORCHESTRA_TEST_GITHUB_TOKEN\"\n\n{extra}",
+            self.url()
+        )
+    }
+}

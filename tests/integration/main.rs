@@ -7,6 +7,7 @@ mod breakers;
 mod check;
 mod diagnostics;
 mod emulator;
+mod github;
 mod leaks;
 mod locks;
 mod plan;

@@ -33,10 +33,12 @@ pub enum GithubError {
     Config(String),
     /// GitHub asked for a longer wait than allowed.
     #[error(
-        "{message}; {reason} in {}, longer than the {} orchestra may wait (limits.max_retry_wait)",
+        "{message}; {reason}: {} is longer than the {} orchestra may wait (limits.max_retry_wait)",
         humantime::format_duration(*.wait), humantime::format_duration(*.max_wait)
     )]
     WaitTooLong {
+        /// The status of the answer that asked for the wait.
+        status: Option<u16>,
         /// The error that asked for the wait.
         message: String,
         /// The wait asked.
@@ -78,6 +80,7 @@ impl GithubError {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Api { status, .. } => Some(*status),
+            Self::WaitTooLong { status, .. } => *status,
             _ => None,
         }
     }
@@ -99,7 +102,7 @@ impl GithubError {
                     if let Some(seconds) = retry_after {
                         return Retry::After {
                             wait: Duration::from_secs(*seconds),
-                            reason: "GitHub asks to retry after".into(),
+                            reason: "GitHub asked to wait (Retry-After)".into(),
                         };
                     }
                     if *remaining == Some(0)

@@ -146,6 +146,7 @@ impl GithubClient {
                 max_wait,
                 reason,
             } => GithubError::WaitTooLong {
+                status: error.status(),
                 message: error.to_string(),
                 wait,
                 max_wait,

@@ -1,0 +1,262 @@
+//! `github::` — GitHub rate limits and Actions secrets, through the shared GitHub client.
+//!
+//! A target names where secrets live: `owner/repo`, `owner/repo:environment`, or `org:NAME`.
+//! Every target is checked against `[scope]` (github_owners, github_repos) before any request
+//! leaves.
+
+use std::sync::Arc;
+
+use rhai::{Array, Dynamic, Map};
+
+use crate::clients::github::{
+    GithubClient, GithubError, PutOutcome, RepoSlug, SecretName, SecretScope,
+};
+use crate::config::Config;
+use crate::engine::RunContext;
+use crate::engine::gate::{Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
+use crate::engine::values::from_json;
+
+/// Parses a target: `owner/repo`, `owner/repo:environment` or `org:NAME`.
+pub fn parse_target(text: &str) -> Result<SecretScope, PrimitiveError> {
+    if let Some(org) = text.strip_prefix("org:") {
+        if org.is_empty() || !org.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(PrimitiveError::new(format!(
+                "expected org:NAME, found '{text}'"
+            )));
+        }
+        return Ok(SecretScope::Org {
+            org: org.to_owned(),
+            visibility: "private".to_owned(),
+        });
+    }
+    let (repo, environment) = match text.split_once(':') {
+        Some((repo, env)) => (repo, Some(env)),
+        None => (text, None),
+    };
+    let repo = RepoSlug::parse(repo).map_err(|e| {
+        PrimitiveError::new(format!(
+            "{e}; a target is owner/repo, owner/repo:environment or org:NAME"
+        ))
+    })?;
+    match environment {
+        Some(env) if !env.is_empty() => Ok(SecretScope::Environment(repo, env.to_owned())),
+        Some(_) => Err(PrimitiveError::new(format!(
+            "empty environment in '{text}'"
+        ))),
+        None => Ok(SecretScope::Repo(repo)),
+    }
+}
+
+/// Refuses a target outside `[scope]`.
+pub fn check_scope(config: &Config, scope: &SecretScope) -> Result<(), PrimitiveError> {
+    let owner = scope.owner();
+    let owner_allowed = config
+        .scope
+        .github_owners
+        .iter()
+        .any(|o| o.eq_ignore_ascii_case(owner));
+    let repo_allowed = match scope {
+        SecretScope::Repo(repo) | SecretScope::Environment(repo, _) => config
+            .scope
+            .github_repos
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&repo.to_string())),
+        SecretScope::Org { .. } => false,
+    };
+    if owner_allowed || repo_allowed {
+        return Ok(());
+    }
+    let hint = match scope {
+        SecretScope::Org { org, .. } => format!("add \"{org}\" to [scope].github_owners"),
+        SecretScope::Repo(repo) | SecretScope::Environment(repo, _) => format!(
+            "add \"{repo}\" to [scope].github_repos (or \"{}\" to [scope].github_owners)",
+            repo.owner
+        ),
+    };
+    Err(PrimitiveError::new(format!(
+        "{scope} is outside the scope: {hint} in orchestra.toml"
+    )))
+}
+
+fn client(context: &RunContext) -> Result<Arc<GithubClient>, PrimitiveError> {
+    let key = context.fingerprint_key()?;
+    // octocrab starts its request buffer on the current runtime.
+    let runtime = context
+        .runtime()
+        .ok_or_else(|| PrimitiveError::new("no async runtime in this mode"))?;
+    let _entered = runtime.enter();
+    context
+        .remote()
+        .github(context.config(), key, context.cancellation())
+        .map_err(PrimitiveError::new)
+}
+
+fn remote(error: GithubError) -> PrimitiveError {
+    PrimitiveError {
+        status: error.status(),
+        message: error.to_string(),
+    }
+}
+
+fn scoped_target(context: &RunContext, text: &str) -> Result<SecretScope, PrimitiveError> {
+    let scope = parse_target(text)?;
+    check_scope(context.config(), &scope)?;
+    Ok(scope)
+}
+
+fn secret_name(text: &str) -> Result<SecretName, PrimitiveError> {
+    SecretName::parse(text).map_err(PrimitiveError::new)
+}
+
+/// Registers `github::`.
+pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
+    module.read(
+        Signature {
+            name: "rate_limit",
+            params: &[],
+            returns: "map",
+            doc: "The rate limits of the configured credential: #{core: #{limit, remaining, used,\n\
+                  reset}, search: …, graphql: …}. Does not count against the limit.",
+        },
+        |_| "GitHub /rate_limit".to_owned(),
+        |context, _| {
+            let github = client(context)?;
+            let answer = context.block_on(github.rate_limit())?.map_err(remote)?;
+            let resources = answer.get("resources").cloned().unwrap_or_default();
+            Ok(from_json(&resources))
+        },
+    );
+    module.read(
+        Signature {
+            name: "list_secrets",
+            params: &[("target", ParamType::Str)],
+            returns: "array",
+            doc: "The Actions secrets at `target` (owner/repo, owner/repo:environment or org:NAME):\n\
+                  [#{name, created_at, updated_at}]. GitHub never returns values.",
+        },
+        |args| args.str(0).map(|t| format!("secrets of {t}")).unwrap_or_default(),
+        |context, args| {
+            let scope = scoped_target(context, &args.str(0)?)?;
+            let github = client(context)?;
+            let secrets = context.block_on(github.list_secrets(&scope))?.map_err(remote)?;
+            let list: Array = secrets
+                .iter()
+                .map(|s| {
+                    let mut map = Map::new();
+                    map.insert("name".into(), s.name.clone().into());
+                    map.insert("created_at".into(), s.created_at.clone().into());
+                    map.insert("updated_at".into(), s.updated_at.clone().into());
+                    Dynamic::from(map)
+                })
+                .collect();
+            Ok(list.into())
+        },
+    );
+    module.mutate(
+        Signature {
+            name: "put_secret",
+            params: &[
+                ("target", ParamType::Str),
+                ("name", ParamType::Str),
+                ("value", ParamType::Secret),
+            ],
+            returns: "string",
+            doc: "Seals `value` to the target's public key and writes Actions secret `name`;\n\
+                  \"created\" or \"updated\". Re-putting the same value is harmless.",
+        },
+        |context, args| {
+            let target = args.str(0)?;
+            let scope = scoped_target(context, &target)?;
+            let name = secret_name(&args.str(1)?)?;
+            let value = args.secret(2)?;
+            if value.is_empty() {
+                return Err(PrimitiveError::new(
+                    "refusing to write an empty value over a GitHub secret",
+                ));
+            }
+            Ok(Change {
+                target: format!("GitHub secret {} in {scope}", name.as_str()),
+                action: format!("put GitHub secret {} in {scope}", name.as_str()),
+                fields: vec![("value".into(), value.redacted())],
+                placeholder: "planned".into(),
+            })
+        },
+        |context, args, _| {
+            let scope = scoped_target(context, &args.str(0)?)?;
+            let name = secret_name(&args.str(1)?)?;
+            let value = args.secret(2)?;
+            let github = client(context)?;
+            let outcome = context
+                .block_on(github.put_secret(&scope, &name, &value))?
+                .map_err(remote)?;
+            Ok(match outcome {
+                PutOutcome::Created => "created",
+                PutOutcome::Updated => "updated",
+            }
+            .into())
+        },
+    );
+    module.mutate(
+        Signature {
+            name: "delete_secret",
+            params: &[("target", ParamType::Str), ("name", ParamType::Str)],
+            returns: "bool",
+            doc: "Deletes Actions secret `name` at `target`; false if it did not exist.",
+        },
+        |context, args| {
+            let scope = scoped_target(context, &args.str(0)?)?;
+            let name = secret_name(&args.str(1)?)?;
+            Ok(Change {
+                target: format!("GitHub secret {} in {scope}", name.as_str()),
+                action: format!("delete GitHub secret {} in {scope}", name.as_str()),
+                fields: Vec::new(),
+                placeholder: Dynamic::TRUE,
+            })
+        },
+        |context, args, _| {
+            let scope = scoped_target(context, &args.str(0)?)?;
+            let name = secret_name(&args.str(1)?)?;
+            let github = client(context)?;
+            let existed = context
+                .block_on(github.delete_secret(&scope, &name))?
+                .map_err(remote)?;
+            Ok(existed.into())
+        },
+    );
+    module
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse() {
+        assert!(matches!(parse_target("acme/api"), Ok(SecretScope::Repo(_))));
+        assert!(matches!(
+            parse_target("acme/api:production"),
+            Ok(SecretScope::Environment(_, _))
+        ));
+        assert!(matches!(
+            parse_target("org:acme"),
+            Ok(SecretScope::Org { .. })
+        ));
+        assert!(parse_target("acme").is_err());
+        assert!(parse_target("acme/api:").is_err());
+    }
+
+    #[test]
+    fn scope_refusal_names_what_to_add() {
+        let config = Config::default();
+        let err = check_scope(&config, &parse_target("acme/api").unwrap()).unwrap_err();
+        assert!(
+            err.message
+                .contains("add \"acme/api\" to [scope].github_repos"),
+            "{}",
+            err.message
+        );
+        let mut allowed = Config::default();
+        allowed.scope.github_owners.push("acme".into());
+        assert!(check_scope(&allowed, &parse_target("acme/api:production").unwrap()).is_ok());
+    }
+}

@@ -1,0 +1,96 @@
+//! The remote services a run talks to: where they are, with which credentials, and the one
+//! rate budget they share. Built lazily on first use, so a playbook that touches no service
+//! never reads a credential.
+//!
+//! Under `--emulate` every endpoint is the in-process emulator and every credential its demo
+//! one; nothing else can be reached.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::clients::budget::RateBudget;
+use crate::clients::github::GithubClient;
+use crate::clients::retry::RetryPolicy;
+use crate::config::Config;
+use crate::engine::Secret;
+use crate::engine::fingerprint::FingerprintKey;
+
+/// Where the services are.
+#[derive(Debug, Clone)]
+pub enum Endpoints {
+    /// The real services, as configured.
+    Configured,
+    /// The built-in emulator.
+    Emulated {
+        /// Its base URL.
+        base_url: String,
+        /// The demo GitHub token.
+        github_token: String,
+    },
+}
+
+/// The services of one run.
+pub struct Services {
+    endpoints: Endpoints,
+    budget: Arc<RateBudget>,
+    github: OnceLock<Result<Arc<GithubClient>, String>>,
+}
+
+impl Services {
+    /// Services at `endpoints`.
+    pub fn new(endpoints: Endpoints) -> Self {
+        Self {
+            endpoints,
+            budget: Arc::new(RateBudget::default()),
+            github: OnceLock::new(),
+        }
+    }
+
+    /// Whether this run talks to the emulator.
+    pub fn is_emulated(&self) -> bool {
+        matches!(self.endpoints, Endpoints::Emulated { .. })
+    }
+
+    /// The GitHub client, built on first use.
+    pub fn github(
+        &self,
+        config: &Config,
+        key: &FingerprintKey,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Arc<GithubClient>, String> {
+        self.github
+            .get_or_init(|| {
+                let (url, token) = match &self.endpoints {
+                    Endpoints::Emulated {
+                        base_url,
+                        github_token,
+                    } => (
+                        base_url.clone(),
+                        Secret::new(github_token.clone().into_bytes(), key),
+                    ),
+                    Endpoints::Configured => {
+                        let name = &config.github.token_env;
+                        let value = std::env::var_os(name).ok_or_else(|| {
+                            format!(
+                                "no GitHub credential: set {name} (or choose another variable with [github].token_env)"
+                            )
+                        })?;
+                        (
+                            config.github.api_url.clone(),
+                            Secret::new(value.into_encoded_bytes(), key),
+                        )
+                    }
+                };
+                let budget_key = format!("github:{}", token.fingerprint());
+                GithubClient::new(
+                    &url,
+                    &token,
+                    Arc::clone(&self.budget),
+                    RetryPolicy::from_limits(&config.limits),
+                    cancelled,
+                )
+                .map(|client| Arc::new(client.with_budget_key(budget_key)))
+                .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+}
