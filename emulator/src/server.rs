@@ -110,10 +110,11 @@ pub async fn serve(
             }
         };
         let shared = Arc::clone(&shared);
+        let port = stream.local_addr().map(|a| a.port()).unwrap_or(0);
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let shared = Arc::clone(&shared);
-                async move { handle(&shared, request).await }
+                async move { handle(&shared, request, port).await }
             });
             let connection = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
@@ -125,14 +126,37 @@ pub async fn serve(
     }
 }
 
-async fn handle(shared: &Shared, request: hyper::Request<Incoming>) -> Result<Response, Dropped> {
-    let (parts, body) = request.into_parts();
-    let host = parts
-        .headers
+/// The host for absolute URLs: as the client spelled it in `Host`, with the port the connection
+/// came in on when `Host` has none (google-cloud-rust sends `Host: 127.0.0.1` without the port
+/// when given a custom endpoint).
+fn url_host(headers: &http::HeaderMap, port: u16) -> String {
+    let host = headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1")
-        .to_owned();
+        .filter(|h| !h.is_empty())
+        .unwrap_or("127.0.0.1");
+    let has_port = match host.rsplit_once(':') {
+        Some((name, digits)) => {
+            !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && (!name.contains(':') || name.ends_with(']'))
+        }
+        None => false,
+    };
+    if has_port || port == 0 || port == 80 {
+        host.to_owned()
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+async fn handle(
+    shared: &Shared,
+    request: hyper::Request<Incoming>,
+    port: u16,
+) -> Result<Response, Dropped> {
+    let (parts, body) = request.into_parts();
+    let host = url_host(&parts.headers, port);
     let raw_path = parts.uri.path().to_owned();
     let (prefix, path) = match raw_path.strip_prefix("/api/v3") {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => ("/api/v3", rest.to_owned()),
@@ -206,5 +230,29 @@ fn too_large(path: &str) -> Response {
         r
     } else {
         http_util::github_error(413, &message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_host;
+
+    fn host(value: &str, port: u16) -> String {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::HOST,
+            http::HeaderValue::from_str(value).unwrap(),
+        );
+        url_host(&headers, port)
+    }
+
+    #[test]
+    fn a_host_without_a_port_gets_the_connections_port() {
+        assert_eq!(host("127.0.0.1", 8900), "127.0.0.1:8900");
+        assert_eq!(host("127.0.0.1:8900", 8900), "127.0.0.1:8900");
+        assert_eq!(host("localhost:1234", 8900), "localhost:1234");
+        assert_eq!(host("[::1]", 8900), "[::1]:8900");
+        assert_eq!(host("[::1]:5", 8900), "[::1]:5");
+        assert_eq!(url_host(&http::HeaderMap::new(), 8900), "127.0.0.1:8900");
     }
 }

@@ -2,8 +2,10 @@
 
 mod faults;
 mod github;
+mod google_clients;
 mod harness;
 mod iam;
+mod octocrab_client;
 mod persistence;
 mod secret_manager;
 mod slack;
