@@ -1,13 +1,14 @@
 //! The control surface for tests and rehearsals, under `/_emulator/`: a state dump (secret
 //! values redacted unless `?reveal=true`), reset, faults, recorded Slack messages, the demo
-//! credentials, and rate-limit windows.
+//! credentials, rate-limit windows, minting personal access tokens, and `verify` (does this
+//! credential work).
 
 use serde_json::{Value, json};
 
 use crate::faults::FaultRule;
 use crate::http_util::{Request, Response, github_error, json_response, now_secs};
 use crate::server::Shared;
-use crate::state::RateWindow;
+use crate::state::{GithubToken, RateWindow, TokenKind};
 
 const REDACTED: &str = "<redacted>";
 
@@ -45,6 +46,8 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
             &serde_json::to_value(shared.demo_credentials()).unwrap_or(Value::Null),
         ),
         (&M::POST, ["github", "rate-limit"]) => set_rate(shared, request),
+        (&M::POST, ["github", "tokens"]) => mint_pat(shared, request),
+        (&M::POST, ["verify"]) => crate::verify::handle(shared, request),
         _ => github_error(404, "Not Found"),
     }
 }
@@ -134,5 +137,49 @@ fn set_rate(shared: &Shared, request: &Request) -> Response {
             }
         }
         json_response(200, &json!({"ok": true}))
+    })
+}
+
+/// `POST /_emulator/github/tokens {"login": "demo-user", "scopes": ["repo"], "expires_in": 3600}`:
+/// a new personal access token (no `expires_in`: it never expires).
+fn mint_pat(shared: &Shared, request: &Request) -> Response {
+    let body = match request.json() {
+        Ok(body) => body,
+        Err(e) => return json_response(400, &json!({"message": e})),
+    };
+    let login = body
+        .get("login")
+        .and_then(Value::as_str)
+        .unwrap_or("demo-user")
+        .to_owned();
+    let scopes: Vec<String> = body
+        .get("scopes")
+        .and_then(Value::as_array)
+        .map(|s| {
+            s.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let expires_at = body
+        .get("expires_in")
+        .and_then(Value::as_i64)
+        .map(|s| now_secs() + s);
+    shared.change(|state| {
+        if !state.github.users.contains_key(&login) {
+            return github_error(404, &format!("no user {login}"));
+        }
+        let token = crate::keys::random_token("ghp_");
+        state.github.tokens.insert(
+            token.clone(),
+            GithubToken {
+                kind: TokenKind::Personal { login },
+                scopes,
+                expires_at,
+                revoked: false,
+            },
+        );
+        json_response(200, &json!({"token": token, "expires_at": expires_at}))
     })
 }

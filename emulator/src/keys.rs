@@ -90,6 +90,17 @@ pub fn verify_rs256(token: &str, public_pem: &str) -> Result<Value, JwtError> {
     Ok(claims)
 }
 
+/// The SPKI PEM of the public half of a PKCS#8 (or PKCS#1) private key.
+pub fn public_pem_of(private_pem: &str) -> Result<String, String> {
+    use rsa::pkcs1::DecodeRsaPrivateKey as _;
+    let private = RsaPrivateKey::from_pkcs8_pem(private_pem)
+        .or_else(|_| RsaPrivateKey::from_pkcs1_pem(private_pem))
+        .map_err(|e| format!("not an RSA private key: {e}"))?;
+    RsaPublicKey::from(&private)
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| e.to_string())
+}
+
 /// Signs `claims` as an RS256 JWT with `private_pem` (tests and demo tooling).
 pub fn sign_rs256(claims: &Value, private_pem: &str, kid: Option<&str>) -> Result<String, String> {
     let mut header = serde_json::json!({"alg": "RS256", "typ": "JWT"});

@@ -20,6 +20,7 @@ mod keys;
 mod server;
 mod slack;
 mod state;
+mod verify;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

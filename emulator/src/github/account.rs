@@ -43,7 +43,8 @@ pub fn rate_limit(shared: &Shared, caller: &Caller) -> Response {
     )
 }
 
-fn user_json(base: &str, login: &str, id: u64, name: &str) -> Value {
+/// A user as octocrab's `Author` model needs it.
+pub fn user_json(base: &str, login: &str, id: u64, name: &str) -> Value {
     let url = format!("{base}/users/{login}");
     json!({
         "login": login,

@@ -7,7 +7,7 @@ use super::Caller;
 use crate::http_util::{Request, Response, github_error, github_time, json_response, now_secs};
 use crate::keys;
 use crate::server::Shared;
-use crate::state::{GithubToken, State, TokenKind};
+use crate::state::{GithubToken, Installation, State, TokenKind};
 
 /// Clock drift GitHub tolerates on `iat`.
 const DRIFT: i64 = 60;
@@ -79,6 +79,58 @@ pub fn app(shared: &Shared, caller: &Caller) -> Response {
     }
 }
 
+/// An installation as octocrab's `Installation` model needs it (`account` is a full user).
+fn installation_json(base: &str, installation: &Installation) -> Value {
+    json!({
+        "id": installation.id,
+        "app_id": installation.app_id,
+        "account": super::account::user_json(base, &installation.account, 4242, &installation.account),
+        "target_type": "Organization",
+        "target_id": 4242,
+        "repository_selection": "all",
+        "access_tokens_url": format!("{base}/app/installations/{}/access_tokens", installation.id),
+        "repositories_url": format!("{base}/installation/repositories"),
+        "html_url": format!("{base}/organizations/{}/settings/installations/{}", installation.account, installation.id),
+        "permissions": {"secrets": "write", "actions": "write", "metadata": "read"},
+        "events": [],
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+    })
+}
+
+/// `GET /app/installations`: a bare JSON array, as GitHub answers it.
+pub fn installations(shared: &Shared, request: &Request, caller: &Caller) -> Response {
+    let Caller::App { id: app_id } = caller else {
+        return github_error(401, "A JSON web token could not be decoded");
+    };
+    let state = shared.state();
+    let list: Vec<Value> = state
+        .github
+        .installations
+        .values()
+        .filter(|i| i.app_id == *app_id)
+        .map(|i| installation_json(&request.base, i))
+        .collect();
+    json_response(200, &Value::Array(list))
+}
+
+/// `GET /app/installations/{id}`.
+pub fn installation(shared: &Shared, request: &Request, caller: &Caller, id: &str) -> Response {
+    let Caller::App { id: app_id } = caller else {
+        return github_error(401, "A JSON web token could not be decoded");
+    };
+    let state = shared.state();
+    match id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| state.github.installations.get(&id))
+        .filter(|i| i.app_id == *app_id)
+    {
+        Some(installation) => json_response(200, &installation_json(&request.base, installation)),
+        None => github_error(404, "Not Found"),
+    }
+}
+
 /// `POST /app/installations/{id}/access_tokens`.
 pub fn mint(shared: &Shared, request: &Request, caller: &Caller, id: &str) -> Response {
     let Caller::App { id: app_id } = caller else {
@@ -87,7 +139,10 @@ pub fn mint(shared: &Shared, request: &Request, caller: &Caller, id: &str) -> Re
     let Ok(installation_id) = id.parse::<u64>() else {
         return github_error(404, "Not Found");
     };
-    let body = request.json().unwrap_or(Value::Null);
+    let body = match request.json() {
+        Ok(body) => body,
+        Err(e) => return github_error(400, &format!("Problems parsing JSON: {e}")),
+    };
     shared.change(|state| {
         let Some(installation) = state.github.installations.get(&installation_id) else {
             return github_error(404, "Not Found");

@@ -71,8 +71,14 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
     let mut state = shared.state();
     let caller = match authenticate(&state, request) {
         Ok(caller) => caller,
-        Err(response) => return response,
+        Err(mut response) => {
+            // A failed login still counts against the address's unauthenticated window.
+            let (window, _) = take_from_window(&mut state, &Caller::Anonymous, true);
+            add_rate_headers(&mut response, &window);
+            return response;
+        }
     };
+    let expires = token_expiry(&state, &caller);
     let segments = request.segments();
     let counts = segments != ["rate_limit"];
     let (window, exhausted) = take_from_window(&mut state, &caller, counts);
@@ -93,7 +99,24 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
     {
         response.headers_mut().insert("x-oauth-scopes", value);
     }
+    if let Some(expires) = expires
+        && let Ok(value) = HeaderValue::from_str(&expires)
+    {
+        response
+            .headers_mut()
+            .insert("github-authentication-token-expiration", value);
+    }
     response
+}
+
+/// `GitHub-Authentication-Token-Expiration` of a personal token with an expiry, in GitHub's
+/// `2026-01-01 00:00:00 UTC` form.
+fn token_expiry(state: &State, caller: &Caller) -> Option<String> {
+    let Caller::User { token, .. } = caller else {
+        return None;
+    };
+    let at = state.github.tokens.get(token)?.expires_at?;
+    chrono::DateTime::from_timestamp(at, 0).map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
 }
 
 fn route(shared: &Shared, request: &Request, caller: &Caller, segments: &[&str]) -> Response {
@@ -104,6 +127,12 @@ fn route(shared: &Shared, request: &Request, caller: &Caller, segments: &[&str])
         ["user"] if method == M::GET => account::user(shared, request, caller),
         ["credentials", "revoke"] if method == M::POST => account::revoke(shared, request),
         ["app"] if method == M::GET => apps::app(shared, caller),
+        ["app", "installations"] if method == M::GET => {
+            apps::installations(shared, request, caller)
+        }
+        ["app", "installations", id] if method == M::GET => {
+            apps::installation(shared, request, caller, id)
+        }
         ["app", "installations", id, "access_tokens"] if method == M::POST => {
             apps::mint(shared, request, caller, id)
         }
@@ -143,6 +172,23 @@ fn route(shared: &Shared, request: &Request, caller: &Caller, segments: &[&str])
             };
             secrets::handle(shared, request, caller, &place, rest)
         }
+        [
+            "repositories",
+            repo_id,
+            "environments",
+            env,
+            "secrets",
+            rest @ ..,
+        ] => {
+            let Some(repo) = repo_by_id(shared, repo_id) else {
+                return github_error(404, "Not Found");
+            };
+            let place = secrets::Place::Environment {
+                repo,
+                environment: (*env).to_owned(),
+            };
+            secrets::handle(shared, request, caller, &place, rest)
+        }
         ["orgs", org, "actions", "secrets", rest @ ..] => {
             let place = secrets::Place::Org {
                 org: (*org).to_owned(),
@@ -151,6 +197,18 @@ fn route(shared: &Shared, request: &Request, caller: &Caller, segments: &[&str])
         }
         _ => github_error(404, "Not Found"),
     }
+}
+
+/// `owner/name` of the repository with numeric id `id` (the legacy `/repositories/{id}` routes).
+fn repo_by_id(shared: &Shared, id: &str) -> Option<String> {
+    let id: u64 = id.parse().ok()?;
+    let state = shared.state();
+    state
+        .github
+        .repos
+        .iter()
+        .find(|(_, r)| r.id == id)
+        .map(|(name, _)| name.clone())
 }
 
 /// Resolves the caller, or the 401 GitHub gives for bad credentials.

@@ -6,11 +6,12 @@
 //! emulator adds a version to each named Secret Manager secret, creating it (labelled
 //! `managed-by=orchestra`) if needed.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::Caller;
 use crate::http_util::{
-    Request, Response, empty_response, github_error, github_validation_error, now_secs,
+    Request, Response, empty_response, github_error, github_validation_error, json_response,
+    now_secs,
 };
 use crate::server::Shared;
 use crate::state::Dispatch;
@@ -38,6 +39,7 @@ pub fn dispatch(
         return github_validation_error("Workflow", "ref", "missing_field");
     };
     let inputs = body.get("inputs").cloned().unwrap_or(Value::Null);
+    let details = body.get("return_run_details") == Some(&Value::Bool(true));
     let full = format!("{owner}/{repo}");
     shared.change(|state| {
         let Some(repo_state) = state.github.repos.get(&full).cloned() else {
@@ -55,6 +57,15 @@ pub fn dispatch(
                 crate::google::secret_manager::export_from_actions(state, &repo_state, &inputs)
         {
             tracing::warn!("export workflow run failed: {message}");
+        }
+        if details {
+            let run_id = state.id() + 9_000_000;
+            let api = format!("{}/repos/{full}/actions/runs/{run_id}", request.base);
+            let html = format!("{}/{full}/actions/runs/{run_id}", request.base);
+            return json_response(
+                200,
+                &json!({"workflow_run_id": run_id, "run_url": api, "html_url": html}),
+            );
         }
         empty_response(204)
     })

@@ -1,7 +1,9 @@
 //! Emulator tests over real HTTP on 127.0.0.1: one test binary, a module per service.
 
+mod admin;
 mod faults;
 mod github;
+mod github_routes;
 mod google_clients;
 mod harness;
 mod iam;

@@ -1,0 +1,125 @@
+//! Smaller GitHub routes: rate headers on a refused login, the App's installations, the legacy
+//! `/repositories/{id}` environment route, and dispatches that return run details.
+
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn a_refused_login_still_carries_rate_headers() {
+    let emu = emulator().await;
+    let refused = client()
+        .get(format!("{}/user", emu.github_url()))
+        .bearer_auth("ghp_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["x-ratelimit-limit"], "60");
+    assert_eq!(refused.headers()["x-ratelimit-used"], "1");
+}
+
+#[tokio::test]
+async fn an_app_lists_its_installations_as_a_bare_array() {
+    let emu = emulator().await;
+    let demo = emu.demo_credentials();
+    let jwt = orchestra_emulator::sign_rs256(
+        &json!({"iss": demo.app_id, "iat": now() - 60, "exp": now() + 540}),
+        &demo.app_private_key.unwrap(),
+        None,
+    )
+    .unwrap();
+    let list: Value = client()
+        .get(format!("{}/app/installations", emu.github_url()))
+        .bearer_auth(&jwt)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let installations = list.as_array().unwrap();
+    assert_eq!(installations.len(), 1);
+    assert_eq!(installations[0]["id"], demo.installation_id);
+    assert_eq!(installations[0]["account"]["login"], "acme");
+    let one = client()
+        .get(format!(
+            "{}/app/installations/{}",
+            emu.github_url(),
+            demo.installation_id
+        ))
+        .bearer_auth(&jwt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one.status(), 200);
+}
+
+#[tokio::test]
+async fn the_legacy_repository_id_route_reaches_environment_secrets() {
+    let emu = emulator().await;
+    let repo: Value = client()
+        .get(format!("{}/repos/acme/api", emu.github_url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed: Value = client()
+        .get(format!(
+            "{}/repositories/{}/environments/production/secrets",
+            emu.github_url(),
+            repo["id"]
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["total_count"], 1);
+    assert_eq!(listed["secrets"][0]["name"], "RELEASE_TOKEN");
+}
+
+#[tokio::test]
+async fn a_dispatch_can_return_run_details() {
+    let emu = emulator().await;
+    let response = client()
+        .post(format!(
+            "{}/api/v3/repos/acme/api/actions/workflows/deploy.yml/dispatches",
+            emu.github_url()
+        ))
+        .bearer_auth(TOKEN)
+        .json(&json!({"ref": "main", "return_run_details": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["workflow_run_id"].is_u64());
+    assert!(body["run_url"].as_str().unwrap().starts_with(&format!(
+        "{}/api/v3/repos/acme/api/actions/runs/",
+        emu.base_url()
+    )));
+    let plain = client()
+        .post(format!(
+            "{}/repos/acme/api/actions/workflows/deploy.yml/dispatches",
+            emu.github_url()
+        ))
+        .bearer_auth(TOKEN)
+        .json(&json!({"ref": "main"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 204);
+}
