@@ -30,6 +30,8 @@ pub struct Config {
     pub schedules: Vec<ScheduleConfig>,
     /// Where GitHub is and how to authenticate.
     pub github: GithubSettings,
+    /// Google Cloud defaults and endpoints.
+    pub gcp: GcpSettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -119,6 +121,18 @@ impl Default for GithubSettings {
     }
 }
 
+/// Google Cloud settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GcpSettings {
+    /// The project short secret names belong to.
+    pub project: Option<String>,
+    /// Secret Manager endpoint override (default: Google's).
+    pub secret_manager_url: Option<String>,
+    /// IAM endpoint override (default: Google's).
+    pub iam_url: Option<String>,
+}
+
 /// One schedule for `orchestra daemon`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,6 +189,7 @@ impl Default for Config {
             log: LogSettings::default(),
             schedules: Vec::new(),
             github: GithubSettings::default(),
+            gcp: GcpSettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }

@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use crate::clients::budget::RateBudget;
 use crate::clients::github::GithubClient;
 use crate::clients::retry::RetryPolicy;
+use crate::clients::secret_manager::SecretManager;
 use crate::config::Config;
 use crate::engine::Secret;
 use crate::engine::fingerprint::FingerprintKey;
@@ -33,6 +34,7 @@ pub struct Services {
     endpoints: Endpoints,
     budget: Arc<RateBudget>,
     github: OnceLock<Result<Arc<GithubClient>, String>>,
+    secret_manager: OnceLock<Result<Arc<SecretManager>, String>>,
 }
 
 impl Services {
@@ -42,12 +44,61 @@ impl Services {
             endpoints,
             budget: Arc::new(RateBudget::default()),
             github: OnceLock::new(),
+            secret_manager: OnceLock::new(),
         }
     }
 
     /// Whether this run talks to the emulator.
     pub fn is_emulated(&self) -> bool {
         matches!(self.endpoints, Endpoints::Emulated { .. })
+    }
+
+    /// The project short secret names belong to: `[gcp].project`, or the demo project under
+    /// `--emulate`.
+    pub fn default_project(&self, config: &Config) -> Option<String> {
+        match (&config.gcp.project, &self.endpoints) {
+            (Some(project), _) => Some(project.clone()),
+            (None, Endpoints::Emulated { .. }) => Some("demo-project".to_owned()),
+            (None, Endpoints::Configured) => None,
+        }
+    }
+
+    /// The Secret Manager client, built on first use (Application Default Credentials, or
+    /// anonymous against the emulator).
+    pub fn secret_manager(
+        &self,
+        config: &Config,
+        runtime: &tokio::runtime::Handle,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Arc<SecretManager>, String> {
+        self.secret_manager
+            .get_or_init(|| {
+                let (endpoint, credentials) = match &self.endpoints {
+                    Endpoints::Emulated { base_url, .. } => (
+                        Some(base_url.clone()),
+                        google_cloud_auth::credentials::anonymous::Builder::new().build(),
+                    ),
+                    Endpoints::Configured => (
+                        config.gcp.secret_manager_url.clone(),
+                        google_cloud_auth::credentials::Builder::default()
+                            .build()
+                            .map_err(|e| {
+                                format!(
+                                    "no Google credentials (application default credentials): {e}"
+                                )
+                            })?,
+                    ),
+                };
+                runtime
+                    .block_on(SecretManager::new(
+                        endpoint,
+                        credentials,
+                        RetryPolicy::from_limits(&config.limits),
+                        cancelled,
+                    ))
+                    .map(Arc::new)
+            })
+            .clone()
     }
 
     /// The GitHub client, built on first use.

@@ -5,3 +5,4 @@ pub mod breaker;
 pub mod budget;
 pub mod github;
 pub mod retry;
+pub mod secret_manager;

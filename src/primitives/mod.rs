@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `state::`, `run::`, `breaker::`, `github::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -6,6 +6,7 @@ mod breaker;
 mod github;
 mod run;
 mod secret;
+mod secrets;
 mod state;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
         run::register(ModuleBuilder::new("run", Arc::clone(context))),
         breaker::register(ModuleBuilder::new("breaker", Arc::clone(context))),
         github::register(ModuleBuilder::new("github", Arc::clone(context))),
+        secrets::register(ModuleBuilder::new("secrets", Arc::clone(context))),
     ];
     let mut docs = Vec::new();
     for builder in builders {

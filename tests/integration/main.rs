@@ -14,4 +14,5 @@ mod plan;
 mod play;
 mod sandbox;
 mod schedules;
+mod secrets;
 mod watch;

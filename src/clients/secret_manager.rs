@@ -1,0 +1,349 @@
+//! Secret Manager through Google's official `google-cloud-secretmanager-v1` client, with the
+//! shared retry policy in place of the client's own. Knows nothing of Rhai.
+
+use std::sync::Arc;
+
+use google_cloud_gax::error::rpc::Code;
+use google_cloud_secretmanager_v1::client::SecretManagerService;
+use google_cloud_secretmanager_v1::model::{
+    Replication, Secret as SmSecret, SecretPayload, replication::Automatic, secret_version::State,
+};
+
+use super::retry::{self, Retry, RetryError, RetryPolicy};
+
+/// A Secret Manager call that failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("Secret Manager answered {code}: {message}")]
+pub struct SecretManagerError {
+    /// The canonical code name (`NOT_FOUND`, `FAILED_PRECONDITION`, …) or `UNAVAILABLE` for
+    /// transport failures.
+    pub code: String,
+    /// The HTTP status, when there was an answer.
+    pub http_status: Option<u16>,
+    /// Google's message.
+    pub message: String,
+}
+
+impl SecretManagerError {
+    fn from_gax(error: &google_cloud_secretmanager_v1::Error) -> Self {
+        match error.status() {
+            Some(status) => Self {
+                code: code_name(status.code),
+                http_status: error.http_status_code(),
+                message: status.message.clone(),
+            },
+            None => Self {
+                code: "UNAVAILABLE".into(),
+                http_status: error.http_status_code(),
+                message: error.to_string(),
+            },
+        }
+    }
+
+    fn retry(&self, idempotent: bool) -> Retry {
+        match self.code.as_str() {
+            "UNAVAILABLE" | "INTERNAL" | "DEADLINE_EXCEEDED" if idempotent => Retry::Backoff,
+            "RESOURCE_EXHAUSTED" => Retry::Backoff,
+            _ => Retry::No,
+        }
+    }
+}
+
+fn code_name(code: Code) -> String {
+    format!("{code:?}")
+        .chars()
+        .flat_map(|c| {
+            if c.is_uppercase() {
+                vec!['_', c]
+            } else {
+                vec![c.to_ascii_uppercase()]
+            }
+        })
+        .collect::<String>()
+        .trim_start_matches('_')
+        .to_owned()
+}
+
+/// A version's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionInfo {
+    /// The version number.
+    pub number: i64,
+    /// `ENABLED`, `DISABLED` or `DESTROYED`.
+    pub state: String,
+    /// RFC 3339.
+    pub create_time: String,
+}
+
+/// A secret's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretInfo {
+    /// Labels.
+    pub labels: Vec<(String, String)>,
+    /// Aliases to version numbers.
+    pub aliases: Vec<(String, i64)>,
+}
+
+/// The Secret Manager client of a run.
+pub struct SecretManager {
+    client: SecretManagerService,
+    policy: RetryPolicy,
+    cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+}
+
+fn version_number(name: &str) -> i64 {
+    name.rsplit('/')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+impl SecretManager {
+    /// A client for `endpoint` (None: Google's) with `credentials`.
+    pub async fn new(
+        endpoint: Option<String>,
+        credentials: google_cloud_auth::credentials::Credentials,
+        policy: RetryPolicy,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Self, String> {
+        let mut builder = SecretManagerService::builder()
+            .with_credentials(credentials)
+            .with_retry_policy(google_cloud_gax::retry_policy::NeverRetry);
+        if let Some(endpoint) = endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let client = builder
+            .build()
+            .await
+            .map_err(|e| format!("cannot build the Secret Manager client: {e}"))?;
+        Ok(Self {
+            client,
+            policy,
+            cancelled,
+        })
+    }
+
+    async fn retried<T, F, Fut>(
+        &self,
+        what: &str,
+        idempotent: bool,
+        call: F,
+    ) -> Result<T, SecretManagerError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SecretManagerError>>,
+    {
+        let cancelled = Arc::clone(&self.cancelled);
+        retry::with_retries(
+            &self.policy,
+            what,
+            call,
+            |e: &SecretManagerError| e.retry(idempotent),
+            move || cancelled(),
+        )
+        .await
+        .map_err(|e| match e {
+            RetryError::Failed { error, .. } | RetryError::Cancelled { error } => error,
+            RetryError::WaitTooLong { error, .. } => error,
+        })
+    }
+
+    /// The payload of `version_name` (`projects/p/secrets/s/versions/v`) and the concrete
+    /// version number it resolved to.
+    pub async fn access(&self, version_name: &str) -> Result<(Vec<u8>, i64), SecretManagerError> {
+        self.retried(&format!("access {version_name}"), true, || async {
+            let response = self
+                .client
+                .access_secret_version()
+                .set_name(version_name)
+                .send()
+                .await
+                .map_err(|e| SecretManagerError::from_gax(&e))?;
+            let data = response
+                .payload
+                .map(|p| p.data.to_vec())
+                .unwrap_or_default();
+            Ok((data, version_number(&response.name)))
+        })
+        .await
+    }
+
+    /// Creates secret `secret_id` in `project` with `labels` (automatic replication).
+    pub async fn create(
+        &self,
+        project: &str,
+        secret_id: &str,
+        labels: &[(String, String)],
+    ) -> Result<(), SecretManagerError> {
+        self.retried(&format!("create {secret_id}"), false, || async {
+            self.client
+                .create_secret()
+                .set_parent(format!("projects/{project}"))
+                .set_secret_id(secret_id)
+                .set_secret(
+                    SmSecret::new()
+                        .set_replication(Replication::new().set_automatic(Automatic::new()))
+                        .set_labels(labels.iter().cloned()),
+                )
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| SecretManagerError::from_gax(&e))
+        })
+        .await
+    }
+
+    /// Labels and aliases of `secret_name` (`projects/p/secrets/s`).
+    pub async fn get(&self, secret_name: &str) -> Result<SecretInfo, SecretManagerError> {
+        self.retried(&format!("get {secret_name}"), true, || async {
+            let secret = self
+                .client
+                .get_secret()
+                .set_name(secret_name)
+                .send()
+                .await
+                .map_err(|e| SecretManagerError::from_gax(&e))?;
+            Ok(SecretInfo {
+                labels: secret.labels.into_iter().collect(),
+                aliases: secret.version_aliases.into_iter().collect(),
+            })
+        })
+        .await
+    }
+
+    /// Adds a version with `data`; returns its number. Not retried: a lost answer could leave
+    /// a version behind, and a second one would be a second copy of the secret.
+    pub async fn add_version(
+        &self,
+        secret_name: &str,
+        data: &[u8],
+    ) -> Result<i64, SecretManagerError> {
+        let crc = crc32c::crc32c(data);
+        let version = self
+            .client
+            .add_secret_version()
+            .set_parent(secret_name)
+            .set_payload(
+                SecretPayload::new()
+                    .set_data(bytes::Bytes::copy_from_slice(data))
+                    .set_data_crc32c(i64::from(crc)),
+            )
+            .send()
+            .await
+            .map_err(|e| SecretManagerError::from_gax(&e))?;
+        Ok(version_number(&version.name))
+    }
+
+    /// Points `alias` at `version` (keeping the other aliases).
+    pub async fn set_alias(
+        &self,
+        secret_name: &str,
+        alias: &str,
+        version: i64,
+    ) -> Result<(), SecretManagerError> {
+        let mut aliases: Vec<(String, i64)> = self.get(secret_name).await?.aliases;
+        aliases.retain(|(a, _)| a != alias);
+        aliases.push((alias.to_owned(), version));
+        self.retried(&format!("alias {secret_name}"), true, || async {
+            self.client
+                .update_secret()
+                .set_secret(
+                    SmSecret::new()
+                        .set_name(secret_name)
+                        .set_version_aliases(aliases.clone()),
+                )
+                .set_update_mask(
+                    google_cloud_wkt::FieldMask::default().set_paths(["version_aliases"]),
+                )
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| SecretManagerError::from_gax(&e))
+        })
+        .await
+    }
+
+    /// Disables, enables or destroys `version_name`.
+    pub async fn change_state(
+        &self,
+        version_name: &str,
+        action: &str,
+    ) -> Result<String, SecretManagerError> {
+        self.retried(&format!("{action} {version_name}"), true, || async {
+            let result = match action {
+                "disable" => {
+                    self.client
+                        .disable_secret_version()
+                        .set_name(version_name)
+                        .send()
+                        .await
+                }
+                "enable" => {
+                    self.client
+                        .enable_secret_version()
+                        .set_name(version_name)
+                        .send()
+                        .await
+                }
+                _ => {
+                    self.client
+                        .destroy_secret_version()
+                        .set_name(version_name)
+                        .send()
+                        .await
+                }
+            };
+            let version = result.map_err(|e| SecretManagerError::from_gax(&e))?;
+            Ok(state_name(&version.state))
+        })
+        .await
+    }
+
+    /// Every version of `secret_name`, newest first.
+    pub async fn versions(
+        &self,
+        secret_name: &str,
+    ) -> Result<Vec<VersionInfo>, SecretManagerError> {
+        self.retried(&format!("list versions of {secret_name}"), true, || async {
+            let mut all = Vec::new();
+            let mut token = String::new();
+            loop {
+                let page = self
+                    .client
+                    .list_secret_versions()
+                    .set_parent(secret_name)
+                    .set_page_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| SecretManagerError::from_gax(&e))?;
+                all.extend(page.versions.iter().map(|v| {
+                    VersionInfo {
+                        number: version_number(&v.name),
+                        state: state_name(&v.state),
+                        create_time: v
+                            .create_time
+                            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds(), 0))
+                            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                            .unwrap_or_default(),
+                    }
+                }));
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                token = page.next_page_token;
+            }
+            Ok(all)
+        })
+        .await
+    }
+}
+
+fn state_name(state: &State) -> String {
+    match state {
+        State::Enabled => "ENABLED",
+        State::Disabled => "DISABLED",
+        State::Destroyed => "DESTROYED",
+        _ => "UNKNOWN",
+    }
+    .to_owned()
+}

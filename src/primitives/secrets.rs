@@ -1,0 +1,359 @@
+//! `secrets::` — Google Secret Manager through the official client: read versions as Secrets,
+//! add versions (optionally under an alias such as `pending`), move aliases, and disable,
+//! enable or destroy versions.
+//!
+//! A secret is named by its id in the default project (`[gcp].project`), or in full as
+//! `projects/PROJECT/secrets/ID`. The project must be in `[scope].gcp_projects`.
+
+use std::sync::Arc;
+
+use rhai::{Array, Dynamic, Map};
+
+use crate::clients::secret_manager::{SecretManager, SecretManagerError};
+use crate::engine::gate::{Args, Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
+use crate::engine::{RunContext, Secret};
+
+/// A secret's full name, parsed and scope-checked.
+struct SecretRef {
+    project: String,
+    id: String,
+}
+
+impl SecretRef {
+    fn name(&self) -> String {
+        format!("projects/{}/secrets/{}", self.project, self.id)
+    }
+
+    fn version(&self, version: &str) -> String {
+        format!("{}/versions/{version}", self.name())
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 255
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn resolve(context: &RunContext, text: &str) -> Result<SecretRef, PrimitiveError> {
+    let (project, id) = match text.strip_prefix("projects/") {
+        Some(rest) => match rest.split('/').collect::<Vec<_>>().as_slice() {
+            [project, "secrets", id] => ((*project).to_owned(), (*id).to_owned()),
+            _ => {
+                return Err(PrimitiveError::new(format!(
+                    "expected projects/PROJECT/secrets/ID or a secret id, found '{text}'"
+                )));
+            }
+        },
+        None => {
+            let project = context.remote().default_project(context.config()).ok_or_else(|| {
+                PrimitiveError::new(format!(
+                    "'{text}' names no project: set [gcp].project in orchestra.toml or write projects/PROJECT/secrets/{text}"
+                ))
+            })?;
+            (project, text.to_owned())
+        }
+    };
+    if !valid_id(&id) {
+        return Err(PrimitiveError::new(format!(
+            "a secret id is 1-255 letters, digits, - and _, found '{id}'"
+        )));
+    }
+    if !context.config().scope.gcp_projects.contains(&project) {
+        return Err(PrimitiveError::new(format!(
+            "project {project} is outside the scope: add \"{project}\" to [scope].gcp_projects in orchestra.toml"
+        )));
+    }
+    Ok(SecretRef { project, id })
+}
+
+fn client(context: &RunContext) -> Result<Arc<SecretManager>, PrimitiveError> {
+    let runtime = context
+        .runtime()
+        .ok_or_else(|| PrimitiveError::new("no async runtime in this mode"))?;
+    context
+        .remote()
+        .secret_manager(context.config(), runtime, context.cancellation())
+        .map_err(PrimitiveError::new)
+}
+
+fn remote(error: SecretManagerError) -> PrimitiveError {
+    PrimitiveError {
+        status: error.http_status,
+        message: error.to_string(),
+    }
+}
+
+fn version_arg(args: &Args, index: usize) -> Result<String, PrimitiveError> {
+    let value = args.any(index)?;
+    if let Ok(n) = value.as_int() {
+        return Ok(n.to_string());
+    }
+    let text = args.str(index)?.to_string();
+    if text.is_empty()
+        || !text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(PrimitiveError::new(format!(
+            "a version is a number, \"latest\" or an alias, found '{text}'"
+        )));
+    }
+    Ok(text)
+}
+
+fn access(
+    context: &RunContext,
+    secret: &SecretRef,
+    version: &str,
+) -> Result<Dynamic, PrimitiveError> {
+    let sm = client(context)?;
+    let (data, _) = context
+        .block_on(sm.access(&secret.version(version)))?
+        .map_err(remote)?;
+    Ok(Dynamic::from(Secret::new(data, context.fingerprint_key()?)))
+}
+
+fn add_version(context: &RunContext, args: &Args) -> Result<Dynamic, PrimitiveError> {
+    let secret = resolve(context, &args.str(0)?)?;
+    let value = args.secret(1)?;
+    let options = args.map(2)?;
+    let sm = client(context)?;
+    let number = context
+        .block_on(sm.add_version(&secret.name(), value.expose_for_request()))?
+        .map_err(remote)?;
+    if let Some(alias) = options.get("alias") {
+        let alias = alias.to_string();
+        context
+            .block_on(sm.set_alias(&secret.name(), &alias, number))?
+            .map_err(remote)?;
+    }
+    Ok(Dynamic::from_int(number))
+}
+
+fn options_check(options: &Map) -> Result<Option<String>, PrimitiveError> {
+    for key in options.keys() {
+        if key.as_str() != "alias" {
+            return Err(PrimitiveError::new(format!(
+                "unknown option `{key}`: expected alias"
+            )));
+        }
+    }
+    Ok(options.get("alias").map(|a| a.to_string()))
+}
+
+/// Registers `secrets::`.
+pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
+    module.read(
+        Signature {
+            name: "access",
+            params: &[("secret", ParamType::Str)],
+            returns: "Secret",
+            doc: "The latest version of `secret` (an id in [gcp].project, or projects/P/secrets/ID), as a Secret.",
+        },
+        |args| args.str(0).map(|s| format!("secret {s} (latest)")).unwrap_or_default(),
+        |context, args| {
+            let secret = resolve(context, &args.str(0)?)?;
+            access(context, &secret, "latest")
+        },
+    );
+    module.read(
+        Signature {
+            name: "access",
+            params: &[("secret", ParamType::Str), ("version", ParamType::Any)],
+            returns: "Secret",
+            doc: "Version `version` of `secret` (a number, \"latest\" or an alias such as \"current\"), as a Secret.",
+        },
+        |args| {
+            let version = args.any(1).map(|v| v.to_string()).unwrap_or_default();
+            args.str(0).map(|s| format!("secret {s} version {version}")).unwrap_or_default()
+        },
+        |context, args| {
+            let secret = resolve(context, &args.str(0)?)?;
+            access(context, &secret, &version_arg(args, 1)?)
+        },
+    );
+    module.read(
+        Signature {
+            name: "versions",
+            params: &[("secret", ParamType::Str)],
+            returns: "array",
+            doc: "Every version of `secret`, newest first: [#{version, state, created}].",
+        },
+        |args| {
+            args.str(0)
+                .map(|s| format!("versions of secret {s}"))
+                .unwrap_or_default()
+        },
+        |context, args| {
+            let secret = resolve(context, &args.str(0)?)?;
+            let sm = client(context)?;
+            let versions = context
+                .block_on(sm.versions(&secret.name()))?
+                .map_err(remote)?;
+            let list: Array = versions
+                .into_iter()
+                .map(|v| {
+                    let mut map = Map::new();
+                    map.insert("version".into(), Dynamic::from_int(v.number));
+                    map.insert("state".into(), v.state.into());
+                    map.insert("created".into(), v.create_time.into());
+                    Dynamic::from(map)
+                })
+                .collect();
+            Ok(list.into())
+        },
+    );
+    module.read(
+        Signature {
+            name: "aliases",
+            params: &[("secret", ParamType::Str)],
+            returns: "map",
+            doc: "The aliases of `secret` and the versions they point at: #{current: 3, pending: 4}.",
+        },
+        |args| args.str(0).map(|s| format!("aliases of secret {s}")).unwrap_or_default(),
+        |context, args| {
+            let secret = resolve(context, &args.str(0)?)?;
+            let sm = client(context)?;
+            let info = context.block_on(sm.get(&secret.name()))?.map_err(remote)?;
+            Ok(info
+                .aliases
+                .into_iter()
+                .map(|(k, v)| (k.into(), Dynamic::from_int(v)))
+                .collect::<Map>()
+                .into())
+        },
+    );
+    module.mutate(
+        Signature {
+            name: "create",
+            params: &[("secret", ParamType::Str)],
+            returns: "()",
+            doc: "Creates `secret` (automatic replication) labelled managed-by=orchestra.",
+        },
+        |context, args| {
+            let secret = resolve(context, &args.str(0)?)?;
+            Ok(Change {
+                target: format!("Secret Manager secret {}", secret.name()),
+                action: format!("create Secret Manager secret {}", secret.name()),
+                fields: vec![("labels".into(), "managed-by=orchestra".into())],
+                placeholder: Dynamic::UNIT,
+            })
+        },
+        |context, args, _| {
+            let secret = resolve(context, &args.str(0)?)?;
+            let sm = client(context)?;
+            context
+                .block_on(sm.create(
+                    &secret.project,
+                    &secret.id,
+                    &[("managed-by".into(), "orchestra".into())],
+                ))?
+                .map_err(remote)?;
+            Ok(Dynamic::UNIT)
+        },
+    );
+    module.mutate(
+        Signature {
+            name: "add_version",
+            params: &[("secret", ParamType::Str), ("value", ParamType::Secret), ("options", ParamType::Map)],
+            returns: "int",
+            doc: "Adds `value` as a new version of `secret`; returns its number. Options: alias (point\n\
+                  this alias, e.g. \"pending\", at the new version).",
+        },
+        |context, args| {
+            let secret = resolve(context, &args.str(0)?)?;
+            let value = args.secret(1)?;
+            if value.is_empty() {
+                return Err(PrimitiveError::new("refusing to add an empty version"));
+            }
+            let alias = options_check(&args.map(2)?)?;
+            let mut fields = vec![("value".into(), value.redacted())];
+            if let Some(alias) = alias {
+                fields.push(("alias".into(), alias));
+            }
+            Ok(Change {
+                target: format!("Secret Manager secret {}", secret.name()),
+                action: format!("add a version to {}", secret.name()),
+                fields,
+                placeholder: Dynamic::from_int(0),
+            })
+        },
+        |context, args, _| add_version(context, args),
+    );
+    module.mutate(
+        Signature {
+            name: "set_alias",
+            params: &[
+                ("secret", ParamType::Str),
+                ("alias", ParamType::Str),
+                ("version", ParamType::Int),
+            ],
+            returns: "()",
+            doc: "Points `alias` (e.g. \"current\") of `secret` at version number `version`.",
+        },
+        |context, args| {
+            let secret = resolve(context, &args.str(0)?)?;
+            let alias = args.str(1)?;
+            let version = args.int(2)?;
+            Ok(Change {
+                target: format!("Secret Manager secret {}", secret.name()),
+                action: format!(
+                    "point alias {alias} of {} at version {version}",
+                    secret.name()
+                ),
+                fields: Vec::new(),
+                placeholder: Dynamic::UNIT,
+            })
+        },
+        |context, args, _| {
+            let secret = resolve(context, &args.str(0)?)?;
+            let sm = client(context)?;
+            context
+                .block_on(sm.set_alias(&secret.name(), &args.str(1)?, args.int(2)?))?
+                .map_err(remote)?;
+            Ok(Dynamic::UNIT)
+        },
+    );
+    for (name, doc) in [
+        (
+            "disable",
+            "Disables version `version` of `secret` (it can no longer be read; enable undoes it).",
+        ),
+        ("enable", "Enables a disabled version of `secret`."),
+        (
+            "destroy",
+            "Destroys version `version` of `secret` for good (its payload is gone).",
+        ),
+    ] {
+        module.mutate(
+            Signature {
+                name,
+                params: &[("secret", ParamType::Str), ("version", ParamType::Int)],
+                returns: "string",
+                doc,
+            },
+            move |context, args| {
+                let secret = resolve(context, &args.str(0)?)?;
+                let version = args.int(1)?;
+                Ok(Change {
+                    target: format!("{}/versions/{version}", secret.name()),
+                    action: format!("{name} {}/versions/{version}", secret.name()),
+                    fields: Vec::new(),
+                    placeholder: "planned".into(),
+                })
+            },
+            move |context, args, _| {
+                let secret = resolve(context, &args.str(0)?)?;
+                let sm = client(context)?;
+                let state = context
+                    .block_on(sm.change_state(&secret.version(&args.int(1)?.to_string()), name))?
+                    .map_err(remote)?;
+                Ok(state.into())
+            },
+        );
+    }
+    module
+}
