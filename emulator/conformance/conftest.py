@@ -44,6 +44,20 @@ class Emulator:
         return self.get("/_emulator/state?reveal=true")
 
 
+@pytest.fixture(autouse=True)
+def no_regional_access_boundary_lookup(monkeypatch):
+    """google-auth (2.5x+) looks up a service account's "regional access boundary" at
+    iamcredentials.googleapis.com in a background thread after each token refresh. Tests talk
+    only to 127.0.0.1, so the lookup is switched off (the emulator does not serve it)."""
+    try:
+        from google.auth import credentials
+    except ImportError:
+        return
+    boundary = getattr(credentials, "CredentialsWithRegionalAccessBoundary", None)
+    if boundary is not None and hasattr(boundary, "_is_regional_access_boundary_lookup_required"):
+        monkeypatch.setattr(boundary, "_is_regional_access_boundary_lookup_required", lambda self: False)
+
+
 @pytest.fixture
 def emulator():
     process = subprocess.Popen(

@@ -3,17 +3,22 @@
 # google-cloud-secret-manager, google-auth, gcloud).
 #
 # usage: emulator/conformance/run.sh [VENV_DIR] [pytest args...]
-#   VENV_DIR defaults to $ORCHESTRA_CONFORMANCE_VENV or ~/.cache/orchestra-conformance-venv;
+#   VENV_DIR (a first argument that is neither an option nor a .py file) defaults to
+#   $ORCHESTRA_CONFORMANCE_VENV or ~/.cache/orchestra-conformance-venv;
 #   it is created (python3 -m venv + pip install -r requirements.txt) when missing or when
 #   requirements.txt changed since it was made.
 # The emulator binary comes from $ORCHESTRA_EMULATOR_BIN, default
-# $CARGO_TARGET_DIR/debug/orchestra-emulator (CARGO_TARGET_DIR defaults to ./target); build it
+# $CARGO_TARGET_DIR/debug/orchestra-emulator (CARGO_TARGET_DIR defaults to
+# ~/.cache/orchestra-target, as scripts/test has it); build it
 # first with `cargo build -p orchestra-emulator`.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-venv="${1:-${ORCHESTRA_CONFORMANCE_VENV:-$HOME/.cache/orchestra-conformance-venv}}"
-[ $# -gt 0 ] && shift
+venv="${ORCHESTRA_CONFORMANCE_VENV:-$HOME/.cache/orchestra-conformance-venv}"
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ] && [ "${1%.py}" = "$1" ]; then
+    venv="$1"
+    shift
+fi
 
 stamp="$venv/.requirements.sha256"
 want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
@@ -24,7 +29,7 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
     echo "$want" > "$stamp"
 fi
 
-export ORCHESTRA_EMULATOR_BIN="${ORCHESTRA_EMULATOR_BIN:-${CARGO_TARGET_DIR:-$here/../../target}/debug/orchestra-emulator}"
+export ORCHESTRA_EMULATOR_BIN="${ORCHESTRA_EMULATOR_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/orchestra-target}/debug/orchestra-emulator}"
 if [ ! -x "$ORCHESTRA_EMULATOR_BIN" ]; then
     echo "conformance: no emulator binary at $ORCHESTRA_EMULATOR_BIN (build it with cargo build -p orchestra-emulator)" >&2
     exit 1

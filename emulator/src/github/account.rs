@@ -1,4 +1,5 @@
-//! `/rate_limit`, `/user`, `/repos/{owner}/{repo}` and `/credentials/revoke`.
+//! `/rate_limit`, `/user`, `/repos/{owner}/{repo}` (and its environments), `/orgs/{org}` and
+//! `/credentials/revoke`.
 
 use serde_json::{Value, json};
 
@@ -115,6 +116,73 @@ pub fn repo(
             "permissions": {"admin": true, "push": true, "pull": true},
         }),
     )
+}
+
+/// `GET /orgs/{org}`.
+pub fn org(shared: &Shared, request: &Request, caller: &Caller, login: &str) -> Response {
+    if *caller == Caller::Anonymous {
+        return github_error(401, "Requires authentication");
+    }
+    let state = shared.state();
+    let Some(org) = state.github.orgs.get(login) else {
+        return github_error(404, "Not Found");
+    };
+    let url = format!("{}/orgs/{login}", request.base);
+    json_response(
+        200,
+        &json!({
+            "login": login,
+            "id": org.id,
+            "node_id": format!("O_{}", org.id),
+            "url": url,
+            "repos_url": format!("{url}/repos"),
+            "html_url": format!("{}/{login}", request.base),
+            "type": "Organization",
+        }),
+    )
+}
+
+fn environment_json(base: &str, repo: &str, name: &str, id: usize) -> Value {
+    json!({
+        "id": id,
+        "node_id": format!("EN_{id}"),
+        "name": name,
+        "url": format!("{base}/repos/{repo}/environments/{name}"),
+        "html_url": format!("{base}/{repo}/deployments/activity_log?environments_filter={name}"),
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+        "protection_rules": [],
+    })
+}
+
+/// `GET /repos/{owner}/{repo}/environments[/{name}]`.
+pub fn environments(
+    shared: &Shared,
+    request: &Request,
+    caller: &Caller,
+    repo: &str,
+    name: Option<&str>,
+) -> Response {
+    if *caller == Caller::Anonymous {
+        return github_error(401, "Requires authentication");
+    }
+    let state = shared.state();
+    let Some(found) = state.github.repos.get(repo) else {
+        return github_error(404, "Not Found");
+    };
+    let all: Vec<Value> = found
+        .environments
+        .keys()
+        .enumerate()
+        .map(|(i, env)| environment_json(&request.base, repo, env, 1000 + i))
+        .collect();
+    match name {
+        None => json_response(200, &json!({"total_count": all.len(), "environments": all})),
+        Some(name) => match all.into_iter().find(|e| e["name"] == name) {
+            Some(env) => json_response(200, &env),
+            None => github_error(404, "Not Found"),
+        },
+    }
 }
 
 /// `POST /credentials/revoke`: unauthenticated, revokes every listed token GitHub knows.

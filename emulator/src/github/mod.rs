@@ -140,6 +140,17 @@ fn route(shared: &Shared, request: &Request, caller: &Caller, segments: &[&str])
         ["repos", owner, repo] if method == M::GET => {
             account::repo(shared, request, caller, owner, repo)
         }
+        ["repos", owner, repo, "environments"] if method == M::GET => {
+            account::environments(shared, request, caller, &format!("{owner}/{repo}"), None)
+        }
+        ["repos", owner, repo, "environments", env] if method == M::GET => account::environments(
+            shared,
+            request,
+            caller,
+            &format!("{owner}/{repo}"),
+            Some(env),
+        ),
+        ["orgs", org] if method == M::GET => account::org(shared, request, caller, org),
         [
             "repos",
             owner,
