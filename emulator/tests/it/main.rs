@@ -1,6 +1,7 @@
 //! Emulator tests over real HTTP on 127.0.0.1: one test binary, a module per service.
 
 mod admin;
+mod bad_input;
 mod faults;
 mod github;
 mod github_routes;
