@@ -86,6 +86,7 @@ fn actions_secret(value: &str) -> ActionsSecret {
         created_at: now,
         updated_at: now,
         visibility: None,
+        selected_repository_ids: Vec::new(),
     }
 }
 

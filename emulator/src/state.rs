@@ -124,6 +124,9 @@ pub struct ActionsSecret {
     /// Org secrets: `all`, `private` or `selected`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<String>,
+    /// Org secrets with `selected` visibility: the repositories (ids) that may use it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub selected_repository_ids: Vec<u64>,
 }
 
 /// A set of Actions secrets with the key they are sealed to.

@@ -5,6 +5,7 @@
 mod account;
 mod apps;
 mod secrets;
+mod selected_repos;
 mod workflows;
 
 use http::HeaderValue;

@@ -51,7 +51,8 @@ impl Place {
         }
     }
 
-    fn store<'a>(&self, state: &'a mut State) -> Option<&'a mut SecretStore> {
+    /// The secret store at this place, if the repository, environment or org exists.
+    pub fn store<'a>(&self, state: &'a mut State) -> Option<&'a mut SecretStore> {
         match self {
             Self::Repo { repo } => state.github.repos.get_mut(repo).map(|r| &mut r.secrets),
             Self::Environment { repo, environment } => state
@@ -110,7 +111,8 @@ fn valid_name(name: &str) -> bool {
         && !name.to_ascii_uppercase().starts_with("GITHUB_")
 }
 
-fn find<'a>(store: &'a SecretStore, name: &str) -> Option<(&'a String, &'a ActionsSecret)> {
+/// The secret called `name` (case-insensitively) and its name as written.
+pub fn find<'a>(store: &'a SecretStore, name: &str) -> Option<(&'a String, &'a ActionsSecret)> {
     store
         .secrets
         .iter()
@@ -155,6 +157,9 @@ pub fn handle(
         ([name], &M::GET) => get(shared, request, place, name),
         ([name], &M::PUT) => put(shared, request, place, name),
         ([name], &M::DELETE) => delete(shared, place, name),
+        ([name, "repositories", rest @ ..], _) if matches!(place, Place::Org { .. }) => {
+            super::selected_repos::handle(shared, request, place, name, rest)
+        }
         _ => github_error(404, "Not Found"),
     }
 }
@@ -195,15 +200,22 @@ fn list(shared: &Shared, request: &Request, place: &Place) -> Response {
         .collect();
     let mut response = json_response(200, &json!({"total_count": total, "secrets": secrets}));
     let last = total.div_ceil(per_page).max(1);
+    let url = format!("{}{}", request.base, request.path);
+    let at =
+        |page: usize, rel: &str| format!("<{url}?per_page={per_page}&page={page}>; rel=\"{rel}\"");
+    let mut links = Vec::new();
+    if page > 1 {
+        links.push(at(page - 1, "prev"));
+        links.push(at(1, "first"));
+    }
     if page < last {
-        let url = format!("{}{}", request.base, request.path);
-        let link = format!(
-            "<{url}?per_page={per_page}&page={}>; rel=\"next\", <{url}?per_page={per_page}&page={last}>; rel=\"last\"",
-            page + 1
-        );
-        if let Ok(value) = http::HeaderValue::from_str(&link) {
-            response.headers_mut().insert(http::header::LINK, value);
-        }
+        links.push(at(page + 1, "next"));
+        links.push(at(last, "last"));
+    }
+    if !links.is_empty()
+        && let Ok(value) = http::HeaderValue::from_str(&links.join(", "))
+    {
+        response.headers_mut().insert(http::header::LINK, value);
     }
     response
 }
@@ -242,6 +254,10 @@ fn put(shared: &Shared, request: &Request, place: &Place, name: &str) -> Respons
         .get("visibility")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let selected = match super::selected_repos::ids(&body) {
+        Ok(ids) => ids,
+        Err(response) => return response,
+    };
     if let Place::Org { .. } = place {
         match visibility.as_deref() {
             Some("all" | "private" | "selected") => {}
@@ -275,6 +291,9 @@ fn put(shared: &Shared, request: &Request, place: &Place, name: &str) -> Respons
                     if visibility.is_some() {
                         secret.visibility = visibility;
                     }
+                    if let Some(ids) = selected {
+                        secret.selected_repository_ids = ids;
+                    }
                 }
                 empty_response(204)
             }
@@ -292,6 +311,7 @@ fn put(shared: &Shared, request: &Request, place: &Place, name: &str) -> Respons
                         created_at: now,
                         updated_at: now,
                         visibility,
+                        selected_repository_ids: selected.unwrap_or_default(),
                     },
                 );
                 json_response(201, &json!({}))

@@ -68,6 +68,7 @@ fn key_json(project: &str, email: &str, key: &SaKey) -> Value {
     });
     if key.disabled {
         value["disabled"] = json!(true);
+        value["disableReason"] = json!("SERVICE_ACCOUNT_KEY_DISABLE_REASON_USER_INITIATED");
     }
     value
 }

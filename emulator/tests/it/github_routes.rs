@@ -123,3 +123,101 @@ async fn a_dispatch_can_return_run_details() {
         .unwrap();
     assert_eq!(plain.status(), 204);
 }
+
+async fn put_org_secret(emu: &orchestra_emulator::RunningEmulator, body: Value) -> u16 {
+    let base = emu.github_url();
+    let key: Value = client()
+        .get(format!("{base}/orgs/acme/actions/secrets/public-key"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut body = body;
+    body["encrypted_value"] = json!(seal(key["key"].as_str().unwrap(), b"shared"));
+    body["key_id"] = key["key_id"].clone();
+    client()
+        .put(format!("{base}/orgs/acme/actions/secrets/SHARED"))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn an_org_secret_shares_with_selected_repositories_only_when_selected() {
+    let emu = emulator().await;
+    let base = emu.github_url();
+    let repo: Value = client()
+        .get(format!("{base}/repos/acme/api"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let repo_id = repo["id"].as_u64().unwrap();
+    assert_eq!(
+        put_org_secret(&emu, json!({"visibility": "all"})).await,
+        201
+    );
+    let url = format!("{base}/orgs/acme/actions/secrets/SHARED/repositories");
+    let conflict = client().get(&url).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(conflict.status(), 409);
+
+    let body = json!({"visibility": "selected", "selected_repository_ids": [repo_id]});
+    assert_eq!(put_org_secret(&emu, body).await, 204);
+    let listed: Value = client()
+        .get(&url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["total_count"], 1);
+    assert_eq!(listed["repositories"][0]["full_name"], "acme/api");
+
+    let removed = client()
+        .delete(format!("{url}/{repo_id}"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    let listed: Value = client()
+        .get(&url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["total_count"], 0);
+}
+
+#[tokio::test]
+async fn secret_lists_link_every_neighbouring_page() {
+    let emu = emulator().await;
+    let response = client()
+        .get(format!(
+            "{}/repos/acme/api/actions/secrets?per_page=1&page=2",
+            emu.github_url()
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let link = response.headers()["link"].to_str().unwrap().to_owned();
+    assert!(link.contains("page=1>; rel=\"prev\""), "{link}");
+    assert!(link.contains("rel=\"first\""), "{link}");
+    assert!(!link.contains("rel=\"next\""), "{link}");
+}
