@@ -197,6 +197,18 @@ pub fn rfc3339_now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
+/// `seconds` from now, as RFC 3339 in UTC.
+pub fn rfc3339_in(seconds: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(seconds))
+        .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+/// Seconds in a protobuf `Duration` as JSON writes it (`"86400s"`, `"1.5s"`).
+pub fn duration_secs(text: &str) -> Option<i64> {
+    let seconds: f64 = text.strip_suffix('s')?.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then_some(seconds as i64)
+}
+
 /// Now, as RFC 3339 seconds (GitHub's timestamp form).
 pub fn github_time(epoch_secs: i64) -> String {
     chrono::DateTime::from_timestamp(epoch_secs, 0)

@@ -251,6 +251,9 @@ pub struct SmSecret {
     pub etag: String,
     /// Versions, numbered from 1.
     pub versions: Vec<SmVersion>,
+    /// `versionDestroyTtl` (`"86400s"`): destroy then only disables, destruction is scheduled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_destroy_ttl: Option<String>,
 }
 
 /// A secret version's state.
@@ -284,6 +287,9 @@ pub struct SmVersion {
     pub destroy_time: Option<String>,
     /// Changes with every update.
     pub etag: String,
+    /// RFC 3339, while a delayed destruction is pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_destroy_time: Option<String>,
 }
 
 /// A service account.

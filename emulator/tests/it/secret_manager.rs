@@ -215,3 +215,40 @@ async fn lists_page_and_empty_query_values_count_as_absent() {
     assert_eq!(second["secrets"].as_array().unwrap().len(), 1);
     assert!(second.get("nextPageToken").is_none());
 }
+
+#[tokio::test]
+async fn with_a_destroy_ttl_destroy_only_schedules_and_enable_cancels() {
+    let emu = emulator().await;
+    use reqwest::Method as M;
+    let (status, secret) = call(
+        M::POST,
+        v1(&emu, "secrets?secretId=delayed"),
+        Some(json!({"replication": {"automatic": {}}, "versionDestroyTtl": "86400s"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(secret["versionDestroyTtl"], "86400s");
+    add(&emu, "delayed", b"v1").await;
+    let (status, version) = call(
+        M::POST,
+        v1(&emu, "secrets/delayed/versions/1:destroy"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(version["state"], "DISABLED");
+    assert!(version["scheduledDestroyTime"].is_string());
+    let (status, version) = call(
+        M::POST,
+        v1(&emu, "secrets/delayed/versions/1:enable"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(version["state"], "ENABLED");
+    assert!(version.get("scheduledDestroyTime").is_none());
+    let (status, accessed) =
+        call(M::GET, v1(&emu, "secrets/delayed/versions/1:access"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(accessed["payload"]["data"], STANDARD.encode("v1"));
+}

@@ -5,17 +5,18 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use crate::http_util::{GoogleCode, Request, Response, google_error, json_response, rfc3339_now};
 use crate::keys;
 use crate::server::Shared;
-use crate::state::{Repo, SmSecret, SmVersion, State, VersionState};
+use crate::state::{SmSecret, SmVersion, State, VersionState};
 
-/// Largest payload accepted.
-const MAX_PAYLOAD: usize = 65_536;
+mod export;
+mod versions;
+
+pub use export::export_from_actions;
+use versions::{access, add_version, change_state, get_version, list_versions};
 
 fn etag() -> String {
     format!("\"{}\"", keys::random_hex(7))
@@ -56,7 +57,7 @@ fn secret_json(name: &str, secret: &SmSecret) -> Value {
         .iter()
         .map(|(k, v)| (k, v.to_string()))
         .collect();
-    json!({
+    let mut value = json!({
         "name": name,
         "replication": secret.replication,
         "createTime": secret.create_time,
@@ -64,7 +65,11 @@ fn secret_json(name: &str, secret: &SmSecret) -> Value {
         "annotations": secret.annotations,
         "versionAliases": aliases,
         "etag": secret.etag,
-    })
+    });
+    if let Some(ttl) = &secret.version_destroy_ttl {
+        value["versionDestroyTtl"] = json!(ttl);
+    }
+    value
 }
 
 fn version_json(secret_name: &str, version: &SmVersion) -> Value {
@@ -83,6 +88,9 @@ fn version_json(secret_name: &str, version: &SmVersion) -> Value {
     });
     if let Some(t) = &version.destroy_time {
         value["destroyTime"] = json!(t);
+    }
+    if let Some(t) = &version.scheduled_destroy_time {
+        value["scheduledDestroyTime"] = json!(t);
     }
     value
 }
@@ -148,6 +156,22 @@ fn string_map(value: Option<&Value>, field: &str) -> Result<BTreeMap<String, Str
     }
 }
 
+/// `versionDestroyTtl` of a Secret body, checked to be a protobuf duration.
+fn destroy_ttl(body: &Value) -> Result<Option<String>, Response> {
+    match body.get("versionDestroyTtl") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if crate::http_util::duration_secs(text).is_some() => {
+            Ok(Some(text.clone()))
+        }
+        Some(other) => Err(google_error(
+            GoogleCode::InvalidArgument,
+            &format!(
+                "Invalid value at 'secret.version_destroy_ttl' (google.protobuf.Duration), {other}"
+            ),
+        )),
+    }
+}
+
 fn int64(value: &Value) -> Option<i64> {
     match value {
         Value::Number(n) => n.as_i64(),
@@ -184,6 +208,10 @@ fn create(shared: &Shared, request: &Request, project: &str) -> Response {
         Ok(m) => m,
         Err(r) => return r,
     };
+    let version_destroy_ttl = match destroy_ttl(&body) {
+        Ok(ttl) => ttl,
+        Err(r) => return r,
+    };
     shared.change(|state| {
         let name = match secret_name(state, project, secret_id) {
             Ok(name) => name,
@@ -203,6 +231,7 @@ fn create(shared: &Shared, request: &Request, project: &str) -> Response {
             replication,
             etag: etag(),
             versions: Vec::new(),
+            version_destroy_ttl,
         };
         let response = json_response(200, &secret_json(&name.shown, &secret));
         state.google.secrets.insert(name.key, secret);
@@ -345,6 +374,10 @@ fn patch(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> 
                     Ok(m) => secret.annotations = m,
                     Err(r) => return r,
                 },
+                "versiondestroyttl" => match destroy_ttl(&body) {
+                    Ok(ttl) => secret.version_destroy_ttl = ttl,
+                    Err(r) => return r,
+                },
                 "versionaliases" => {
                     let mut aliases = BTreeMap::new();
                     if let Some(Value::Object(map)) = body.get("versionAliases") {
@@ -396,282 +429,4 @@ fn delete(shared: &Shared, request: &Request, project: &str, secret_id: &str) ->
         state.google.secrets.remove(&name.key);
         json_response(200, &json!({}))
     })
-}
-
-/// Adds a version with `data` to the secret at `key`; returns its number.
-fn push_version(secret: &mut SmSecret, data: &[u8], crc: Option<u32>) -> i64 {
-    let number = secret.versions.iter().map(|v| v.number).max().unwrap_or(0) + 1;
-    secret.versions.push(SmVersion {
-        number,
-        state: VersionState::Enabled,
-        data: Some(STANDARD.encode(data)),
-        crc32c: Some(crc.unwrap_or_else(|| crc32c::crc32c(data))),
-        client_checksum: crc.is_some(),
-        create_time: rfc3339_now(),
-        destroy_time: None,
-        etag: etag(),
-    });
-    secret.etag = etag();
-    number
-}
-
-fn add_version(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> Response {
-    let body = match request.json() {
-        Ok(body) => body,
-        Err(e) => return google_error(GoogleCode::InvalidArgument, &e),
-    };
-    let Some(payload) = body.get("payload") else {
-        return google_error(GoogleCode::InvalidArgument, "Secret payload is required.");
-    };
-    let data = match payload.get("data").and_then(Value::as_str) {
-        Some(text) => match STANDARD
-            .decode(text)
-            .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(text))
-        {
-            Ok(data) => data,
-            Err(_) => {
-                return google_error(
-                    GoogleCode::InvalidArgument,
-                    "Invalid value at 'payload.data' (TYPE_BYTES), Base64 decoding failed",
-                );
-            }
-        },
-        None => Vec::new(),
-    };
-    if data.len() > MAX_PAYLOAD {
-        return google_error(
-            GoogleCode::InvalidArgument,
-            &format!("Secret payload data length must be at most {MAX_PAYLOAD} bytes."),
-        );
-    }
-    let crc = match payload.get("dataCrc32c") {
-        None | Some(Value::Null) => None,
-        Some(v) => match int64(v).and_then(|n| u32::try_from(n).ok()) {
-            Some(n) => Some(n),
-            None => {
-                return google_error(
-                    GoogleCode::InvalidArgument,
-                    "Invalid value at 'payload.data_crc32c'",
-                );
-            }
-        },
-    };
-    if let Some(given) = crc
-        && given != crc32c::crc32c(&data)
-    {
-        return google_error(
-            GoogleCode::InvalidArgument,
-            "Checksum mismatch: the CRC32C of the payload data does not match payload.data_crc32c.",
-        );
-    }
-    shared.change(|state| {
-        let name = match secret_name(state, project, secret_id) {
-            Ok(name) => name,
-            Err(r) => return r,
-        };
-        let Some(secret) = state.google.secrets.get_mut(&name.key) else {
-            return not_found(&name);
-        };
-        let number = push_version(secret, &data, crc);
-        let version = secret.versions.iter().find(|v| v.number == number);
-        match version {
-            Some(v) => json_response(200, &version_json(&name.shown, v)),
-            None => google_error(GoogleCode::Internal, "version vanished"),
-        }
-    })
-}
-
-/// Resolves `latest`, an alias or a number to an index in `versions`.
-fn resolve(secret: &SmSecret, name: &Name, version: &str) -> Result<usize, Response> {
-    let number = if version == "latest" {
-        secret.versions.iter().map(|v| v.number).max()
-    } else if let Ok(n) = version.parse::<i64>() {
-        Some(n)
-    } else {
-        secret.version_aliases.get(version).copied()
-    };
-    number
-        .and_then(|n| secret.versions.iter().position(|v| v.number == n))
-        .ok_or_else(|| {
-            if secret.versions.is_empty() {
-                not_found(name)
-            } else {
-                google_error(
-                    GoogleCode::NotFound,
-                    &format!(
-                        "Secret Version [{}/versions/{version}] not found.",
-                        name.shown
-                    ),
-                )
-            }
-        })
-}
-
-fn get_version(shared: &Shared, project: &str, secret_id: &str, version: &str) -> Response {
-    let state = shared.state();
-    let name = match secret_name(&state, project, secret_id) {
-        Ok(name) => name,
-        Err(r) => return r,
-    };
-    let Some(secret) = state.google.secrets.get(&name.key) else {
-        return not_found(&name);
-    };
-    match resolve(secret, &name, version) {
-        Ok(i) => json_response(200, &version_json(&name.shown, &secret.versions[i])),
-        Err(r) => r,
-    }
-}
-
-fn access(shared: &Shared, project: &str, secret_id: &str, version: &str) -> Response {
-    let state = shared.state();
-    let name = match secret_name(&state, project, secret_id) {
-        Ok(name) => name,
-        Err(r) => return r,
-    };
-    let Some(secret) = state.google.secrets.get(&name.key) else {
-        return not_found(&name);
-    };
-    let v = match resolve(secret, &name, version) {
-        Ok(i) => &secret.versions[i],
-        Err(r) => return r,
-    };
-    let version_name = format!("{}/versions/{}", name.shown, v.number);
-    if v.state != VersionState::Enabled {
-        let state_word = if v.state == VersionState::Disabled {
-            "DISABLED"
-        } else {
-            "DESTROYED"
-        };
-        return google_error(
-            GoogleCode::FailedPrecondition,
-            &format!("Secret Version [{version_name}] is in {state_word} state."),
-        );
-    }
-    let data = v.data.clone().unwrap_or_default();
-    let crc = v.crc32c.unwrap_or(0);
-    json_response(
-        200,
-        &json!({"name": version_name, "payload": {"data": data, "dataCrc32c": crc.to_string()}}),
-    )
-}
-
-fn change_state(
-    shared: &Shared,
-    request: &Request,
-    project: &str,
-    secret_id: &str,
-    version: &str,
-    action: &str,
-) -> Response {
-    let body = request.json().unwrap_or(Value::Null);
-    shared.change(|state| {
-        let name = match secret_name(state, project, secret_id) {
-            Ok(name) => name,
-            Err(r) => return r,
-        };
-        let Some(secret) = state.google.secrets.get_mut(&name.key) else {
-            return not_found(&name);
-        };
-        let index = match resolve(secret, &name, version) {
-            Ok(i) => i,
-            Err(r) => return r,
-        };
-        let v = &mut secret.versions[index];
-        if let Some(given) = body.get("etag").and_then(Value::as_str)
-            && given != v.etag
-        {
-            return google_error(
-                GoogleCode::Aborted,
-                "The etag provided in the request does not match the current etag of the resource.",
-            );
-        }
-        let version_name = format!("{}/versions/{}", name.shown, v.number);
-        if v.state == VersionState::Destroyed {
-            return google_error(
-                GoogleCode::FailedPrecondition,
-                &format!("Secret Version [{version_name}] is in DESTROYED state."),
-            );
-        }
-        match action {
-            "disable" => v.state = VersionState::Disabled,
-            "enable" => v.state = VersionState::Enabled,
-            _ => {
-                v.state = VersionState::Destroyed;
-                v.data = None;
-                v.destroy_time = Some(rfc3339_now());
-            }
-        }
-        v.etag = etag();
-        json_response(200, &version_json(&name.shown, v))
-    })
-}
-
-fn list_versions(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> Response {
-    let state = shared.state();
-    let name = match secret_name(&state, project, secret_id) {
-        Ok(name) => name,
-        Err(r) => return r,
-    };
-    let Some(secret) = state.google.secrets.get(&name.key) else {
-        return not_found(&name);
-    };
-    let filter = request.query("filter").unwrap_or("");
-    let mut all: Vec<Value> = secret
-        .versions
-        .iter()
-        .rev()
-        .map(|v| version_json(&name.shown, v))
-        .filter(|v| filter_matches(filter, "", None, v.get("state").and_then(Value::as_str)))
-        .collect();
-    all.shrink_to_fit();
-    let total = all.len();
-    let (versions, next) = page(&all, request);
-    let mut body = json!({"versions": versions, "totalSize": total});
-    if let Some(next) = next {
-        body["nextPageToken"] = json!(next);
-    }
-    json_response(200, &body)
-}
-
-/// What the export workflow does inside Actions: writes the named repository secrets into
-/// Secret Manager as new versions.
-pub fn export_from_actions(state: &mut State, repo: &Repo, inputs: &Value) -> Result<(), String> {
-    let project = inputs
-        .get("project")
-        .and_then(Value::as_str)
-        .ok_or("inputs.project is missing")?;
-    let mapping = inputs
-        .get("secrets")
-        .and_then(Value::as_str)
-        .ok_or("inputs.secrets is missing (GITHUB_NAME=secret-id,...)")?;
-    let (project_id, _) =
-        super::project(state, project).ok_or(format!("unknown project {project}"))?;
-    for pair in mapping.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (github_name, secret_id) = pair.split_once('=').ok_or(format!(
-            "bad mapping '{pair}', expected GITHUB_NAME=secret-id"
-        ))?;
-        let Some((_, actions_secret)) = repo
-            .secrets
-            .secrets
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(github_name))
-        else {
-            return Err(format!("the workflow has no secret {github_name}"));
-        };
-        let data = STANDARD
-            .decode(&actions_secret.value)
-            .map_err(|e| e.to_string())?;
-        let key = format!("projects/{project_id}/secrets/{secret_id}");
-        let secret = state.google.secrets.entry(key).or_insert_with(|| SmSecret {
-            create_time: rfc3339_now(),
-            labels: BTreeMap::from([("managed-by".to_owned(), "orchestra".to_owned())]),
-            annotations: BTreeMap::new(),
-            version_aliases: BTreeMap::new(),
-            replication: json!({"automatic": {}}),
-            etag: etag(),
-            versions: Vec::new(),
-        });
-        push_version(secret, &data, None);
-    }
-    Ok(())
 }
