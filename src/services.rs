@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::clients::budget::RateBudget;
 use crate::clients::github::GithubClient;
+use crate::clients::iam::{GOOGLE_TOKEN_URI, IamKeys};
 use crate::clients::retry::RetryPolicy;
 use crate::clients::secret_manager::SecretManager;
 use crate::config::Config;
@@ -35,6 +36,7 @@ pub struct Services {
     budget: Arc<RateBudget>,
     github: OnceLock<Result<Arc<GithubClient>, String>>,
     secret_manager: OnceLock<Result<Arc<SecretManager>, String>>,
+    iam: OnceLock<Result<Arc<IamKeys>, String>>,
 }
 
 impl Services {
@@ -45,6 +47,7 @@ impl Services {
             budget: Arc::new(RateBudget::default()),
             github: OnceLock::new(),
             secret_manager: OnceLock::new(),
+            iam: OnceLock::new(),
         }
     }
 
@@ -99,6 +102,58 @@ impl Services {
                     .map(Arc::new)
             })
             .clone()
+    }
+
+    /// The IAM client, built on first use.
+    pub fn iam(
+        &self,
+        config: &Config,
+        runtime: &tokio::runtime::Handle,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Arc<IamKeys>, String> {
+        self.iam
+            .get_or_init(|| {
+                let (endpoint, credentials) =
+                    self.google_endpoint(config, config.gcp.iam_url.clone())?;
+                runtime
+                    .block_on(IamKeys::new(
+                        endpoint,
+                        credentials,
+                        RetryPolicy::from_limits(&config.limits),
+                        cancelled,
+                    ))
+                    .map(Arc::new)
+            })
+            .clone()
+    }
+
+    /// The token URIs a key check may call: Google's, or the emulator's under `--emulate`.
+    pub fn token_uris(&self) -> Vec<String> {
+        match &self.endpoints {
+            Endpoints::Emulated { base_url, .. } => vec![format!("{base_url}/token")],
+            Endpoints::Configured => vec![GOOGLE_TOKEN_URI.to_owned()],
+        }
+    }
+
+    fn google_endpoint(
+        &self,
+        _config: &Config,
+        configured: Option<String>,
+    ) -> Result<(Option<String>, google_cloud_auth::credentials::Credentials), String> {
+        Ok(match &self.endpoints {
+            Endpoints::Emulated { base_url, .. } => (
+                Some(base_url.clone()),
+                google_cloud_auth::credentials::anonymous::Builder::new().build(),
+            ),
+            Endpoints::Configured => (
+                configured,
+                google_cloud_auth::credentials::Builder::default()
+                    .build()
+                    .map_err(|e| {
+                        format!("no Google credentials (application default credentials): {e}")
+                    })?,
+            ),
+        })
     }
 
     /// The GitHub client, built on first use.

@@ -4,5 +4,6 @@
 pub mod breaker;
 pub mod budget;
 pub mod github;
+pub mod iam;
 pub mod retry;
 pub mod secret_manager;

@@ -8,6 +8,7 @@ mod check;
 mod diagnostics;
 mod emulator;
 mod github;
+mod iam;
 mod leaks;
 mod locks;
 mod plan;

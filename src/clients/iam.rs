@@ -1,0 +1,402 @@
+//! IAM service-account keys through Google's official `google-cloud-iam-admin-v1` client, and
+//! the one check that matters before a new key is promoted: does it work? That is a real
+//! token exchange (a JWT signed with the key, posted to the key file's token URI), with three
+//! outcomes: works, refused (the service said no), unknown (no answer to trust).
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use google_cloud_iam_admin_v1::client::Iam;
+use google_cloud_iam_admin_v1::model::{
+    ServiceAccountPrivateKeyType, list_service_account_keys_request::KeyType,
+};
+use serde::Deserialize;
+
+use super::retry::{self, Retry, RetryError, RetryPolicy};
+
+/// An IAM call that failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("IAM answered {code}: {message}")]
+pub struct IamError {
+    /// The canonical code.
+    pub code: String,
+    /// The HTTP status, when there was an answer.
+    pub http_status: Option<u16>,
+    /// Google's message.
+    pub message: String,
+}
+
+impl IamError {
+    fn from_gax(error: &google_cloud_iam_admin_v1::Error) -> Self {
+        match error.status() {
+            Some(status) => Self {
+                code: format!("{:?}", status.code),
+                http_status: error.http_status_code(),
+                message: status.message.clone(),
+            },
+            None => Self {
+                code: "Unavailable".into(),
+                http_status: error.http_status_code(),
+                message: error.to_string(),
+            },
+        }
+    }
+
+    fn retry(&self, idempotent: bool) -> Retry {
+        match self.code.as_str() {
+            "Unavailable" | "Internal" | "DeadlineExceeded" if idempotent => Retry::Backoff,
+            _ => Retry::No,
+        }
+    }
+}
+
+/// A key as listed.
+#[derive(Debug, Clone)]
+pub struct KeyInfo {
+    /// The 40-hex key id.
+    pub id: String,
+    /// Whether it is disabled.
+    pub disabled: bool,
+    /// RFC 3339 of `validAfterTime`.
+    pub created: String,
+}
+
+/// The IAM client of a run.
+pub struct IamKeys {
+    client: Iam,
+    policy: RetryPolicy,
+    cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+}
+
+fn account_name(email: &str) -> String {
+    format!("projects/-/serviceAccounts/{email}")
+}
+
+fn key_name(email: &str, id: &str) -> String {
+    format!("projects/-/serviceAccounts/{email}/keys/{id}")
+}
+
+impl IamKeys {
+    /// A client for `endpoint` (None: Google's) with `credentials`.
+    pub async fn new(
+        endpoint: Option<String>,
+        credentials: google_cloud_auth::credentials::Credentials,
+        policy: RetryPolicy,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Self, String> {
+        let mut builder = Iam::builder()
+            .with_credentials(credentials)
+            .with_retry_policy(google_cloud_gax::retry_policy::NeverRetry);
+        if let Some(endpoint) = endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let client = builder
+            .build()
+            .await
+            .map_err(|e| format!("cannot build the IAM client: {e}"))?;
+        Ok(Self {
+            client,
+            policy,
+            cancelled,
+        })
+    }
+
+    async fn retried<T, F, Fut>(&self, what: &str, idempotent: bool, call: F) -> Result<T, IamError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, IamError>>,
+    {
+        let cancelled = Arc::clone(&self.cancelled);
+        retry::with_retries(
+            &self.policy,
+            what,
+            call,
+            |e: &IamError| e.retry(idempotent),
+            move || cancelled(),
+        )
+        .await
+        .map_err(|e| match e {
+            RetryError::Failed { error, .. }
+            | RetryError::Cancelled { error }
+            | RetryError::WaitTooLong { error, .. } => error,
+        })
+    }
+
+    /// The user-managed keys of `email`.
+    pub async fn list(&self, email: &str) -> Result<Vec<KeyInfo>, IamError> {
+        self.retried(&format!("list keys of {email}"), true, || async {
+            let listed = self
+                .client
+                .list_service_account_keys()
+                .set_name(account_name(email))
+                .set_key_types([KeyType::UserManaged])
+                .send()
+                .await
+                .map_err(|e| IamError::from_gax(&e))?;
+            Ok(listed
+                .keys
+                .iter()
+                .map(|k| KeyInfo {
+                    id: k.name.rsplit('/').next().unwrap_or_default().to_owned(),
+                    disabled: k.disabled,
+                    created: k
+                        .valid_after_time
+                        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds(), 0))
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                        .unwrap_or_default(),
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Creates a key; returns its id and the JSON key file. Never retried: a lost answer would
+    /// leave a key nobody holds, so the caller journals and checks instead.
+    pub async fn create(&self, email: &str) -> Result<(String, Vec<u8>), IamError> {
+        let key = self
+            .client
+            .create_service_account_key()
+            .set_name(account_name(email))
+            .set_private_key_type(ServiceAccountPrivateKeyType::TypeGoogleCredentialsFile)
+            .send()
+            .await
+            .map_err(|e| IamError::from_gax(&e))?;
+        let id = key.name.rsplit('/').next().unwrap_or_default().to_owned();
+        Ok((id, key.private_key_data.to_vec()))
+    }
+
+    /// Disables, enables or deletes key `id` of `email`.
+    pub async fn change(&self, email: &str, id: &str, action: &str) -> Result<(), IamError> {
+        let name = key_name(email, id);
+        self.retried(&format!("{action} key {id} of {email}"), true, || async {
+            let result = match action {
+                "disable" => self
+                    .client
+                    .disable_service_account_key()
+                    .set_name(&name)
+                    .send()
+                    .await
+                    .map(|_| ()),
+                "enable" => self
+                    .client
+                    .enable_service_account_key()
+                    .set_name(&name)
+                    .send()
+                    .await
+                    .map(|_| ()),
+                _ => self
+                    .client
+                    .delete_service_account_key()
+                    .set_name(&name)
+                    .send()
+                    .await
+                    .map(|_| ()),
+            };
+            result.map_err(|e| IamError::from_gax(&e))
+        })
+        .await
+    }
+}
+
+/// What a token exchange with a key says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// The token endpoint issued a token.
+    Works,
+    /// The token endpoint refused the key (400/401/403).
+    Refused(String),
+    /// No answer worth trusting (5xx, connection failure) after the retries.
+    Unknown(String),
+}
+
+#[derive(Deserialize)]
+struct KeyFile {
+    client_email: String,
+    private_key_id: String,
+    private_key: String,
+    token_uri: String,
+}
+
+#[derive(serde::Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    scope: &'a str,
+    aud: &'a str,
+    iat: u64,
+    exp: u64,
+}
+
+/// The token URI Google's key files name.
+pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
+
+/// Exchanges a JWT signed with `key_json` for an access token at its `token_uri`, which must be
+/// one of `allowed_token_uris`.
+pub async fn verify_key(
+    key_json: &[u8],
+    allowed_token_uris: &[String],
+    policy: &RetryPolicy,
+    cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+) -> Verification {
+    let file: KeyFile = match serde_json::from_slice(key_json) {
+        Ok(file) => file,
+        Err(e) => return Verification::Refused(format!("not a service-account key file: {e}")),
+    };
+    if !allowed_token_uris.contains(&file.token_uri) {
+        return Verification::Refused(format!(
+            "the key file's token_uri {} is not one orchestra may call",
+            file.token_uri
+        ));
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(file.private_key_id.clone());
+    let claims = Claims {
+        iss: &file.client_email,
+        scope: "https://www.googleapis.com/auth/cloud-platform",
+        aud: GOOGLE_TOKEN_URI,
+        iat: now,
+        exp: now + 3600,
+    };
+    let assertion = match jsonwebtoken::EncodingKey::from_rsa_pem(file.private_key.as_bytes())
+        .and_then(|key| jsonwebtoken::encode(&header, &claims, &key))
+    {
+        Ok(assertion) => assertion,
+        Err(e) => {
+            return Verification::Refused(format!("the key file's private key is unusable: {e}"));
+        }
+    };
+    let http = reqwest::Client::new();
+    #[derive(Debug)]
+    enum Failure {
+        Refused(String),
+        Transient(String),
+    }
+    impl std::fmt::Display for Failure {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self {
+                Self::Refused(m) | Self::Transient(m) => f.write_str(m),
+            }
+        }
+    }
+    let result = retry::with_retries(
+        policy,
+        "token exchange",
+        || async {
+            let response = http
+                .post(&file.token_uri)
+                .form(&[
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                    ("assertion", assertion.as_str()),
+                ])
+                .send()
+                .await
+                .map_err(|e| {
+                    Failure::Transient(format!("no answer from the token endpoint: {e}"))
+                })?;
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            match status {
+                200 if body.get("access_token").is_some() => Ok(()),
+                400 | 401 | 403 => Err(Failure::Refused(format!(
+                    "{status} {}: {}",
+                    body["error"].as_str().unwrap_or("refused"),
+                    body["error_description"].as_str().unwrap_or("")
+                ))),
+                _ => Err(Failure::Transient(format!(
+                    "the token endpoint answered {status}"
+                ))),
+            }
+        },
+        |e: &Failure| match e {
+            Failure::Refused(_) => Retry::No,
+            Failure::Transient(_) => Retry::Backoff,
+        },
+        move || cancelled(),
+    )
+    .await;
+    match result {
+        Ok(()) => Verification::Works,
+        Err(RetryError::Failed {
+            error: Failure::Refused(m),
+            ..
+        }) => Verification::Refused(m),
+        Err(e) => Verification::Unknown(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use base64::Engine as _;
+
+    use super::*;
+
+    const FAST: RetryPolicy = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(20),
+        max_wait: Duration::from_secs(1),
+    };
+
+    async fn key_file(emulator: &orchestra_emulator::RunningEmulator) -> Vec<u8> {
+        let created: serde_json::Value = reqwest::Client::new()
+            .post(format!(
+                "{}/v1/projects/-/serviceAccounts/deployer@demo-project.iam.gserviceaccount.com/keys",
+                emulator.base_url()
+            ))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        base64::engine::general_purpose::STANDARD
+            .decode(created["privateKeyData"].as_str().unwrap())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn no_answer_from_the_token_endpoint_is_unknown_not_refused() {
+        let fault = orchestra_emulator::FaultRule::parse(
+            r#"{"path":"/token","kind":"status","status":503}"#,
+        )
+        .unwrap();
+        let emulator = orchestra_emulator::start(orchestra_emulator::EmulatorConfig {
+            faults: vec![fault],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let file = key_file(&emulator).await;
+        let outcome = verify_key(&file, &[emulator.token_uri()], &FAST, Arc::new(|| false)).await;
+        assert!(
+            matches!(outcome, Verification::Unknown(ref m) if m.contains("503")),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_uri_orchestra_may_not_call_is_refused_without_a_request() {
+        let emulator = orchestra_emulator::start(Default::default()).await.unwrap();
+        let file = key_file(&emulator).await;
+        let outcome = verify_key(
+            &file,
+            &[GOOGLE_TOKEN_URI.to_owned()],
+            &FAST,
+            Arc::new(|| false),
+        )
+        .await;
+        assert!(
+            matches!(outcome, Verification::Refused(ref m) if m.contains("is not one orchestra may call"))
+        );
+        assert_eq!(
+            verify_key(&file, &[emulator.token_uri()], &FAST, Arc::new(|| false)).await,
+            Verification::Works
+        );
+    }
+}
