@@ -4,7 +4,18 @@
 //! so a wrong shape on either side cannot hide behind a shared struct. One HTTP server on
 //! 127.0.0.1 routes by path: GitHub REST at `/` and `/api/v3`, Google APIs at `/v1/...`, the
 //! OAuth token endpoint at `/token`, Slack webhooks at `/slack/NAME`, and the control surface
-//! for tests at `/_emulator/`.
+//! for tests at `/_emulator/`:
+//!
+//! | call | what it does |
+//! |---|---|
+//! | `GET /_emulator/state[?reveal=true]` | the whole state as JSON, secret values redacted unless revealed |
+//! | `POST /_emulator/reset` | state back to how it started, faults cleared |
+//! | `GET\|POST\|DELETE /_emulator/faults` | list, add (`{"method","path","status"\|"ms"\|"drop","retry_after","count"\|"fraction"}`), clear |
+//! | `GET /_emulator/slack/NAME` | messages a webhook received |
+//! | `GET /_emulator/demo` | the demo credentials |
+//! | `POST /_emulator/github/rate-limit` | set a token's window (`{"token","limit","remaining","reset_in","status":403\|429}`) |
+//! | `POST /_emulator/github/tokens` | mint a personal access token (`{"login","scopes","expires_in"}`) |
+//! | `POST /_emulator/verify` | does a credential work (`{"github_token"}`, `{"access_token"}`, `{"key_file"}`) |
 
 // Handlers return early with the error answer itself (`Result<T, Response>`); boxing every
 // answer would add noise to each handler for no gain in a local test server.
@@ -173,7 +184,9 @@ impl RunningEmulator {
              Secret Manager/IAM: {base}/v1/...\n\
              OAuth token URI:    {base}/token\n\
              Slack webhook ops:  {base}/slack/ops\n\
-             Control surface:    {base}/_emulator/state\n\
+             Control surface:    {base}/_emulator/state  (?reveal=true shows values)\n\
+             Demo credentials:   {base}/_emulator/demo  (incl. the demo app's private key)\n\
+             Faults:             POST {base}/_emulator/faults  {{\"path\":\"/v1/**\",\"status\":503,\"count\":2}}\n\
              \n\
              # environment\n\
              export GITHUB_API_URL={base}\n\
