@@ -32,6 +32,8 @@ pub struct Config {
     pub github: GithubSettings,
     /// Google Cloud defaults and endpoints.
     pub gcp: GcpSettings,
+    /// Where notifications go.
+    pub notify: NotifySettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -133,6 +135,22 @@ pub struct GcpSettings {
     pub iam_url: Option<String>,
 }
 
+/// Notification channels.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Slack incoming webhooks by channel name.
+    pub slack: std::collections::BTreeMap<String, SlackChannel>,
+}
+
+/// One Slack incoming webhook. The URL is a credential, so it is read from the environment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackChannel {
+    /// The environment variable holding the webhook URL.
+    pub webhook_env: String,
+}
+
 /// One schedule for `orchestra daemon`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,6 +208,7 @@ impl Default for Config {
             schedules: Vec::new(),
             github: GithubSettings::default(),
             gcp: GcpSettings::default(),
+            notify: NotifySettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }

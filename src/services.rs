@@ -156,6 +156,34 @@ impl Services {
         })
     }
 
+    /// The webhook URL of Slack channel `name`, as a Secret: the emulator's under `--emulate`,
+    /// else read from the variable `[notify.slack.NAME].webhook_env` names.
+    pub fn slack_webhook(
+        &self,
+        config: &Config,
+        key: &FingerprintKey,
+        name: &str,
+    ) -> Result<Secret, String> {
+        match &self.endpoints {
+            Endpoints::Emulated { base_url, .. } => Ok(Secret::new(
+                format!("{base_url}/slack/{name}").into_bytes(),
+                key,
+            )),
+            Endpoints::Configured => {
+                let channel = config.notify.slack.get(name).ok_or_else(|| {
+                    format!("no Slack channel '{name}': add [notify.slack.{name}] webhook_env = \"VAR\" to orchestra.toml")
+                })?;
+                let value = std::env::var_os(&channel.webhook_env).ok_or_else(|| {
+                    format!(
+                        "the Slack webhook for '{name}' is not set: export {}",
+                        channel.webhook_env
+                    )
+                })?;
+                Ok(Secret::new(value.into_encoded_bytes(), key))
+            }
+        }
+    }
+
     /// The GitHub client, built on first use.
     pub fn github(
         &self,

@@ -7,3 +7,4 @@ pub mod github;
 pub mod iam;
 pub mod retry;
 pub mod secret_manager;
+pub mod slack;

@@ -1,10 +1,11 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
 mod breaker;
 mod github;
 mod iam;
+mod notify;
 mod run;
 mod secret;
 mod secrets;
@@ -27,6 +28,7 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
         github::register(ModuleBuilder::new("github", Arc::clone(context))),
         secrets::register(ModuleBuilder::new("secrets", Arc::clone(context))),
         iam::register(ModuleBuilder::new("iam", Arc::clone(context))),
+        notify::register(ModuleBuilder::new("notify", Arc::clone(context))),
     ];
     let mut docs = Vec::new();
     for builder in builders {

@@ -11,6 +11,7 @@ mod github;
 mod iam;
 mod leaks;
 mod locks;
+mod notify;
 mod plan;
 mod play;
 mod sandbox;
