@@ -193,6 +193,14 @@ fn random_fraction() -> f64 {
     f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX)
 }
 
+/// Whether `path` (prefix removed) belongs to GitHub: everything the other services do not own.
+pub fn is_github_path(path: &str) -> bool {
+    !(path.starts_with("/v1/")
+        || path.starts_with("/slack/")
+        || path == "/token"
+        || path.starts_with("/_emulator"))
+}
+
 /// The error answer a `Status` fault gives on `path`, in that service's shape.
 pub fn error_response(
     path: &str,

@@ -64,16 +64,17 @@ impl Request {
 
     /// The bearer or token credential in `Authorization`, if any.
     pub fn credential(&self) -> Option<&str> {
-        let value = self
-            .headers
-            .get(http::header::AUTHORIZATION)?
-            .to_str()
-            .ok()?;
-        let (scheme, rest) = value.split_once(' ')?;
-        match scheme.to_ascii_lowercase().as_str() {
-            "bearer" | "token" => Some(rest.trim()),
-            _ => None,
-        }
+        credential_of(&self.headers)
+    }
+}
+
+/// The bearer or token credential in `Authorization`, if any.
+pub fn credential_of(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    match scheme.to_ascii_lowercase().as_str() {
+        "bearer" | "token" => Some(rest.trim()),
+        _ => None,
     }
 }
 

@@ -180,12 +180,12 @@ async fn handle(
             retry_after,
             message,
         }) => {
-            return Ok(faults::error_response(
-                &path,
-                status,
-                retry_after,
-                message.as_deref(),
-            ));
+            let mut response =
+                faults::error_response(&path, status, retry_after, message.as_deref());
+            if faults::is_github_path(&path) {
+                crate::github::add_fault_rate_headers(shared, &parts.headers, &mut response);
+            }
+            return Ok(response);
         }
         None => {}
     }

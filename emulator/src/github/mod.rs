@@ -70,7 +70,7 @@ impl Caller {
 /// Handles a GitHub REST request.
 pub fn handle(shared: &Shared, request: &Request) -> Response {
     let mut state = shared.state();
-    let caller = match authenticate(&state, request) {
+    let caller = match authenticate(&state, request.credential()) {
         Ok(caller) => caller,
         Err(mut response) => {
             // A failed login still counts against the address's unauthenticated window.
@@ -224,8 +224,8 @@ fn repo_by_id(shared: &Shared, id: &str) -> Option<String> {
 }
 
 /// Resolves the caller, or the 401 GitHub gives for bad credentials.
-fn authenticate(state: &State, request: &Request) -> Result<Caller, Response> {
-    let Some(credential) = request.credential() else {
+fn authenticate(state: &State, credential: Option<&str>) -> Result<Caller, Response> {
+    let Some(credential) = credential else {
         return Ok(Caller::Anonymous);
     };
     if credential.matches('.').count() == 2 && credential.starts_with("eyJ") {
@@ -253,6 +253,17 @@ fn authenticate(state: &State, request: &Request) -> Result<Caller, Response> {
             token: credential.to_owned(),
         },
     })
+}
+
+/// Adds the caller's rate-limit headers to an injected fault's answer (as GitHub's own errors
+/// carry them), without using up a request.
+pub fn add_fault_rate_headers(shared: &Shared, headers: &http::HeaderMap, response: &mut Response) {
+    let mut state = shared.state();
+    let caller =
+        authenticate(&state, crate::http_util::credential_of(headers)).unwrap_or(Caller::Anonymous);
+    let (window, _) = take_from_window(&mut state, &caller, false);
+    drop(state);
+    add_rate_headers(response, &window);
 }
 
 /// Takes one request from the caller's window (unless `counts` is false); returns the window

@@ -77,6 +77,9 @@ async fn a_429_carries_retry_after_in_each_services_shape() {
         .await
         .unwrap();
     assert_eq!(github.headers()["retry-after"], "3");
+    // A secondary limit leaves the primary window with requests to spare, and says so.
+    assert_eq!(github.headers()["x-ratelimit-limit"], "5000");
+    assert_ne!(github.headers()["x-ratelimit-remaining"], "0");
     assert!(
         github.json::<Value>().await.unwrap()["message"]
             .as_str()
