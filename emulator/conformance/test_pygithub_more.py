@@ -63,3 +63,14 @@ def test_an_app_installation_token_reads_the_repository_secrets(emulator):
     with pytest.raises(GithubException) as raised:
         installed.get_user().login
     assert raised.value.status == 403
+
+
+def test_organisation_secret_for_selected_repositories(emulator):
+    gh = client(emulator)
+    org = gh.get_organization("acme")
+    repo = gh.get_repo("acme/api")
+    secret = org.create_secret("ORG_SELECTED", "only api", visibility="selected", selected_repositories=[repo])
+    stored = emulator.state()["github"]["orgs"]["acme"]["secrets"]["secrets"]["ORG_SELECTED"]
+    assert stored["visibility"] == "selected"
+    assert stored["selected_repository_ids"] == [repo.id]
+    assert [r.full_name for r in secret.selected_repositories] == ["acme/api"]
