@@ -168,6 +168,51 @@ impl SecretManager {
         .await
     }
 
+    /// Reads the latest version of every secret in `secret_names` concurrently (at most
+    /// `concurrency` in flight); outcomes in the order given.
+    pub async fn access_many(
+        self: &Arc<Self>,
+        secret_names: Vec<String>,
+        concurrency: usize,
+        on_done: Arc<dyn Fn() + Send + Sync>,
+    ) -> Vec<(String, Result<Vec<u8>, SecretManagerError>)> {
+        let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, name) in secret_names.into_iter().enumerate() {
+            let (client, permits, on_done) =
+                (Arc::clone(self), Arc::clone(&permits), Arc::clone(&on_done));
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let outcome = client
+                    .access(&format!("{name}/versions/latest"))
+                    .await
+                    .map(|(data, _)| data);
+                on_done();
+                (index, name, outcome)
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(result) => results.push(result),
+                Err(e) => results.push((
+                    usize::MAX,
+                    String::new(),
+                    Err(SecretManagerError {
+                        code: "INTERNAL".into(),
+                        http_status: None,
+                        message: format!("a batch task failed: {e}"),
+                    }),
+                )),
+            }
+        }
+        results.sort_by_key(|(index, _, _)| *index);
+        results
+            .into_iter()
+            .map(|(_, name, outcome)| (name, outcome))
+            .collect()
+    }
+
     /// Creates secret `secret_id` in `project` with `labels` (automatic replication).
     pub async fn create(
         &self,

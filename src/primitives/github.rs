@@ -9,12 +9,12 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Map};
 
 use crate::clients::github::{
-    GithubClient, GithubError, PutOutcome, RepoSlug, SecretName, SecretScope,
+    GithubClient, GithubError, PutOutcome, RepoSlug, SecretName, SecretScope, put_secrets,
 };
 use crate::config::Config;
-use crate::engine::RunContext;
 use crate::engine::gate::{Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
 use crate::engine::values::from_json;
+use crate::engine::{RunContext, Secret};
 
 /// Parses a target: `owner/repo`, `owner/repo:environment` or `org:NAME`.
 pub fn parse_target(text: &str) -> Result<SecretScope, PrimitiveError> {
@@ -102,6 +102,30 @@ fn scoped_target(context: &RunContext, text: &str) -> Result<SecretScope, Primit
     let scope = parse_target(text)?;
     check_scope(context.config(), &scope)?;
     Ok(scope)
+}
+
+/// How many PUTs a batch keeps in flight.
+const BATCH_CONCURRENCY: usize = 8;
+
+fn batch_items(
+    args: &crate::engine::gate::Args,
+) -> Result<Vec<(SecretName, Secret)>, PrimitiveError> {
+    args.map(1)?
+        .into_iter()
+        .map(|(name, value)| {
+            let name = secret_name(&name)?;
+            let value = value.try_cast::<Secret>().ok_or_else(|| {
+                PrimitiveError::new(format!("the value of {} must be a Secret", name.as_str()))
+            })?;
+            if value.is_empty() {
+                return Err(PrimitiveError::new(format!(
+                    "refusing to write an empty value over GitHub secret {}",
+                    name.as_str()
+                )));
+            }
+            Ok((name, value))
+        })
+        .collect()
 }
 
 fn secret_name(text: &str) -> Result<SecretName, PrimitiveError> {
@@ -194,6 +218,63 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                 PutOutcome::Updated => "updated",
             }
             .into())
+        },
+    );
+    module.mutate(
+        Signature {
+            name: "put_secrets",
+            params: &[("target", ParamType::Str), ("secrets", ParamType::Map)],
+            returns: "map",
+            doc: "Puts every NAME: Secret of `secrets` to `target` concurrently (within the rate\n\
+                  budget), the public key fetched once; #{NAME: \"created\"|\"updated\"}. Any failure\n\
+                  raises an error listing them, after the others are done.",
+        },
+        |context, args| {
+            let scope = scoped_target(context, &args.str(0)?)?;
+            let items = batch_items(args)?;
+            let names: Vec<String> = items.iter().map(|(n, _)| n.as_str().to_owned()).collect();
+            Ok(Change {
+                target: format!("{} GitHub secrets in {scope}", items.len()),
+                action: format!("put {} GitHub secrets in {scope}", items.len()),
+                fields: vec![("names".into(), names.join(", "))],
+                placeholder: names
+                    .iter()
+                    .map(|n| (n.as_str().into(), Dynamic::from("planned")))
+                    .collect::<Map>()
+                    .into(),
+            })
+        },
+        |context, args, _| {
+            let scope = scoped_target(context, &args.str(0)?)?;
+            let items = batch_items(args)?;
+            let github = client(context)?;
+            let (bar, tick) = super::progress::bar(items.len(), "GitHub secrets");
+            let outcomes = context
+                .block_on(put_secrets(github, scope, items, BATCH_CONCURRENCY, tick))?
+                .map_err(remote)?;
+            bar.finish_and_clear();
+            let mut map = Map::new();
+            let mut failures = Vec::new();
+            for (name, outcome) in outcomes {
+                match outcome {
+                    Ok(PutOutcome::Created) => {
+                        map.insert(name.as_str().into(), "created".into());
+                    }
+                    Ok(PutOutcome::Updated) => {
+                        map.insert(name.as_str().into(), "updated".into());
+                    }
+                    Err(e) => failures.push(format!("{} ({e})", name.as_str())),
+                }
+            }
+            if !failures.is_empty() {
+                return Err(PrimitiveError::new(format!(
+                    "{} of {} secrets failed, the others were written: {}",
+                    failures.len(),
+                    failures.len() + map.len(),
+                    failures.join("; ")
+                )));
+            }
+            Ok(map.into())
         },
     );
     module.mutate(

@@ -6,6 +6,7 @@ mod breaker;
 mod github;
 mod iam;
 mod notify;
+mod progress;
 mod run;
 mod secret;
 mod secrets;

@@ -13,6 +13,9 @@ use crate::clients::secret_manager::{SecretManager, SecretManagerError};
 use crate::engine::gate::{Args, Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
 use crate::engine::{RunContext, Secret};
 
+/// How many reads a batch keeps in flight.
+const BATCH_CONCURRENCY: usize = 8;
+
 /// A secret's full name, parsed and scope-checked.
 struct SecretRef {
     project: String,
@@ -173,6 +176,52 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
         |context, args| {
             let secret = resolve(context, &args.str(0)?)?;
             access(context, &secret, &version_arg(args, 1)?)
+        },
+    );
+    module.read(
+        Signature {
+            name: "access_many",
+            params: &[("secrets", ParamType::Array)],
+            returns: "map",
+            doc: "The latest version of each secret in `secrets`, read concurrently: #{NAME: Secret}.\n\
+                  Any failure raises an error listing them.",
+        },
+        |args| args.any(0).map(|a| format!("{} secrets", a.to_string().matches(',').count() + 1)).unwrap_or_default(),
+        |context, args| {
+            let texts: Vec<String> = args
+                .any(0)?
+                .clone()
+                .into_typed_array::<rhai::ImmutableString>()
+                .map_err(|_| PrimitiveError::new("expected an array of secret names"))?
+                .into_iter()
+                .map(|s| s.to_string())
+                .collect();
+            let refs: Vec<SecretRef> = texts.iter().map(|t| resolve(context, t)).collect::<Result<_, _>>()?;
+            let sm = client(context)?;
+            let (bar, tick) = super::progress::bar(refs.len(), "Secret Manager reads");
+            let names = refs.iter().map(SecretRef::name).collect();
+            let outcomes = context.block_on(sm.access_many(names, BATCH_CONCURRENCY, tick))?;
+            bar.finish_and_clear();
+            let key = context.fingerprint_key()?;
+            let mut map = Map::new();
+            let mut failures = Vec::new();
+            for (text, (_, outcome)) in texts.iter().zip(outcomes) {
+                match outcome {
+                    Ok(data) => {
+                        map.insert(text.as_str().into(), Dynamic::from(Secret::new(data, key)));
+                    }
+                    Err(e) => failures.push(format!("{text} ({e})")),
+                }
+            }
+            if !failures.is_empty() {
+                return Err(PrimitiveError::new(format!(
+                    "{} of {} reads failed: {}",
+                    failures.len(),
+                    texts.len(),
+                    failures.join("; ")
+                )));
+            }
+            Ok(map.into())
         },
     );
     module.read(

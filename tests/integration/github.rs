@@ -147,3 +147,26 @@ fn emulate_runs_against_the_built_in_emulator() {
         .stdout_has("created\n2")
         .stderr_has("built-in emulator at http://127.0.0.1:");
 }
+
+#[test]
+fn a_batch_put_creates_every_secret_and_a_second_put_updates() {
+    let project = Project::new();
+    project
+        .config("[scope]\ngithub_owners = [\"acme\"]\n")
+        .playbook(
+            "batch.rhai",
+            r#"
+let batch = #{};
+for i in 0..40 { batch[`BATCH_${i}`] = secret::generate(16); }
+let outcome = github::put_secrets("org:acme", batch);
+print(`${outcome.len()} ${outcome.BATCH_0}`);
+let again = github::put_secrets("org:acme", #{ BATCH_0: secret::generate(16) });
+print(again.BATCH_0);
+print(github::list_secrets("org:acme").len());
+"#,
+        );
+    project
+        .run(&["play", "batch", "--emulate"])
+        .expect_code(0)
+        .stdout_has("40 created\nupdated\n40");
+}

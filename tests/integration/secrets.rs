@@ -110,3 +110,28 @@ throw `failing on purpose with ${back}`;
     }
     assert!(String::from_utf8_lossy(&output.stdout).contains("read Secret(fp:"));
 }
+
+#[test]
+fn access_many_reads_every_secret() {
+    let project = Project::new();
+    project.config(CONFIG).playbook(
+        "many.rhai",
+        r#"
+let names = [];
+for i in 0..12 {
+    let name = `s-${i}`;
+    secrets::create(name);
+    secrets::add_version(name, secret::generate(16), #{});
+    names.push(name);
+}
+let read = secrets::access_many(names);
+print(`${read.len()} ${type_of(read["s-3"])}`);
+try { secrets::access_many(["s-1", "missing"]); } catch (e) { print(e.message); }
+"#,
+    );
+    project
+        .run(&["play", "many", "--emulate"])
+        .expect_code(0)
+        .stdout_has("12 Secret")
+        .stdout_has("1 of 2 reads failed: missing (Secret Manager answered NOT_FOUND");
+}

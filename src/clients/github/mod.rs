@@ -2,6 +2,7 @@
 //! credential's rate budget, retried by the shared policy, and answered as status, headers and
 //! body so rate-limit headers are never lost. Knows nothing of Rhai.
 
+mod batch;
 mod error;
 mod names;
 mod seal;
@@ -13,6 +14,7 @@ use octocrab::Octocrab;
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use batch::put_secrets;
 pub use error::GithubError;
 pub use names::{RepoSlug, SecretName, SecretScope};
 pub use seal::seal_for_github;
@@ -247,6 +249,17 @@ impl GithubClient {
         value: &Secret,
     ) -> Result<PutOutcome, GithubError> {
         let key = self.public_key(scope).await?;
+        self.put_sealed(scope, name, &key, value).await
+    }
+
+    /// Writes secret `name`, sealed to `key` (fetched once by batch callers).
+    pub async fn put_sealed(
+        &self,
+        scope: &SecretScope,
+        name: &SecretName,
+        key: &PublicKey,
+        value: &Secret,
+    ) -> Result<PutOutcome, GithubError> {
         let encrypted_value = seal_for_github(&key.key, value.expose_for_request())?;
         let mut body = serde_json::json!({
             "encrypted_value": encrypted_value,
