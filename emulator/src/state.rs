@@ -212,6 +212,9 @@ pub struct Dispatch {
     pub inputs: serde_json::Value,
     /// Epoch seconds.
     pub at: i64,
+    /// How a simulated run ended (the export workflow): `success`, or why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
 }
 
 /// Google Cloud's side.

@@ -2,9 +2,10 @@
 //!
 //! `orchestra-export.yml` (the workflow orchestra generates for github-to-gcp syncs) runs
 //! inside Actions with the repository's secrets and writes them to Secret Manager. Its inputs:
-//! `project` (a project id) and `secrets` (`GITHUB_NAME=secret-id,OTHER=other-id`). The
-//! emulator adds a version to each named Secret Manager secret, creating it (labelled
-//! `managed-by=orchestra`) if needed.
+//! `project` (a project id), `secrets` (`GITHUB_NAME=secret-id,OTHER=other-id`) and optionally
+//! `environment`. The emulator adds a version to each named Secret Manager secret, creating it
+//! (labelled `managed-by=orchestra`) if needed; the run's outcome is recorded with the dispatch
+//! (`success`, or `failure: why`) in the state dump.
 
 use serde_json::{Value, json};
 
@@ -45,19 +46,23 @@ pub fn dispatch(
         let Some(repo_state) = state.github.repos.get(&full).cloned() else {
             return github_error(404, "Not Found");
         };
+        let outcome = (workflow == EXPORT_WORKFLOW).then(|| {
+            match crate::google::secret_manager::export_from_actions(state, &repo_state, &inputs) {
+                Ok(()) => "success".to_owned(),
+                Err(message) => {
+                    tracing::warn!("export workflow run failed: {message}");
+                    format!("failure: {message}")
+                }
+            }
+        });
         state.github.dispatches.push(Dispatch {
             repo: full.clone(),
             workflow: workflow.to_owned(),
             git_ref: git_ref.to_owned(),
             inputs: inputs.clone(),
             at: now_secs(),
+            outcome,
         });
-        if workflow == EXPORT_WORKFLOW
-            && let Err(message) =
-                crate::google::secret_manager::export_from_actions(state, &repo_state, &inputs)
-        {
-            tracing::warn!("export workflow run failed: {message}");
-        }
         if details {
             let run_id = state.id() + 9_000_000;
             let api = format!("{}/repos/{full}/actions/runs/{run_id}", request.base);

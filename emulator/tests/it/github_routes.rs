@@ -221,3 +221,55 @@ async fn secret_lists_link_every_neighbouring_page() {
     assert!(link.contains("rel=\"first\""), "{link}");
     assert!(!link.contains("rel=\"next\""), "{link}");
 }
+
+async fn dispatch_export(emu: &orchestra_emulator::RunningEmulator, inputs: Value) {
+    let response = client()
+        .post(format!(
+            "{}/repos/acme/api/actions/workflows/orchestra-export.yml/dispatches",
+            emu.github_url()
+        ))
+        .bearer_auth(TOKEN)
+        .json(&json!({"ref": "main", "inputs": inputs}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+}
+
+#[tokio::test]
+async fn the_export_sees_environment_secrets_and_records_a_failed_run_without_writing() {
+    let emu = emulator().await;
+    dispatch_export(
+        &emu,
+        json!({"project": "demo-project", "environment": "production",
+               "secrets": "RELEASE_TOKEN=release-token,DEPLOY_KEY=deploy-key"}),
+    )
+    .await;
+    dispatch_export(
+        &emu,
+        json!({"project": "demo-project", "secrets": "DEPLOY_KEY=other,MISSING=missing"}),
+    )
+    .await;
+    let state = revealed_state(&emu).await;
+    let secrets = &state["google"]["secrets"];
+    assert_eq!(
+        secrets["projects/demo-project/secrets/release-token"]["versions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(secrets["projects/demo-project/secrets/deploy-key"].is_object());
+    assert!(
+        secrets.get("projects/demo-project/secrets/other").is_none(),
+        "a failed run writes nothing"
+    );
+    let dispatches = state["github"]["dispatches"].as_array().unwrap();
+    assert_eq!(dispatches[0]["outcome"], "success");
+    assert!(
+        dispatches[1]["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("MISSING")
+    );
+}

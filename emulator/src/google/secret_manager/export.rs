@@ -10,10 +10,12 @@ use serde_json::{Value, json};
 use super::etag;
 use super::versions::push_version;
 use crate::http_util::rfc3339_now;
-use crate::state::{Repo, SmSecret, State};
+use crate::state::{Repo, SecretStore, SmSecret, State};
 
-/// What the export workflow does inside Actions: writes the named repository secrets into
-/// Secret Manager as new versions.
+/// What the export workflow does inside Actions: writes the named secrets into Secret Manager
+/// as new versions, all or none. Inputs: `project`, `secrets` (`GITHUB_NAME=secret-id,...`)
+/// and optionally `environment`. A name resolves as a job sees it: the environment's secret,
+/// else the repository's, else an organisation secret visible to the repository.
 pub fn export_from_actions(state: &mut State, repo: &Repo, inputs: &Value) -> Result<(), String> {
     let project = inputs
         .get("project")
@@ -23,24 +25,23 @@ pub fn export_from_actions(state: &mut State, repo: &Repo, inputs: &Value) -> Re
         .get("secrets")
         .and_then(Value::as_str)
         .ok_or("inputs.secrets is missing (GITHUB_NAME=secret-id,...)")?;
+    let environment = inputs.get("environment").and_then(Value::as_str);
     let (project_id, _) =
         crate::google::project(state, project).ok_or(format!("unknown project {project}"))?;
+    let mut writes = Vec::new();
     for pair in mapping.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (github_name, secret_id) = pair.split_once('=').ok_or(format!(
             "bad mapping '{pair}', expected GITHUB_NAME=secret-id"
         ))?;
-        let Some((_, actions_secret)) = repo
-            .secrets
-            .secrets
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(github_name))
-        else {
-            return Err(format!("the workflow has no secret {github_name}"));
-        };
-        let data = STANDARD
-            .decode(&actions_secret.value)
-            .map_err(|e| e.to_string())?;
-        let key = format!("projects/{project_id}/secrets/{secret_id}");
+        let value = visible_secret(state, repo, environment, github_name.trim())
+            .ok_or(format!("the workflow sees no secret {github_name}"))?;
+        let data = STANDARD.decode(value).map_err(|e| e.to_string())?;
+        writes.push((
+            format!("projects/{project_id}/secrets/{}", secret_id.trim()),
+            data,
+        ));
+    }
+    for (key, data) in writes {
         let secret = state.google.secrets.entry(key).or_insert_with(|| SmSecret {
             create_time: rfc3339_now(),
             labels: BTreeMap::from([("managed-by".to_owned(), "orchestra".to_owned())]),
@@ -54,4 +55,38 @@ pub fn export_from_actions(state: &mut State, repo: &Repo, inputs: &Value) -> Re
         push_version(secret, &data, None);
     }
     Ok(())
+}
+
+/// The base64 value of the secret `name` as a job of `repo` (in `environment`) sees it.
+fn visible_secret<'a>(
+    state: &'a State,
+    repo: &'a Repo,
+    environment: Option<&str>,
+    name: &str,
+) -> Option<&'a str> {
+    let lookup = |store: &'a SecretStore| {
+        store
+            .secrets
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, s)| s)
+    };
+    let from_environment = environment
+        .and_then(|env| repo.environments.get(env))
+        .and_then(lookup);
+    let from_org = || {
+        state
+            .github
+            .orgs
+            .get(&repo.owner)
+            .and_then(|org| lookup(&org.secrets))
+            .filter(|s| match s.visibility.as_deref() {
+                Some("selected") => s.selected_repository_ids.contains(&repo.id),
+                _ => true,
+            })
+    };
+    from_environment
+        .or_else(|| lookup(&repo.secrets))
+        .or_else(from_org)
+        .map(|s| s.value.as_str())
 }
