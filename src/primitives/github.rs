@@ -78,7 +78,8 @@ pub fn check_scope(config: &Config, scope: &SecretScope) -> Result<(), Primitive
     )))
 }
 
-fn client(context: &RunContext) -> Result<Arc<GithubClient>, PrimitiveError> {
+/// The run's GitHub client.
+pub fn client(context: &RunContext) -> Result<Arc<GithubClient>, PrimitiveError> {
     let key = context.fingerprint_key()?;
     // octocrab starts its request buffer on the current runtime.
     let runtime = context
@@ -91,7 +92,8 @@ fn client(context: &RunContext) -> Result<Arc<GithubClient>, PrimitiveError> {
         .map_err(PrimitiveError::new)
 }
 
-fn remote(error: GithubError) -> PrimitiveError {
+/// A GitHub failure as the script sees it.
+pub fn remote(error: GithubError) -> PrimitiveError {
     PrimitiveError {
         status: error.status(),
         message: error.to_string(),
@@ -304,7 +306,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             Ok(existed.into())
         },
     );
-    module
+    super::github_apps::register(module)
 }
 
 #[cfg(test)]

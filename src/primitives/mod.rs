@@ -4,6 +4,7 @@
 
 mod breaker;
 mod github;
+mod github_apps;
 mod iam;
 mod notify;
 mod progress;

@@ -8,6 +8,7 @@ mod check;
 mod diagnostics;
 mod emulator;
 mod github;
+mod github_apps;
 mod iam;
 mod leaks;
 mod locks;

@@ -2,6 +2,7 @@
 //! credential's rate budget, retried by the shared policy, and answered as status, headers and
 //! body so rate-limit headers are never lost. Knows nothing of Rhai.
 
+mod apps;
 mod batch;
 mod error;
 mod names;
@@ -14,6 +15,9 @@ use octocrab::Octocrab;
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use apps::{
+    InstallationToken, TokenCheck, check_token, mint_installation_token, revoke_installation_token,
+};
 pub use batch::put_secrets;
 pub use error::GithubError;
 pub use names::{RepoSlug, SecretName, SecretScope};
@@ -52,6 +56,7 @@ pub enum Idempotent {
 /// A GitHub client for one credential.
 pub struct GithubClient {
     octocrab: Octocrab,
+    base_url: String,
     credential: String,
     budget: Arc<RateBudget>,
     policy: RetryPolicy,
@@ -109,11 +114,17 @@ impl GithubClient {
             .map_err(|e| GithubError::Config(format!("cannot build the GitHub client: {e}")))?;
         Ok(Self {
             octocrab,
+            base_url: base_url.to_owned(),
             credential: format!("github:{}", base_url),
             budget,
             policy,
             cancelled,
         })
+    }
+
+    /// The REST base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// Keys this client's budget by a credential fingerprint (never the credential itself).

@@ -1,0 +1,195 @@
+//! GitHub App installation tokens (minted with the app's key, revoked with the token itself),
+//! token checks, and workflow dispatch.
+
+use std::time::Duration;
+
+use octocrab::Octocrab;
+use serde::Deserialize;
+
+use super::{GithubClient, GithubError, Idempotent, RepoSlug, error::describe_octocrab};
+use crate::engine::Secret;
+
+/// A freshly minted installation token.
+pub struct InstallationToken {
+    /// The token text.
+    pub token: String,
+    /// RFC 3339 expiry (one hour ahead on GitHub).
+    pub expires_at: String,
+}
+
+/// What GitHub says of a token.
+#[derive(Debug, Clone)]
+pub struct TokenCheck {
+    /// Whether `/user` (or, for an installation token, `/installation/repositories`) answered.
+    pub works: bool,
+    /// The login it acts as, when it is a user token.
+    pub login: Option<String>,
+    /// `X-OAuth-Scopes` of a classic token.
+    pub scopes: Vec<String>,
+    /// `github-authentication-token-expiration`, when GitHub sends it.
+    pub expires_at: Option<String>,
+}
+
+fn text(secret: &Secret) -> Result<String, GithubError> {
+    String::from_utf8(secret.expose_for_request().to_vec())
+        .map_err(|_| GithubError::Config("the credential is not UTF-8 text".into()))
+}
+
+async fn answer(
+    octocrab: &Octocrab,
+    response: Result<
+        http::Response<http_body_util::combinators::BoxBody<bytes::Bytes, octocrab::Error>>,
+        octocrab::Error,
+    >,
+) -> Result<super::Answer, GithubError> {
+    let response = response.map_err(|e| GithubError::Transport(describe_octocrab(&e)))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = octocrab
+        .body_to_string(response)
+        .await
+        .map_err(|e| GithubError::Transport(describe_octocrab(&e)))?;
+    let answer = super::Answer {
+        status,
+        headers,
+        body,
+    };
+    if (200..300).contains(&status) {
+        Ok(answer)
+    } else {
+        Err(GithubError::from_answer(&answer))
+    }
+}
+
+/// Mints an installation token for `installation_id` of app `app_id` with the app's private
+/// key (PEM). Not retried: a lost answer would mint a second token.
+pub async fn mint_installation_token(
+    base_url: &str,
+    app_id: u64,
+    installation_id: u64,
+    app_key: &Secret,
+) -> Result<InstallationToken, GithubError> {
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(app_key.expose_for_request())
+        .map_err(|e| GithubError::Config(format!("the app key is not an RSA PEM key: {e}")))?;
+    let app = Octocrab::builder()
+        .base_uri(base_url)
+        .map_err(|e| GithubError::Config(format!("bad GitHub URL {base_url}: {e}")))?
+        .app(octocrab::models::AppId(app_id), key)
+        .set_connect_timeout(Some(Duration::from_secs(10)))
+        .build()
+        .map_err(|e| GithubError::Config(format!("cannot build the GitHub App client: {e}")))?;
+    let path = format!("/app/installations/{installation_id}/access_tokens");
+    let answer = answer(&app, app._post(path, None::<&()>).await).await?;
+    #[derive(Deserialize)]
+    struct Minted {
+        token: String,
+        expires_at: String,
+    }
+    let minted: Minted = serde_json::from_str(&answer.body)
+        .map_err(|e| GithubError::Malformed(format!("installation token: {e}")))?;
+    Ok(InstallationToken {
+        token: minted.token,
+        expires_at: minted.expires_at,
+    })
+}
+
+/// Revokes an installation token (`DELETE /installation/token`, authenticated by itself).
+pub async fn revoke_installation_token(base_url: &str, token: &Secret) -> Result<(), GithubError> {
+    let client = Octocrab::builder()
+        .base_uri(base_url)
+        .map_err(|e| GithubError::Config(format!("bad GitHub URL {base_url}: {e}")))?
+        .personal_token(text(token)?)
+        .build()
+        .map_err(|e| GithubError::Config(format!("cannot build the GitHub client: {e}")))?;
+    answer(
+        &client,
+        client._delete("/installation/token", None::<&()>).await,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Asks GitHub who `token` is: `/user` for user tokens (scopes and expiry from the headers).
+pub async fn check_token(base_url: &str, token: &Secret) -> Result<TokenCheck, GithubError> {
+    let client = Octocrab::builder()
+        .base_uri(base_url)
+        .map_err(|e| GithubError::Config(format!("bad GitHub URL {base_url}: {e}")))?
+        .personal_token(text(token)?)
+        .build()
+        .map_err(|e| GithubError::Config(format!("cannot build the GitHub client: {e}")))?;
+    match answer(&client, client._get("/user").await).await {
+        Ok(answer) => {
+            let header = |name: &str| {
+                answer
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let login = serde_json::from_str::<serde_json::Value>(&answer.body)
+                .ok()
+                .and_then(|v| v["login"].as_str().map(str::to_owned));
+            Ok(TokenCheck {
+                works: true,
+                login,
+                scopes: header("x-oauth-scopes")
+                    .map(|s| {
+                        s.split(',')
+                            .map(|x| x.trim().to_owned())
+                            .filter(|x| !x.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                expires_at: header("github-authentication-token-expiration"),
+            })
+        }
+        Err(GithubError::Api { status: 401, .. }) => Ok(TokenCheck {
+            works: false,
+            login: None,
+            scopes: Vec::new(),
+            expires_at: None,
+        }),
+        // An installation token cannot read /user but does work.
+        Err(GithubError::Api { status: 403, .. }) => Ok(TokenCheck {
+            works: true,
+            login: None,
+            scopes: Vec::new(),
+            expires_at: None,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+impl GithubClient {
+    /// Dispatches workflow `workflow` of `repo` on `git_ref` with `inputs`. Not retried.
+    pub async fn dispatch_workflow(
+        &self,
+        repo: &RepoSlug,
+        workflow: &str,
+        git_ref: &str,
+        inputs: &serde_json::Value,
+    ) -> Result<(), GithubError> {
+        let path = format!(
+            "/repos/{}/{}/actions/workflows/{workflow}/dispatches",
+            repo.owner, repo.name
+        );
+        let body = serde_json::json!({"ref": git_ref, "inputs": inputs});
+        self.request(http::Method::POST, &path, Some(&body), Idempotent::No)
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes personal tokens through `POST /credentials/revoke` (no authentication needed).
+    pub async fn revoke_credentials(&self, tokens: &[Secret]) -> Result<(), GithubError> {
+        let credentials: Vec<String> = tokens.iter().map(text).collect::<Result<_, _>>()?;
+        let body = serde_json::json!({ "credentials": credentials });
+        self.request(
+            http::Method::POST,
+            "/credentials/revoke",
+            Some(&body),
+            Idempotent::Yes,
+        )
+        .await?;
+        Ok(())
+    }
+}
