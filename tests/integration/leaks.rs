@@ -131,3 +131,71 @@ fn a_secret_never_leaks_by_any_script_path() {
         "debug lines are logged, redacted"
     );
 }
+
+#[test]
+fn key_files_tokens_and_payloads_never_leak_through_the_cloud_primitives() {
+    let project = Project::new();
+    project
+        .config("[scope]\ngcp_projects = [\"demo-project\"]\ngithub_repos = [\"acme/api\"]\nenv = [\"PAYLOAD\", \"PAT\"]\n")
+        .playbook(
+            "cloud.rhai",
+            r#"
+let key = iam::create_key("deployer@demo-project.iam.gserviceaccount.com");
+print(key); debug(key); print(key.json); print(`${key.json}`);
+secrets::create("sa-key");
+secrets::add_version("sa-key", key.json, #{ alias: "pending" });
+github::put_secret("acme/api", "GCP_SA_KEY", secrets::access("sa-key", "pending"));
+secrets::create("payload");
+secrets::add_version("payload", secret::from_env("PAYLOAD"), #{});
+let back = secrets::access_many(["payload", "sa-key"]);
+print(back); debug(back);
+let pat = secret::from_env("PAT");
+print(github::check_token(pat));
+try { state::set("key", key); } catch (e) { print(e.message); }
+notify::slack("ops", `rotated ${key.id}: ${key.json}`);
+throw key.json;
+"#,
+        );
+    let payload = "payload-value-that-must-stay-inside-91c2";
+    let pat = DEMO_TOKEN;
+    let output = project
+        .command()
+        .args([
+            "-vv",
+            "--log-file",
+            ".orchestra/cloud.log",
+            "play",
+            "cloud",
+            "--emulate",
+        ])
+        .env("PAYLOAD", payload)
+        .env("PAT", pat)
+        .output()
+        .expect("run");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let needles = vec![
+        "PRIVATE KEY".to_owned(),
+        "private_key\"".to_owned(),
+        payload.to_owned(),
+        pat.to_owned(),
+        STANDARD.encode(payload),
+    ];
+    assert_absent(&output.stdout, &needles, "stdout");
+    assert_absent(&output.stderr, &needles, "stderr");
+    for file in files_below(&project.path().join(".orchestra")) {
+        let bytes = std::fs::read(&file).expect("read");
+        assert_absent(&bytes, &needles, &file.display().to_string());
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("refusing to store a Secret (at value.json)"),
+        "{stdout}"
+    );
+}
+
+const DEMO_TOKEN: &str = "ghp_orchestraDemoToken0000000000000000";
