@@ -86,6 +86,8 @@ pub struct Limits {
         serialize_with = "duration_to_text"
     )]
     pub max_retry_wait: Duration,
+    /// Attempts per remote call (the first included) before a transient failure is final.
+    pub retry_attempts: u32,
 }
 
 /// What playbooks may touch; a primitive refuses anything outside before any request leaves.
@@ -237,6 +239,7 @@ impl Default for Limits {
             max_map_size: 100_000,
             max_modules: 64,
             max_retry_wait: Duration::from_secs(120),
+            retry_attempts: 5,
         }
     }
 }

@@ -53,6 +53,7 @@ impl RetryPolicy {
     pub fn from_limits(limits: &crate::config::Limits) -> Self {
         Self {
             max_wait: limits.max_retry_wait,
+            max_attempts: limits.retry_attempts.max(1),
             ..Self::default()
         }
     }

@@ -128,6 +128,8 @@ pub struct PrimitiveError {
     pub message: String,
     /// The remote status code, when a remote answered.
     pub status: Option<u16>,
+    /// Whether the failure came from a remote service (rather than a check before the call).
+    pub from_remote: bool,
 }
 
 impl PrimitiveError {
@@ -136,7 +138,23 @@ impl PrimitiveError {
         Self {
             message: message.into(),
             status: None,
+            from_remote: false,
         }
+    }
+
+    /// An error from a remote service: `status` is None when it did not answer at all.
+    pub fn remote(message: impl Into<String>, status: Option<u16>) -> Self {
+        Self {
+            message: message.into(),
+            status,
+            from_remote: true,
+        }
+    }
+
+    /// Whether the service itself failed (no answer, or a 5xx) rather than refusing the
+    /// request: only these count against its circuit breaker.
+    pub fn is_service_failure(&self) -> bool {
+        self.from_remote && self.status.is_none_or(|s| s >= 500)
     }
 }
 
@@ -260,11 +278,14 @@ enum Behaviour {
 struct Primitive {
     qualified: String,
     behaviour: Behaviour,
+    /// The service whose circuit breaker guards this primitive's remote calls.
+    service: Option<&'static str>,
 }
 
 /// Builds one Rhai module of primitives (e.g. `state`), every function routed through the gate.
 pub struct ModuleBuilder {
     name: &'static str,
+    service: Option<&'static str>,
     module: Module,
     context: Arc<RunContext>,
     docs: Vec<PrimitiveDoc>,
@@ -275,10 +296,19 @@ impl ModuleBuilder {
     pub fn new(name: &'static str, context: Arc<RunContext>) -> Self {
         Self {
             name,
+            service: None,
             module: Module::new(),
             context,
             docs: Vec::new(),
         }
+    }
+
+    /// Guards every read and mutation registered after this with the circuit breaker of
+    /// `service` (`service:NAME` in `orchestra breakers`): when the service keeps failing (no
+    /// answer, 5xx), calls are refused at once instead of hammering it, across runs.
+    pub fn with_service_breaker(mut self, service: &'static str) -> Self {
+        self.service = Some(service);
+        self
     }
 
     /// Registers a primitive that touches nothing remote.
@@ -351,9 +381,14 @@ impl ModuleBuilder {
             doc: signature.doc.to_owned(),
         });
         let type_ids: Vec<TypeId> = signature.params.iter().map(|(_, t)| t.type_id()).collect();
+        let service = match effect {
+            Effect::Local => None,
+            Effect::Read | Effect::Mutate => self.service,
+        };
         let primitive = Arc::new(Primitive {
             qualified,
             behaviour,
+            service,
         });
         let context = Arc::clone(&self.context);
         let func =
@@ -415,7 +450,7 @@ fn invoke(primitive: &Primitive, context: &RunContext, args: &Args) -> RhaiResul
         Behaviour::Read(target, call) => {
             let target = target(args);
             journaled(context, name, StepEffect::Read, &target, "", || {
-                call(context, args)
+                guarded(context, primitive.service, || call(context, args))
             })
         }
         Behaviour::Mutate(describe, apply) => {
@@ -445,11 +480,52 @@ fn invoke(primitive: &Primitive, context: &RunContext, args: &Args) -> RhaiResul
                 StepEffect::Mutate,
                 &change.target,
                 &change.detail(),
-                || apply(context, args, &change),
+                || guarded(context, primitive.service, || apply(context, args, &change)),
             )
         }
     };
     result.map_err(|e| raise(name, e))
+}
+
+/// Runs `call` through the service's breaker, when the primitive has one and the run has a store.
+fn guarded(
+    context: &RunContext,
+    service: Option<&str>,
+    call: impl FnOnce() -> Result<Dynamic, PrimitiveError>,
+) -> Result<Dynamic, PrimitiveError> {
+    let (Some(service), Some(store)) = (service, context.store()) else {
+        return call();
+    };
+    let name = format!("service:{service}");
+    let breakers = crate::clients::breaker::Breakers::new(store.clone());
+    let policy = crate::clients::breaker::BreakerPolicy::default();
+    let store_error = |e: crate::store::StoreError| PrimitiveError::new(e.to_string());
+    if let crate::clients::breaker::Admission::Refused {
+        retry_in,
+        failures,
+        last_error,
+    } = breakers.admit(&name, policy).map_err(store_error)?
+    {
+        return Err(PrimitiveError::new(format!(
+            "the {service} circuit breaker is open after {failures} failure(s), so no request was sent; next trial in {}{} (`orchestra breakers` shows it, `orchestra breakers reset {name}` closes it)",
+            humantime::format_duration(std::time::Duration::from_secs(retry_in.as_secs().max(1))),
+            last_error
+                .map(|e| format!("; last error: {e}"))
+                .unwrap_or_default()
+        )));
+    }
+    let result = call();
+    match &result {
+        Err(e) if e.is_service_failure() => {
+            breakers
+                .record_failure(&name, policy, &e.message)
+                .map_err(store_error)?;
+        }
+        _ => breakers
+            .record_success(&name, policy)
+            .map_err(store_error)?,
+    }
+    result
 }
 
 fn journaled(

@@ -94,10 +94,7 @@ pub fn client(context: &RunContext) -> Result<Arc<GithubClient>, PrimitiveError>
 
 /// A GitHub failure as the script sees it.
 pub fn remote(error: GithubError) -> PrimitiveError {
-    PrimitiveError {
-        status: error.status(),
-        message: error.to_string(),
-    }
+    PrimitiveError::remote(error.to_string(), error.status())
 }
 
 fn scoped_target(context: &RunContext, text: &str) -> Result<SecretScope, PrimitiveError> {

@@ -60,10 +60,7 @@ fn client(context: &RunContext) -> Result<Arc<IamKeys>, PrimitiveError> {
 }
 
 fn remote(error: IamError) -> PrimitiveError {
-    PrimitiveError {
-        status: error.http_status,
-        message: error.to_string(),
-    }
+    PrimitiveError::remote(error.to_string(), error.http_status)
 }
 
 fn key_map(id: &str, account: &str, json: Secret) -> Dynamic {

@@ -27,10 +27,17 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
         state::register(ModuleBuilder::new("state", Arc::clone(context))),
         run::register(ModuleBuilder::new("run", Arc::clone(context))),
         breaker::register(ModuleBuilder::new("breaker", Arc::clone(context))),
-        github::register(ModuleBuilder::new("github", Arc::clone(context))),
-        secrets::register(ModuleBuilder::new("secrets", Arc::clone(context))),
-        iam::register(ModuleBuilder::new("iam", Arc::clone(context))),
-        notify::register(ModuleBuilder::new("notify", Arc::clone(context))),
+        github::register(
+            ModuleBuilder::new("github", Arc::clone(context)).with_service_breaker("github"),
+        ),
+        secrets::register(
+            ModuleBuilder::new("secrets", Arc::clone(context))
+                .with_service_breaker("secretmanager"),
+        ),
+        iam::register(ModuleBuilder::new("iam", Arc::clone(context)).with_service_breaker("iam")),
+        notify::register(
+            ModuleBuilder::new("notify", Arc::clone(context)).with_service_breaker("slack"),
+        ),
     ];
     let mut docs = Vec::new();
     for builder in builders {

@@ -59,10 +59,7 @@ fn send(context: &RunContext, args: &Args) -> Result<Dynamic, PrimitiveError> {
             &policy,
             context.cancellation(),
         ))?
-        .map_err(|e| PrimitiveError {
-            status: (e.status != 0).then_some(e.status),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| PrimitiveError::remote(e.to_string(), (e.status != 0).then_some(e.status)))?;
     Ok(Dynamic::UNIT)
 }
 

@@ -83,10 +83,7 @@ fn client(context: &RunContext) -> Result<Arc<SecretManager>, PrimitiveError> {
 }
 
 fn remote(error: SecretManagerError) -> PrimitiveError {
-    PrimitiveError {
-        status: error.http_status,
-        message: error.to_string(),
-    }
+    PrimitiveError::remote(error.to_string(), error.http_status)
 }
 
 fn version_arg(args: &Args, index: usize) -> Result<String, PrimitiveError> {

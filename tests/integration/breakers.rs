@@ -87,3 +87,63 @@ fn reset_closes_a_breaker() {
         .expect_code(2)
         .stderr_has("no breaker named 'flaky'");
 }
+
+#[test]
+fn a_failing_service_opens_its_breaker_across_runs_without_further_requests() {
+    use crate::harness::{DEMO_GITHUB_TOKEN, EmulatorProcess};
+    let project = Project::new();
+    let emulator = EmulatorProcess::start(&project);
+    emulator.fault(r#"{"method":"GET","path":"/rate_limit","kind":"status","status":503}"#);
+    project
+        .config(&emulator.config("[limits]\nretry_attempts = 1\n"))
+        .playbook(
+            "poll.rhai",
+            "for i in 0..6 { try { github::rate_limit(); } catch (e) { print(e.message); } }\n",
+        );
+    let run = |project: &Project| {
+        crate::harness::Run::from(
+            project
+                .command()
+                .args(["play", "poll"])
+                .env("ORCHESTRA_TEST_GITHUB_TOKEN", DEMO_GITHUB_TOKEN)
+                .output()
+                .expect("run"),
+        )
+    };
+    let first = run(&project);
+    first.expect_code(0);
+    let lines: Vec<&str> = first.stdout.lines().collect();
+    assert!(
+        lines[..5].iter().all(|l| l.contains("GitHub answered 503")),
+        "{lines:?}"
+    );
+    assert!(
+        lines[5].starts_with(
+            "the github circuit breaker is open after 5 failure(s), so no request was sent"
+        ),
+        "{}",
+        lines[5]
+    );
+
+    let used_before = emulator.state()["github"]["rate"].to_string();
+    let second = run(&project);
+    second.expect_code(0);
+    assert!(
+        second
+            .stdout
+            .lines()
+            .all(|l| l.starts_with("the github circuit breaker is open")),
+        "{}",
+        second.stdout
+    );
+    assert_eq!(
+        emulator.state()["github"]["rate"].to_string(),
+        used_before,
+        "no request reached GitHub"
+    );
+    project
+        .run(&["breakers"])
+        .expect_code(0)
+        .stdout_has("service:github")
+        .stdout_has("open");
+}
