@@ -1,4 +1,4 @@
-//! Slack incoming webhooks over reqwest: Slack's plain-text answers turned into errors, its
+//! Slack incoming webhooks (and plain JSON posts) over reqwest: Slack's plain-text answers turned into errors, its
 //! `429 Retry-After` honoured through the shared retry policy. Knows nothing of Rhai.
 
 use std::sync::Arc;
@@ -73,6 +73,68 @@ pub async fn post(
             }
         },
         SlackError::retry,
+        move || cancelled(),
+    )
+    .await;
+    result.map_err(|e| match e {
+        RetryError::Failed { error, .. }
+        | RetryError::Cancelled { error }
+        | RetryError::WaitTooLong { error, .. } => error,
+    })
+}
+
+/// Posts JSON `body` to `url` (a host the caller checked against the scope); returns the
+/// status. Only a 429 with `Retry-After` is retried: a POST may not be safe to send twice.
+pub async fn post_json(
+    url: &str,
+    body: &serde_json::Value,
+    policy: &RetryPolicy,
+    cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+) -> Result<u16, SlackError> {
+    let http = reqwest::Client::new();
+    let result = retry::with_retries(
+        policy,
+        "HTTP POST",
+        || async {
+            let response = http
+                .post(url)
+                .json(body)
+                .send()
+                .await
+                .map_err(|e| SlackError {
+                    status: 0,
+                    body: format!("no answer ({})", e.without_url()),
+                    retry_after: None,
+                })?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok());
+            if (200..300).contains(&status) {
+                Ok(status)
+            } else {
+                Err(SlackError {
+                    status,
+                    body: response
+                        .text()
+                        .await
+                        .unwrap_or_default()
+                        .chars()
+                        .take(200)
+                        .collect(),
+                    retry_after,
+                })
+            }
+        },
+        |e: &SlackError| match (e.status, e.retry_after) {
+            (429, Some(seconds)) => Retry::After {
+                wait: Duration::from_secs(seconds),
+                reason: "the server asked to wait (Retry-After)".into(),
+            },
+            _ => Retry::No,
+        },
         move || cancelled(),
     )
     .await;

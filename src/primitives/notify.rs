@@ -63,6 +63,32 @@ fn send(context: &RunContext, args: &Args) -> Result<Dynamic, PrimitiveError> {
     Ok(Dynamic::UNIT)
 }
 
+/// The `host[:port]` of an http(s) URL, if it is one.
+fn host_of(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty() && !host.contains('@')).then_some(host)
+}
+
+fn checked_url(context: &RunContext, url: &str) -> Result<String, PrimitiveError> {
+    let host = host_of(url)
+        .ok_or_else(|| PrimitiveError::new(format!("expected an http(s) URL, found '{url}'")))?;
+    if !context
+        .config()
+        .scope
+        .http_hosts
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(host))
+    {
+        return Err(PrimitiveError::new(format!(
+            "{host} is outside the scope: add \"{host}\" to [scope].http_hosts in orchestra.toml"
+        )));
+    }
+    Ok(url.to_owned())
+}
+
 /// Registers `notify::`.
 pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
     module.mutate(
@@ -85,6 +111,36 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             })
         },
         |context, args, _| send(context, args),
+    );
+    module.mutate(
+        Signature {
+            name: "post",
+            params: &[("url", ParamType::Str), ("body", ParamType::Map)],
+            returns: "int",
+            doc: "POSTs `body` as JSON to `url`, whose host must be in [scope].http_hosts; the status.\n\
+                  Only a 429 with Retry-After is retried (a POST may not be safe to repeat).",
+        },
+        |context, args| {
+            let url = checked_url(context, &args.str(0)?)?;
+            let body = to_json(&args.map(1)?.into(), "body").map_err(|e| PrimitiveError::new(e.to_string()))?;
+            Ok(Change {
+                target: url.clone(),
+                action: format!("POST to {url}"),
+                fields: vec![("body".into(), mask(&body.to_string()).into_owned())],
+                placeholder: Dynamic::from_int(0),
+            })
+        },
+        |context, args, _| {
+            let url = checked_url(context, &args.str(0)?)?;
+            let body = to_json(&args.map(1)?.into(), "body").map_err(|e| PrimitiveError::new(e.to_string()))?;
+            let body: serde_json::Value =
+                serde_json::from_str(&mask(&body.to_string())).unwrap_or(body);
+            let policy = RetryPolicy::from_limits(&context.config().limits);
+            let status = context
+                .block_on(slack::post_json(&url, &body, &policy, context.cancellation()))?
+                .map_err(|e| PrimitiveError::remote(e.to_string(), (e.status != 0).then_some(e.status)))?;
+            Ok(Dynamic::from_int(i64::from(status)))
+        },
     );
     module
 }

@@ -56,3 +56,23 @@ fn slack_errors_and_missing_channels_are_named() {
         "no Slack channel 'ops': add [notify.slack.ops] webhook_env = \"VAR\" to orchestra.toml",
     );
 }
+
+#[test]
+fn post_reaches_only_hosts_in_scope() {
+    let project = Project::new();
+    let emulator = EmulatorProcess::start(&project);
+    let host = format!("127.0.0.1:{}", emulator.port);
+    project
+        .config(&format!("[scope]\nhttp_hosts = [\"{host}\"]\n"))
+        .playbook(
+            "post.rhai",
+            &format!(
+                "print(notify::post(\"http://{host}/slack/ops\", #{{ text: \"from post\" }}));\ntry {{ notify::post(\"https://example.com/hook\", #{{}}); }} catch (e) {{ print(e.message); }}\n"
+            ),
+        );
+    project.run(&["play", "post"]).expect_code(0).stdout_has(
+        "200\nexample.com is outside the scope: add \"example.com\" to [scope].http_hosts",
+    );
+    let messages = emulator.call("GET", "/_emulator/slack/ops", "");
+    assert!(messages.contains("from post"), "{messages}");
+}
