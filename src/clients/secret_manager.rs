@@ -213,6 +213,40 @@ impl SecretManager {
             .collect()
     }
 
+    /// The secrets of `project` (ids and labels), following pages; `filter` as Secret Manager
+    /// takes it (`labels.managed-by=orchestra`), empty for all.
+    pub async fn list(
+        &self,
+        project: &str,
+        filter: &str,
+    ) -> Result<Vec<(String, Vec<(String, String)>)>, SecretManagerError> {
+        self.retried(&format!("list secrets of {project}"), true, || async {
+            let mut all = Vec::new();
+            let mut token = String::new();
+            loop {
+                let page = self
+                    .client
+                    .list_secrets()
+                    .set_parent(format!("projects/{project}"))
+                    .set_filter(filter)
+                    .set_page_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| SecretManagerError::from_gax(&e))?;
+                all.extend(page.secrets.into_iter().map(|s| {
+                    let id = s.name.rsplit('/').next().unwrap_or_default().to_owned();
+                    (id, s.labels.into_iter().collect())
+                }));
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                token = page.next_page_token;
+            }
+            Ok(all)
+        })
+        .await
+    }
+
     /// Creates secret `secret_id` in `project` with `labels` (automatic replication).
     pub async fn create(
         &self,

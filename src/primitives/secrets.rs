@@ -59,17 +59,39 @@ fn resolve(context: &RunContext, text: &str) -> Result<SecretRef, PrimitiveError
             (project, text.to_owned())
         }
     };
+    check_project(context, &project)?;
     if !valid_id(&id) {
         return Err(PrimitiveError::new(format!(
             "a secret id is 1-255 letters, digits, - and _, found '{id}'"
         )));
     }
-    if !context.config().scope.gcp_projects.contains(&project) {
-        return Err(PrimitiveError::new(format!(
-            "project {project} is outside the scope: add \"{project}\" to [scope].gcp_projects in orchestra.toml"
-        )));
-    }
     Ok(SecretRef { project, id })
+}
+
+fn check_project(context: &RunContext, project: &str) -> Result<(), PrimitiveError> {
+    if context
+        .config()
+        .scope
+        .gcp_projects
+        .iter()
+        .any(|p| p == project)
+    {
+        Ok(())
+    } else {
+        Err(PrimitiveError::new(format!(
+            "project {project} is outside the scope: add \"{project}\" to [scope].gcp_projects in orchestra.toml"
+        )))
+    }
+}
+
+/// The default project (`[gcp].project`, or the demo one under `--emulate`), scope-checked.
+fn default_project(context: &RunContext) -> Result<String, PrimitiveError> {
+    let project = context
+        .remote()
+        .default_project(context.config())
+        .ok_or_else(|| PrimitiveError::new("no project: set [gcp].project in orchestra.toml"))?;
+    check_project(context, &project)?;
+    Ok(project)
 }
 
 fn client(context: &RunContext) -> Result<Arc<SecretManager>, PrimitiveError> {
@@ -219,6 +241,44 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                 )));
             }
             Ok(map.into())
+        },
+    );
+    module.read(
+        Signature {
+            name: "list",
+            params: &[("filter", ParamType::Str)],
+            returns: "array",
+            doc: "The secrets of [gcp].project matching `filter` (Secret Manager's syntax, e.g.\n\
+                  \"labels.managed-by=orchestra\"; \"\" for all): [#{id, labels}].",
+        },
+        |args| {
+            args.str(0)
+                .map(|f| format!("secrets matching '{f}'"))
+                .unwrap_or_default()
+        },
+        |context, args| {
+            let project = default_project(context)?;
+            let sm = client(context)?;
+            let listed = context
+                .block_on(sm.list(&project, &args.str(0)?))?
+                .map_err(remote)?;
+            let list: Array = listed
+                .into_iter()
+                .map(|(id, labels)| {
+                    let mut map = Map::new();
+                    map.insert("id".into(), id.into());
+                    map.insert(
+                        "labels".into(),
+                        labels
+                            .into_iter()
+                            .map(|(k, v)| (k.into(), Dynamic::from(v)))
+                            .collect::<Map>()
+                            .into(),
+                    );
+                    Dynamic::from(map)
+                })
+                .collect();
+            Ok(list.into())
         },
     );
     module.read(

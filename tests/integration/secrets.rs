@@ -135,3 +135,20 @@ try { secrets::access_many(["s-1", "missing"]); } catch (e) { print(e.message); 
         .stdout_has("12 Secret")
         .stdout_has("1 of 2 reads failed: missing (Secret Manager answered NOT_FOUND");
 }
+
+#[test]
+fn list_filters_by_label() {
+    let project = Project::new();
+    project.config(CONFIG).playbook(
+        "list.rhai",
+        r#"
+secrets::create("ours");
+for s in secrets::list("labels.managed-by=orchestra") { print(`${s.id} ${s.labels["managed-by"]}`); }
+print(secrets::list("").len());
+"#,
+    );
+    project
+        .run(&["play", "list", "--emulate"])
+        .expect_code(0)
+        .stdout_has("ours orchestra\n1");
+}
