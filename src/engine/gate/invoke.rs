@@ -1,0 +1,129 @@
+//! What happens when a playbook calls a primitive: the time-out check, the plan gate, the
+//! service breaker, the journal, and the error the script sees.
+
+use rhai::{Dynamic, EvalAltResult, Map, Position};
+
+use super::{Args, Behaviour, Primitive, PrimitiveError, RhaiResult};
+use crate::engine::context::{PlannedChange, RunContext};
+use crate::store::{StepEffect, StepStatus};
+
+pub(super) fn invoke(primitive: &Primitive, context: &RunContext, args: &Args) -> RhaiResult {
+    if let Some(reason) = context.termination() {
+        return Err(crate::engine::sandbox::terminated(reason, context));
+    }
+    let name = primitive.qualified.as_str();
+    let result = match &primitive.behaviour {
+        Behaviour::Local(call) => call(context, args),
+        Behaviour::Control(_) => Err(PrimitiveError::new("called without a script context")),
+        Behaviour::Read(target, call) => {
+            let target = target(args);
+            journaled(context, name, StepEffect::Read, &target, "", || {
+                guarded(context, primitive.service, || call(context, args))
+            })
+        }
+        Behaviour::Mutate(describe, apply) => {
+            let change = describe(context, args).map_err(|e| raise(name, e))?;
+            if context.is_plan() {
+                let detail = change.detail();
+                context
+                    .begin_step(
+                        name,
+                        StepEffect::Mutate,
+                        &change.target,
+                        StepStatus::Planned,
+                        &detail,
+                    )
+                    .map_err(|e| raise(name, e.into()))?;
+                context.record_planned(PlannedChange {
+                    primitive: name.to_owned(),
+                    target: change.target.clone(),
+                    summary: change.summary(),
+                    fields: change.fields.clone(),
+                });
+                return Ok(change.placeholder);
+            }
+            journaled(
+                context,
+                name,
+                StepEffect::Mutate,
+                &change.target,
+                &change.detail(),
+                || guarded(context, primitive.service, || apply(context, args, &change)),
+            )
+        }
+    };
+    result.map_err(|e| raise(name, e))
+}
+
+/// Runs `call` through the service's breaker, when the primitive has one and the run has a store.
+fn guarded(
+    context: &RunContext,
+    service: Option<&str>,
+    call: impl FnOnce() -> Result<Dynamic, PrimitiveError>,
+) -> Result<Dynamic, PrimitiveError> {
+    let (Some(service), Some(store)) = (service, context.store()) else {
+        return call();
+    };
+    let name = format!("service:{service}");
+    let breakers = crate::clients::breaker::Breakers::new(store.clone());
+    let policy = crate::clients::breaker::BreakerPolicy::default();
+    let store_error = |e: crate::store::StoreError| PrimitiveError::new(e.to_string());
+    if let crate::clients::breaker::Admission::Refused {
+        retry_in,
+        failures,
+        last_error,
+    } = breakers.admit(&name, policy).map_err(store_error)?
+    {
+        return Err(PrimitiveError::new(format!(
+            "the {service} circuit breaker is open after {failures} failure(s), so no request was sent; next trial in {}{} (`orchestra breakers` shows it, `orchestra breakers reset {name}` closes it)",
+            humantime::format_duration(std::time::Duration::from_secs(retry_in.as_secs().max(1))),
+            last_error
+                .map(|e| format!("; last error: {e}"))
+                .unwrap_or_default()
+        )));
+    }
+    let result = call();
+    match &result {
+        Err(e) if e.is_service_failure() => {
+            breakers
+                .record_failure(&name, policy, &e.message)
+                .map_err(store_error)?;
+        }
+        _ => breakers
+            .record_success(&name, policy)
+            .map_err(store_error)?,
+    }
+    result
+}
+
+fn journaled(
+    context: &RunContext,
+    name: &str,
+    effect: StepEffect,
+    target: &str,
+    intent: &str,
+    call: impl FnOnce() -> Result<Dynamic, PrimitiveError>,
+) -> Result<Dynamic, PrimitiveError> {
+    let step = context.begin_step(name, effect, target, StepStatus::Started, intent)?;
+    let result = call();
+    match &result {
+        Ok(_) => context.finish_step(step, StepStatus::Succeeded, intent),
+        Err(e) => context.finish_step(step, StepStatus::Failed, &e.message),
+    }
+    result
+}
+
+/// Turns a primitive's failure into the error the script sees: a map naming the primitive.
+/// Rhai fills in the call position.
+pub fn raise(primitive: &str, error: PrimitiveError) -> Box<EvalAltResult> {
+    let mut map = Map::new();
+    map.insert("primitive".into(), primitive.into());
+    map.insert(
+        "message".into(),
+        crate::redact::mask(&error.message).into_owned().into(),
+    );
+    if let Some(status) = error.status {
+        map.insert("status".into(), Dynamic::from_int(i64::from(status)));
+    }
+    Box::new(EvalAltResult::ErrorRuntime(map.into(), Position::NONE))
+}
