@@ -11,6 +11,7 @@ mod progress;
 mod run;
 mod secret;
 mod secrets;
+mod secrets_versions;
 mod state;
 
 use std::sync::Arc;

@@ -17,17 +17,17 @@ use crate::engine::{RunContext, Secret};
 const BATCH_CONCURRENCY: usize = 8;
 
 /// A secret's full name, parsed and scope-checked.
-struct SecretRef {
+pub(super) struct SecretRef {
     project: String,
     id: String,
 }
 
 impl SecretRef {
-    fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         format!("projects/{}/secrets/{}", self.project, self.id)
     }
 
-    fn version(&self, version: &str) -> String {
+    pub(super) fn version(&self, version: &str) -> String {
         format!("{}/versions/{version}", self.name())
     }
 }
@@ -40,7 +40,7 @@ fn valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-fn resolve(context: &RunContext, text: &str) -> Result<SecretRef, PrimitiveError> {
+pub(super) fn resolve(context: &RunContext, text: &str) -> Result<SecretRef, PrimitiveError> {
     let (project, id) = match text.strip_prefix("projects/") {
         Some(rest) => match rest.split('/').collect::<Vec<_>>().as_slice() {
             [project, "secrets", id] => ((*project).to_owned(), (*id).to_owned()),
@@ -94,7 +94,7 @@ fn default_project(context: &RunContext) -> Result<String, PrimitiveError> {
     Ok(project)
 }
 
-fn client(context: &RunContext) -> Result<Arc<SecretManager>, PrimitiveError> {
+pub(super) fn client(context: &RunContext) -> Result<Arc<SecretManager>, PrimitiveError> {
     let runtime = context
         .runtime()
         .ok_or_else(|| PrimitiveError::new("no async runtime in this mode"))?;
@@ -104,7 +104,7 @@ fn client(context: &RunContext) -> Result<Arc<SecretManager>, PrimitiveError> {
         .map_err(PrimitiveError::new)
 }
 
-fn remote(error: SecretManagerError) -> PrimitiveError {
+pub(super) fn remote(error: SecretManagerError) -> PrimitiveError {
     PrimitiveError::remote(error.to_string(), error.http_status)
 }
 
@@ -389,77 +389,5 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
         },
         |context, args, _| add_version(context, args),
     );
-    module.mutate(
-        Signature {
-            name: "set_alias",
-            params: &[
-                ("secret", ParamType::Str),
-                ("alias", ParamType::Str),
-                ("version", ParamType::Int),
-            ],
-            returns: "()",
-            doc: "Points `alias` (e.g. \"current\") of `secret` at version number `version`.",
-        },
-        |context, args| {
-            let secret = resolve(context, &args.str(0)?)?;
-            let alias = args.str(1)?;
-            let version = args.int(2)?;
-            Ok(Change {
-                target: format!("Secret Manager secret {}", secret.name()),
-                action: format!(
-                    "point alias {alias} of {} at version {version}",
-                    secret.name()
-                ),
-                fields: Vec::new(),
-                placeholder: Dynamic::UNIT,
-            })
-        },
-        |context, args, _| {
-            let secret = resolve(context, &args.str(0)?)?;
-            let sm = client(context)?;
-            context
-                .block_on(sm.set_alias(&secret.name(), &args.str(1)?, args.int(2)?))?
-                .map_err(remote)?;
-            Ok(Dynamic::UNIT)
-        },
-    );
-    for (name, doc) in [
-        (
-            "disable",
-            "Disables version `version` of `secret` (it can no longer be read; enable undoes it).",
-        ),
-        ("enable", "Enables a disabled version of `secret`."),
-        (
-            "destroy",
-            "Destroys version `version` of `secret` for good (its payload is gone).",
-        ),
-    ] {
-        module.mutate(
-            Signature {
-                name,
-                params: &[("secret", ParamType::Str), ("version", ParamType::Int)],
-                returns: "string",
-                doc,
-            },
-            move |context, args| {
-                let secret = resolve(context, &args.str(0)?)?;
-                let version = args.int(1)?;
-                Ok(Change {
-                    target: format!("{}/versions/{version}", secret.name()),
-                    action: format!("{name} {}/versions/{version}", secret.name()),
-                    fields: Vec::new(),
-                    placeholder: "planned".into(),
-                })
-            },
-            move |context, args, _| {
-                let secret = resolve(context, &args.str(0)?)?;
-                let sm = client(context)?;
-                let state = context
-                    .block_on(sm.change_state(&secret.version(&args.int(1)?.to_string()), name))?
-                    .map_err(remote)?;
-                Ok(state.into())
-            },
-        );
-    }
-    module
+    super::secrets_versions::register(module)
 }
