@@ -115,11 +115,7 @@ impl IamKeys {
             move || cancelled(),
         )
         .await
-        .map_err(|e| match e {
-            RetryError::Failed { error, .. }
-            | RetryError::Cancelled { error }
-            | RetryError::WaitTooLong { error, .. } => error,
-        })
+        .map_err(RetryError::into_inner)
     }
 
     /// The user-managed keys of `email`.

@@ -93,6 +93,17 @@ pub enum RetryError<E: std::fmt::Display> {
     },
 }
 
+impl<E: std::fmt::Display> RetryError<E> {
+    /// The error retrying stopped on, for callers whose own error type already says enough.
+    pub fn into_inner(self) -> E {
+        match self {
+            Self::Failed { error, .. }
+            | Self::WaitTooLong { error, .. }
+            | Self::Cancelled { error } => error,
+        }
+    }
+}
+
 /// The backoff before attempt `attempt + 1` (attempt counts from 1): full jitter over an
 /// exponentially growing ceiling.
 pub fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {

@@ -142,10 +142,7 @@ impl SecretManager {
             move || cancelled(),
         )
         .await
-        .map_err(|e| match e {
-            RetryError::Failed { error, .. } | RetryError::Cancelled { error } => error,
-            RetryError::WaitTooLong { error, .. } => error,
-        })
+        .map_err(RetryError::into_inner)
     }
 
     /// The payload of `version_name` (`projects/p/secrets/s/versions/v`) and the concrete
