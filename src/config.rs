@@ -114,6 +114,14 @@ pub struct GithubSettings {
     pub api_url: String,
     /// The environment variable holding a token (a PAT or an installation token).
     pub token_env: String,
+    /// Read the token from this Secret Manager secret instead (`projects/P/secrets/ID`).
+    pub token_secret: Option<String>,
+    /// Authenticate as this GitHub App instead (with `installation_id` and `app_key_secret`).
+    pub app_id: Option<u64>,
+    /// The app's installation whose tokens orchestra uses.
+    pub installation_id: Option<u64>,
+    /// The Secret Manager secret holding the app's private key (PEM).
+    pub app_key_secret: Option<String>,
 }
 
 impl Default for GithubSettings {
@@ -121,6 +129,10 @@ impl Default for GithubSettings {
         Self {
             api_url: "https://api.github.com".into(),
             token_env: "GITHUB_TOKEN".into(),
+            token_secret: None,
+            app_id: None,
+            installation_id: None,
+            app_key_secret: None,
         }
     }
 }
@@ -135,6 +147,20 @@ pub struct GcpSettings {
     pub secret_manager_url: Option<String>,
     /// IAM endpoint override (default: Google's).
     pub iam_url: Option<String>,
+    /// `adc` (Application Default Credentials, the default) or `anonymous` (for a local
+    /// emulator named by the endpoint overrides only).
+    pub credentials: GcpCredentials,
+}
+
+/// How orchestra authenticates to Google Cloud.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GcpCredentials {
+    /// Application Default Credentials.
+    #[default]
+    Adc,
+    /// No credentials: only for a local emulator.
+    Anonymous,
 }
 
 /// Notification channels.

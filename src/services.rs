@@ -34,7 +34,7 @@ pub enum Endpoints {
 pub struct Services {
     endpoints: Endpoints,
     budget: Arc<RateBudget>,
-    github: OnceLock<Result<Arc<GithubClient>, String>>,
+    github: std::sync::Mutex<Option<(Arc<GithubClient>, Option<std::time::Instant>)>>,
     secret_manager: OnceLock<Result<Arc<SecretManager>, String>>,
     iam: OnceLock<Result<Arc<IamKeys>, String>>,
 }
@@ -45,7 +45,7 @@ impl Services {
         Self {
             endpoints,
             budget: Arc::new(RateBudget::default()),
-            github: OnceLock::new(),
+            github: std::sync::Mutex::new(None),
             secret_manager: OnceLock::new(),
             iam: OnceLock::new(),
         }
@@ -76,22 +76,8 @@ impl Services {
     ) -> Result<Arc<SecretManager>, String> {
         self.secret_manager
             .get_or_init(|| {
-                let (endpoint, credentials) = match &self.endpoints {
-                    Endpoints::Emulated { base_url, .. } => (
-                        Some(base_url.clone()),
-                        google_cloud_auth::credentials::anonymous::Builder::new().build(),
-                    ),
-                    Endpoints::Configured => (
-                        config.gcp.secret_manager_url.clone(),
-                        google_cloud_auth::credentials::Builder::default()
-                            .build()
-                            .map_err(|e| {
-                                format!(
-                                    "no Google credentials (application default credentials): {e}"
-                                )
-                            })?,
-                    ),
-                };
+                let (endpoint, credentials) =
+                    self.google_endpoint(config, config.gcp.secret_manager_url.clone())?;
                 runtime
                     .block_on(SecretManager::new(
                         endpoint,
@@ -137,7 +123,7 @@ impl Services {
 
     fn google_endpoint(
         &self,
-        _config: &Config,
+        config: &Config,
         configured: Option<String>,
     ) -> Result<(Option<String>, google_cloud_auth::credentials::Credentials), String> {
         Ok(match &self.endpoints {
@@ -145,14 +131,20 @@ impl Services {
                 Some(base_url.clone()),
                 google_cloud_auth::credentials::anonymous::Builder::new().build(),
             ),
-            Endpoints::Configured => (
-                configured,
-                google_cloud_auth::credentials::Builder::default()
-                    .build()
-                    .map_err(|e| {
-                        format!("no Google credentials (application default credentials): {e}")
-                    })?,
-            ),
+            Endpoints::Configured => match config.gcp.credentials {
+                crate::config::GcpCredentials::Anonymous => (
+                    configured,
+                    google_cloud_auth::credentials::anonymous::Builder::new().build(),
+                ),
+                crate::config::GcpCredentials::Adc => (
+                    configured,
+                    google_cloud_auth::credentials::Builder::default()
+                        .build()
+                        .map_err(|e| {
+                            format!("no Google credentials (application default credentials): {e}")
+                        })?,
+                ),
+            },
         })
     }
 
@@ -185,46 +177,107 @@ impl Services {
     }
 
     /// The GitHub client, built on first use.
+    ///
+    /// The credential is, in order: the emulator's demo token under `--emulate`; an
+    /// installation token minted with the app key from Secret Manager (`[github].app_id`,
+    /// `installation_id`, `app_key_secret`), kept until five minutes before it expires; a token
+    /// from Secret Manager (`[github].token_secret`); the variable `[github].token_env` names.
     pub fn github(
         &self,
         config: &Config,
         key: &FingerprintKey,
+        runtime: &tokio::runtime::Handle,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<Arc<GithubClient>, String> {
-        self.github
-            .get_or_init(|| {
-                let (url, token) = match &self.endpoints {
-                    Endpoints::Emulated {
-                        base_url,
-                        github_token,
-                    } => (
-                        base_url.clone(),
-                        Secret::new(github_token.clone().into_bytes(), key),
-                    ),
-                    Endpoints::Configured => {
-                        let name = &config.github.token_env;
-                        let value = std::env::var_os(name).ok_or_else(|| {
-                            format!(
-                                "no GitHub credential: set {name} (or choose another variable with [github].token_env)"
-                            )
-                        })?;
-                        (
-                            config.github.api_url.clone(),
-                            Secret::new(value.into_encoded_bytes(), key),
+        let mut cached = self.github.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((client, fresh_until)) = cached.as_ref()
+            && fresh_until.is_none_or(|t| std::time::Instant::now() < t)
+        {
+            return Ok(Arc::clone(client));
+        }
+        let (url, token, fresh_until) = match &self.endpoints {
+            Endpoints::Emulated {
+                base_url,
+                github_token,
+            } => (
+                base_url.clone(),
+                Secret::new(github_token.clone().into_bytes(), key),
+                None,
+            ),
+            Endpoints::Configured => {
+                let (token, fresh_until) =
+                    self.configured_github_token(config, key, runtime, Arc::clone(&cancelled))?;
+                (config.github.api_url.clone(), token, fresh_until)
+            }
+        };
+        let budget_key = format!("github:{}", token.fingerprint());
+        let client = GithubClient::new(
+            &url,
+            &token,
+            Arc::clone(&self.budget),
+            RetryPolicy::from_limits(&config.limits),
+            cancelled,
+        )
+        .map(|client| Arc::new(client.with_budget_key(budget_key)))
+        .map_err(|e| e.to_string())?;
+        *cached = Some((Arc::clone(&client), fresh_until));
+        Ok(client)
+    }
+
+    fn configured_github_token(
+        &self,
+        config: &Config,
+        key: &FingerprintKey,
+        runtime: &tokio::runtime::Handle,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<(Secret, Option<std::time::Instant>), String> {
+        let github = &config.github;
+        let from_secret_manager = |name: &str| -> Result<Secret, String> {
+            let sm = self.secret_manager(config, runtime, Arc::clone(&cancelled))?;
+            let (data, _) = runtime
+                .block_on(sm.access(&format!("{name}/versions/latest")))
+                .map_err(|e| format!("cannot read {name}: {e}"))?;
+            Ok(Secret::new(data, key))
+        };
+        match (
+            github.app_id,
+            github.installation_id,
+            &github.app_key_secret,
+        ) {
+            (Some(app), Some(installation), Some(key_secret)) => {
+                let app_key = from_secret_manager(key_secret)?;
+                let minted = runtime
+                    .block_on(crate::clients::github::mint_installation_token(
+                        &github.api_url,
+                        app,
+                        installation,
+                        &app_key,
+                    ))
+                    .map_err(|e| format!("cannot mint an installation token for app {app}: {e}"))?;
+                // Installation tokens live an hour; use one for at most 55 minutes.
+                let fresh_until =
+                    std::time::Instant::now() + std::time::Duration::from_secs(55 * 60);
+                Ok((
+                    Secret::new(minted.token.into_bytes(), key),
+                    Some(fresh_until),
+                ))
+            }
+            (None, None, None) => match &github.token_secret {
+                Some(name) => Ok((from_secret_manager(name)?, None)),
+                None => {
+                    let name = &github.token_env;
+                    let value = std::env::var_os(name).ok_or_else(|| {
+                        format!(
+                            "no GitHub credential: set {name} (or choose another variable with [github].token_env)"
                         )
-                    }
-                };
-                let budget_key = format!("github:{}", token.fingerprint());
-                GithubClient::new(
-                    &url,
-                    &token,
-                    Arc::clone(&self.budget),
-                    RetryPolicy::from_limits(&config.limits),
-                    cancelled,
-                )
-                .map(|client| Arc::new(client.with_budget_key(budget_key)))
-                .map_err(|e| e.to_string())
-            })
-            .clone()
+                    })?;
+                    Ok((Secret::new(value.into_encoded_bytes(), key), None))
+                }
+            },
+            _ => Err(
+                "a GitHub App needs all of [github].app_id, installation_id and app_key_secret"
+                    .into(),
+            ),
+        }
     }
 }

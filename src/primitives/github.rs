@@ -88,7 +88,7 @@ pub fn client(context: &RunContext) -> Result<Arc<GithubClient>, PrimitiveError>
     let _entered = runtime.enter();
     context
         .remote()
-        .github(context.config(), key, context.cancellation())
+        .github(context.config(), key, runtime, context.cancellation())
         .map_err(PrimitiveError::new)
 }
 
