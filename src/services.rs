@@ -51,6 +51,14 @@ impl Services {
         }
     }
 
+    /// The emulator's base URL under `--emulate`.
+    pub fn emulator_url(&self) -> Option<&str> {
+        match &self.endpoints {
+            Endpoints::Emulated { base_url, .. } => Some(base_url),
+            Endpoints::Configured => None,
+        }
+    }
+
     /// Whether this run talks to the emulator.
     pub fn is_emulated(&self) -> bool {
         matches!(self.endpoints, Endpoints::Emulated { .. })

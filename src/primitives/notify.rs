@@ -75,6 +75,14 @@ fn host_of(url: &str) -> Option<&str> {
 fn checked_url(context: &RunContext, url: &str) -> Result<String, PrimitiveError> {
     let host = host_of(url)
         .ok_or_else(|| PrimitiveError::new(format!("expected an http(s) URL, found '{url}'")))?;
+    if let Some(emulator) = context.remote().emulator_url() {
+        if host_of(emulator) != Some(host) {
+            return Err(PrimitiveError::new(format!(
+                "{host} is not the emulator: under --emulate nothing else can be reached"
+            )));
+        }
+        return Ok(url.to_owned());
+    }
     if !context
         .config()
         .scope

@@ -170,3 +170,19 @@ print(github::list_secrets("org:acme").len());
         .expect_code(0)
         .stdout_has("40 created\nupdated\n40");
 }
+
+#[test]
+fn a_plan_of_mutations_leaves_the_emulator_state_byte_for_byte_unchanged() {
+    let project = Project::new();
+    let emulator = EmulatorProcess::start(&project);
+    project.config(&emulator.config(SCOPE)).playbook(
+        "mutations.rhai",
+        "github::put_secret(\"acme/api\", \"NEW_ONE\", secret::generate(16));\ngithub::put_secrets(\"acme/api\", #{ A: secret::generate(16), B: secret::generate(16) });\ngithub::delete_secret(\"acme/api\", \"DEPLOY_KEY\");\n",
+    );
+    let before = emulator.call("GET", "/_emulator/state?reveal=true", "");
+    run_with_token(&project, &["play", "mutations", "--plan"], &[])
+        .expect_code(0)
+        .stdout_has("3 change(s)");
+    let after = emulator.call("GET", "/_emulator/state?reveal=true", "");
+    assert_eq!(before, after);
+}

@@ -76,3 +76,18 @@ fn post_reaches_only_hosts_in_scope() {
     let messages = emulator.call("GET", "/_emulator/slack/ops", "");
     assert!(messages.contains("from post"), "{messages}");
 }
+
+#[test]
+fn under_emulate_nothing_but_the_emulator_can_be_reached() {
+    let project = Project::new();
+    project
+        .config("[scope]\nhttp_hosts = [\"example.com\"]\n")
+        .playbook(
+            "out.rhai",
+            "notify::post(\"https://example.com/hook\", #{ text: \"x\" });\n",
+        );
+    project
+        .run(&["play", "out", "--emulate"])
+        .expect_code(1)
+        .stderr_has("example.com is not the emulator: under --emulate nothing else can be reached");
+}
