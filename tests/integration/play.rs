@@ -147,6 +147,23 @@ fn the_bundled_playbooks_compile_and_hello_runs() {
     );
     assert!(String::from_utf8_lossy(&play.stdout).contains("hi from run 1"));
     assert!(db.exists());
+
+    let rotation = orchestra()
+        .args(["play", "rotate_service_account_keys", "--emulate"])
+        .output()
+        .expect("rotate");
+    let stdout = String::from_utf8_lossy(&rotation.stdout);
+    assert!(
+        rotation.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotation.stderr)
+    );
+    assert!(
+        stdout.contains("is current (deployer-key version 1, GitHub acme/api GCP_SA_KEY)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("old keys disabled: [\""), "{stdout}");
+    assert!(!stdout.contains("PRIVATE KEY"));
 }
 
 #[test]
