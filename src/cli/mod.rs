@@ -8,6 +8,7 @@ mod doc;
 mod emulator;
 mod play;
 mod render;
+mod resume;
 mod runs;
 mod schedule;
 
@@ -65,6 +66,8 @@ enum Command {
     Check(check::CheckArgs),
     /// List recent runs, or show one
     Runs(runs::RunsArgs),
+    /// Run a failed or interrupted run's playbook again with the same arguments
+    Resume(resume::ResumeArgs),
     /// List the primitives playbooks can call, with signatures and docs
     Doc(doc::DocArgs),
     /// Show the circuit breakers, or reset one
@@ -151,6 +154,7 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
     let status = match &cli.command {
         Command::Play(args) => play::run(args, &host, cli.config.as_deref()),
         Command::Runs(args) => runs::run(args, &host),
+        Command::Resume(args) => resume::run(args, &host),
         Command::Breakers(args) => breakers::run(args, &host),
         Command::Daemon(args) => daemon::run(args, &host, &stop),
         Command::Emulator(args) => emulator::run(args, &host),

@@ -15,6 +15,7 @@ mod locks;
 mod notify;
 mod plan;
 mod play;
+mod resume;
 mod sandbox;
 mod schedules;
 mod secrets;
