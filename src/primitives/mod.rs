@@ -2,6 +2,7 @@
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
+mod alerts;
 mod breaker;
 mod github;
 mod github_apps;

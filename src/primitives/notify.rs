@@ -150,5 +150,5 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             Ok(Dynamic::from_int(i64::from(status)))
         },
     );
-    module
+    super::alerts::register(module)
 }

@@ -72,8 +72,19 @@ CREATE TABLE breakers (
 );
 ";
 
+const V3_ALERTS: &str = "
+CREATE TABLE alerts (
+    key          TEXT PRIMARY KEY,
+    severity     TEXT    NOT NULL,
+    message      TEXT    NOT NULL,
+    changed_at   INTEGER NOT NULL,
+    last_sent_at INTEGER,
+    unsent       TEXT
+);
+";
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2_BREAKERS)])
+    Migrations::new(vec![M::up(V1), M::up(V2_BREAKERS), M::up(V3_ALERTS)])
 }
 
 /// Brings the schema of `conn` up to the newest version.

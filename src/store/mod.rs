@@ -4,6 +4,7 @@
 //! module writes SQL. No secret value is ever written here: callers hand in redacted text, and
 //! [`crate::redact::mask`] is applied again on the way in as a last guard.
 
+mod alerts;
 mod breakers;
 mod events;
 mod kv;
@@ -18,6 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+pub use alerts::AlertRecord;
 pub use breakers::BreakerRecord;
 pub use events::EventRecord;
 pub use locks::{AcquiredRun, LockHolder, format_ms};

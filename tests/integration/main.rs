@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod alerts;
 mod breakers;
 mod check;
 mod diagnostics;
