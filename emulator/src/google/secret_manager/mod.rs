@@ -274,6 +274,34 @@ fn filter_matches(
         })
 }
 
+/// The paged list answer: `{FIELD: [...], "totalSize": N, "nextPageToken"?: "..."}`.
+fn paged_response(field: &str, all: &[Value], request: &Request) -> Response {
+    let (items, next) = page(all, request);
+    let mut body = json!({ field: items, "totalSize": all.len() });
+    if let Some(next) = next {
+        body["nextPageToken"] = json!(next);
+    }
+    json_response(200, &body)
+}
+
+/// Runs `read` on secret `secret_id` of `project`, or answers its 404 (or the project's).
+fn read_secret(
+    shared: &Shared,
+    project: &str,
+    secret_id: &str,
+    read: impl FnOnce(&Name, &SmSecret) -> Response,
+) -> Response {
+    let state = shared.state();
+    let name = match secret_name(&state, project, secret_id) {
+        Ok(name) => name,
+        Err(r) => return r,
+    };
+    match state.google.secrets.get(&name.key) {
+        Some(secret) => read(&name, secret),
+        None => not_found(&name),
+    }
+}
+
 fn page<T: Clone>(items: &[T], request: &Request) -> (Vec<T>, Option<String>) {
     let size = request
         .query("pageSize")
@@ -311,13 +339,7 @@ fn list(shared: &Shared, request: &Request, project: &str) -> Response {
                 .then(|| secret_json(&shown, secret))
         })
         .collect();
-    let total = all.len();
-    let (secrets, next) = page(&all, request);
-    let mut body = json!({"secrets": secrets, "totalSize": total});
-    if let Some(next) = next {
-        body["nextPageToken"] = json!(next);
-    }
-    json_response(200, &body)
+    paged_response("secrets", &all, request)
 }
 
 fn not_found(name: &Name) -> Response {
@@ -328,15 +350,9 @@ fn not_found(name: &Name) -> Response {
 }
 
 fn get(shared: &Shared, project: &str, secret: &str) -> Response {
-    let state = shared.state();
-    let name = match secret_name(&state, project, secret) {
-        Ok(name) => name,
-        Err(r) => return r,
-    };
-    match state.google.secrets.get(&name.key) {
-        Some(s) => json_response(200, &secret_json(&name.shown, s)),
-        None => not_found(&name),
-    }
+    read_secret(shared, project, secret, |name, s| {
+        json_response(200, &secret_json(&name.shown, s))
+    })
 }
 
 fn patch(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> Response {

@@ -5,7 +5,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::{Name, etag, filter_matches, int64, not_found, page, secret_name, version_json};
+use super::{
+    Name, etag, filter_matches, int64, not_found, paged_response, read_secret, secret_name,
+    version_json,
+};
 use crate::http_util::{
     GoogleCode, Request, Response, duration_secs, google_error, json_response, rfc3339_in,
     rfc3339_now,
@@ -137,30 +140,22 @@ pub(super) fn get_version(
     secret_id: &str,
     version: &str,
 ) -> Response {
-    let state = shared.state();
-    let name = match secret_name(&state, project, secret_id) {
-        Ok(name) => name,
-        Err(r) => return r,
-    };
-    let Some(secret) = state.google.secrets.get(&name.key) else {
-        return not_found(&name);
-    };
-    match resolve(secret, &name, version) {
-        Ok(i) => json_response(200, &version_json(&name.shown, &secret.versions[i])),
-        Err(r) => r,
-    }
+    read_secret(shared, project, secret_id, |name, secret| {
+        match resolve(secret, name, version) {
+            Ok(i) => json_response(200, &version_json(&name.shown, &secret.versions[i])),
+            Err(r) => r,
+        }
+    })
 }
 
 pub(super) fn access(shared: &Shared, project: &str, secret_id: &str, version: &str) -> Response {
-    let state = shared.state();
-    let name = match secret_name(&state, project, secret_id) {
-        Ok(name) => name,
-        Err(r) => return r,
-    };
-    let Some(secret) = state.google.secrets.get(&name.key) else {
-        return not_found(&name);
-    };
-    let v = match resolve(secret, &name, version) {
+    read_secret(shared, project, secret_id, |name, secret| {
+        access_version(name, secret, version)
+    })
+}
+
+fn access_version(name: &Name, secret: &SmSecret, version: &str) -> Response {
+    let v = match resolve(secret, name, version) {
         Ok(i) => &secret.versions[i],
         Err(r) => return r,
     };
@@ -258,28 +253,15 @@ pub(super) fn list_versions(
     project: &str,
     secret_id: &str,
 ) -> Response {
-    let state = shared.state();
-    let name = match secret_name(&state, project, secret_id) {
-        Ok(name) => name,
-        Err(r) => return r,
-    };
-    let Some(secret) = state.google.secrets.get(&name.key) else {
-        return not_found(&name);
-    };
-    let filter = request.query("filter").unwrap_or("");
-    let mut all: Vec<Value> = secret
-        .versions
-        .iter()
-        .rev()
-        .map(|v| version_json(&name.shown, v))
-        .filter(|v| filter_matches(filter, "", None, v.get("state").and_then(Value::as_str)))
-        .collect();
-    all.shrink_to_fit();
-    let total = all.len();
-    let (versions, next) = page(&all, request);
-    let mut body = json!({"versions": versions, "totalSize": total});
-    if let Some(next) = next {
-        body["nextPageToken"] = json!(next);
-    }
-    json_response(200, &body)
+    read_secret(shared, project, secret_id, |name, secret| {
+        let filter = request.query("filter").unwrap_or("");
+        let all: Vec<Value> = secret
+            .versions
+            .iter()
+            .rev()
+            .map(|v| version_json(&name.shown, v))
+            .filter(|v| filter_matches(filter, "", None, v.get("state").and_then(Value::as_str)))
+            .collect();
+        paged_response("versions", &all, request)
+    })
 }
