@@ -11,6 +11,12 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Deserializer, Serialize};
 
+mod github_credentials;
+mod rate_limits;
+
+pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};
+pub use rate_limits::RateLimitSettings;
+
 /// The default config file name, looked up in the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "orchestra.toml";
 
@@ -34,6 +40,8 @@ pub struct Config {
     pub gcp: GcpSettings,
     /// Where notifications go.
     pub notify: NotifySettings,
+    /// When a GitHub rate-limit window is low enough to warn about.
+    pub rate_limits: RateLimitSettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -122,6 +130,30 @@ pub struct GithubSettings {
     pub installation_id: Option<u64>,
     /// The Secret Manager secret holding the app's private key (PEM).
     pub app_key_secret: Option<String>,
+    /// Further credentials whose rate limits are watched (`[[github.credentials]]`).
+    pub credentials: Vec<NamedCredential>,
+}
+
+impl GithubSettings {
+    /// Where the main credential's token comes from: an App when `app_id`, `installation_id`
+    /// and `app_key_secret` are all set, else `token_secret`, else `token_env`.
+    pub fn source(&self) -> Result<TokenSource, String> {
+        match (self.app_id, self.installation_id, &self.app_key_secret) {
+            (Some(app_id), Some(installation_id), Some(key_secret)) => Ok(TokenSource::App {
+                app_id,
+                installation_id,
+                key_secret: key_secret.clone(),
+            }),
+            (None, None, None) => Ok(match &self.token_secret {
+                Some(name) => TokenSource::SecretManager(name.clone()),
+                None => TokenSource::Env(self.token_env.clone()),
+            }),
+            _ => Err(
+                "a GitHub App needs all of [github].app_id, installation_id and app_key_secret"
+                    .into(),
+            ),
+        }
+    }
 }
 
 impl Default for GithubSettings {
@@ -133,6 +165,7 @@ impl Default for GithubSettings {
             app_id: None,
             installation_id: None,
             app_key_secret: None,
+            credentials: Vec::new(),
         }
     }
 }
@@ -255,6 +288,7 @@ impl Default for Config {
             github: GithubSettings::default(),
             gcp: GcpSettings::default(),
             notify: NotifySettings::default(),
+            rate_limits: RateLimitSettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }
@@ -327,6 +361,12 @@ impl Config {
         let mut config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
+        let in_file = |e: String| match &file {
+            Some(file) => ConfigError::Invalid(format!("{e} in {}", file.display())),
+            None => ConfigError::Invalid(e),
+        };
+        github_credentials::validate(&config.github.credentials).map_err(in_file)?;
+        config.rate_limits.validate().map_err(in_file)?;
         config.base_dir = file
             .as_deref()
             .and_then(Path::parent)

@@ -12,7 +12,7 @@ use crate::clients::github::GithubClient;
 use crate::clients::iam::{GOOGLE_TOKEN_URI, IamKeys};
 use crate::clients::retry::RetryPolicy;
 use crate::clients::secret_manager::SecretManager;
-use crate::config::Config;
+use crate::config::{Config, MAIN_CREDENTIAL, TokenSource};
 use crate::engine::Secret;
 use crate::engine::fingerprint::FingerprintKey;
 
@@ -203,43 +203,30 @@ impl Services {
         {
             return Ok(Arc::clone(client));
         }
-        let (url, token, fresh_until) = match &self.endpoints {
-            Endpoints::Emulated {
-                base_url,
-                github_token,
-            } => (
-                base_url.clone(),
-                Secret::new(github_token.clone().into_bytes(), key),
-                None,
-            ),
+        let (token, fresh_until) = match &self.endpoints {
+            Endpoints::Emulated { github_token, .. } => {
+                (Secret::new(github_token.clone().into_bytes(), key), None)
+            }
             Endpoints::Configured => {
-                let (token, fresh_until) =
-                    self.configured_github_token(config, key, runtime, Arc::clone(&cancelled))?;
-                (config.github.api_url.clone(), token, fresh_until)
+                let source = config.github.source()?;
+                self.github_token(config, &source, key, runtime, Arc::clone(&cancelled))?
             }
         };
-        let budget_key = format!("github:{}", token.fingerprint());
-        let client = GithubClient::new(
-            &url,
-            &token,
-            Arc::clone(&self.budget),
-            RetryPolicy::from_limits(&config.limits),
-            cancelled,
-        )
-        .map(|client| Arc::new(client.with_budget_key(budget_key)))
-        .map_err(|e| e.to_string())?;
+        let client = self.github_client(config, &token, cancelled)?;
         *cached = Some((Arc::clone(&client), fresh_until));
         Ok(client)
     }
 
-    fn configured_github_token(
+    /// A token from `source`, and until when it may be used (installation tokens live an
+    /// hour; one is used for at most 55 minutes).
+    fn github_token(
         &self,
         config: &Config,
+        source: &TokenSource,
         key: &FingerprintKey,
         runtime: &tokio::runtime::Handle,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<(Secret, Option<std::time::Instant>), String> {
-        let github = &config.github;
         let from_secret_manager = |name: &str| -> Result<Secret, String> {
             let sm = self.secret_manager(config, runtime, Arc::clone(&cancelled))?;
             let (data, _) = runtime
@@ -247,22 +234,23 @@ impl Services {
                 .map_err(|e| format!("cannot read {name}: {e}"))?;
             Ok(Secret::new(data, key))
         };
-        match (
-            github.app_id,
-            github.installation_id,
-            &github.app_key_secret,
-        ) {
-            (Some(app), Some(installation), Some(key_secret)) => {
+        match source {
+            TokenSource::App {
+                app_id,
+                installation_id,
+                key_secret,
+            } => {
                 let app_key = from_secret_manager(key_secret)?;
                 let minted = runtime
                     .block_on(crate::clients::github::mint_installation_token(
-                        &github.api_url,
-                        app,
-                        installation,
+                        &self.github_api_url(config),
+                        *app_id,
+                        *installation_id,
                         &app_key,
                     ))
-                    .map_err(|e| format!("cannot mint an installation token for app {app}: {e}"))?;
-                // Installation tokens live an hour; use one for at most 55 minutes.
+                    .map_err(|e| {
+                        format!("cannot mint an installation token for app {app_id}: {e}")
+                    })?;
                 let fresh_until =
                     std::time::Instant::now() + std::time::Duration::from_secs(55 * 60);
                 Ok((
@@ -270,22 +258,89 @@ impl Services {
                     Some(fresh_until),
                 ))
             }
-            (None, None, None) => match &github.token_secret {
-                Some(name) => Ok((from_secret_manager(name)?, None)),
-                None => {
-                    let name = &github.token_env;
-                    let value = std::env::var_os(name).ok_or_else(|| {
-                        format!(
-                            "no GitHub credential: set {name} (or choose another variable with [github].token_env)"
-                        )
-                    })?;
-                    Ok((Secret::new(value.into_encoded_bytes(), key), None))
-                }
-            },
-            _ => Err(
-                "a GitHub App needs all of [github].app_id, installation_id and app_key_secret"
-                    .into(),
-            ),
+            TokenSource::SecretManager(name) => Ok((from_secret_manager(name)?, None)),
+            TokenSource::Env(name) => {
+                let value = std::env::var_os(name).ok_or_else(|| {
+                    format!(
+                        "no GitHub credential: set {name} (or choose another variable with [github].token_env)"
+                    )
+                })?;
+                Ok((Secret::new(value.into_encoded_bytes(), key), None))
+            }
         }
     }
+
+    /// GitHub's REST base URL: the emulator's under `--emulate`.
+    fn github_api_url(&self, config: &Config) -> String {
+        match &self.endpoints {
+            Endpoints::Emulated { base_url, .. } => base_url.clone(),
+            Endpoints::Configured => config.github.api_url.clone(),
+        }
+    }
+
+    /// One client per watched GitHub credential: the main one (`[github]`, named
+    /// [`MAIN_CREDENTIAL`]) and each of `[[github.credentials]]`, with its kind (`token`,
+    /// `app installation N`); a credential that cannot be had gives its reason instead.
+    pub fn watched_github(
+        &self,
+        config: &Config,
+        key: &FingerprintKey,
+        runtime: &tokio::runtime::Handle,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Vec<WatchedCredential> {
+        let main_kind = match &self.endpoints {
+            Endpoints::Emulated { .. } => Ok("token".to_owned()),
+            Endpoints::Configured => config.github.source().map(|s| s.kind()),
+        };
+        let mut watched = vec![WatchedCredential {
+            name: MAIN_CREDENTIAL.to_owned(),
+            kind: main_kind.clone().unwrap_or_else(|_| "token".to_owned()),
+            client: main_kind
+                .and_then(|_| self.github(config, key, runtime, Arc::clone(&cancelled))),
+        }];
+        for named in &config.github.credentials {
+            let source = named.source();
+            let client = source.clone().and_then(|source| {
+                let (token, _) =
+                    self.github_token(config, &source, key, runtime, Arc::clone(&cancelled))?;
+                self.github_client(config, &token, Arc::clone(&cancelled))
+            });
+            watched.push(WatchedCredential {
+                name: named.name.clone(),
+                kind: source
+                    .map(|s| s.kind())
+                    .unwrap_or_else(|_| "token".to_owned()),
+                client,
+            });
+        }
+        watched
+    }
+
+    fn github_client(
+        &self,
+        config: &Config,
+        token: &Secret,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Arc<GithubClient>, String> {
+        let budget_key = format!("github:{}", token.fingerprint());
+        GithubClient::new(
+            &self.github_api_url(config),
+            token,
+            Arc::clone(&self.budget),
+            RetryPolicy::from_limits(&config.limits),
+            cancelled,
+        )
+        .map(|client| Arc::new(client.with_budget_key(budget_key)))
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// One GitHub credential being watched.
+pub struct WatchedCredential {
+    /// Its name in reports and alerts.
+    pub name: String,
+    /// `token` or `app installation N`.
+    pub kind: String,
+    /// A client using it, or why there is none.
+    pub client: Result<Arc<GithubClient>, String>,
 }

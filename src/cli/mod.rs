@@ -8,6 +8,7 @@ mod doc;
 mod emulator;
 mod play;
 mod render;
+mod report;
 mod resume;
 mod runs;
 mod schedule;
@@ -76,6 +77,8 @@ enum Command {
     Schedule(schedule::ScheduleArgs),
     /// Run the schedules in orchestra.toml in one long-lived process
     Daemon(daemon::DaemonArgs),
+    /// Compact tables of what the watching playbooks last measured
+    Report(report::ReportArgs),
     /// Run the local GitHub, Secret Manager, IAM and Slack stand-in
     Emulator(emulator::EmulatorArgs),
 }
@@ -157,6 +160,7 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         Command::Resume(args) => resume::run(args, &host),
         Command::Breakers(args) => breakers::run(args, &host),
         Command::Daemon(args) => daemon::run(args, &host, &stop),
+        Command::Report(args) => report::run(args, &host),
         Command::Emulator(args) => emulator::run(args, &host),
         Command::Doc(_) | Command::Check(_) | Command::Schedule(_) => {
             unreachable!("handled above")

@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -7,8 +7,10 @@ mod breaker;
 mod github;
 mod github_apps;
 mod iam;
+mod monitor;
 mod notify;
 mod progress;
+mod rate_projection;
 mod run;
 mod secret;
 mod secrets;
@@ -37,6 +39,9 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
                 .with_service_breaker("secretmanager"),
         ),
         iam::register(ModuleBuilder::new("iam", Arc::clone(context)).with_service_breaker("iam")),
+        monitor::register(
+            ModuleBuilder::new("monitor", Arc::clone(context)).with_service_breaker("github"),
+        ),
         notify::register(
             ModuleBuilder::new("notify", Arc::clone(context)).with_service_breaker("slack"),
         ),

@@ -83,8 +83,31 @@ CREATE TABLE alerts (
 );
 ";
 
+const V4_RATE_LIMIT_CHECKS: &str = "
+CREATE TABLE rate_limit_checks (
+    id            INTEGER PRIMARY KEY,
+    run_id        INTEGER,
+    checked_at    INTEGER NOT NULL,
+    credential    TEXT    NOT NULL,
+    kind          TEXT    NOT NULL,
+    resource      TEXT    NOT NULL,
+    window_limit  INTEGER NOT NULL,
+    remaining     INTEGER NOT NULL,
+    used          INTEGER NOT NULL,
+    reset_at      INTEGER NOT NULL,
+    burn_per_hour REAL,
+    exhausts_at   INTEGER
+);
+CREATE INDEX rate_limit_checks_by_window ON rate_limit_checks(credential, resource, checked_at);
+";
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2_BREAKERS), M::up(V3_ALERTS)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2_BREAKERS),
+        M::up(V3_ALERTS),
+        M::up(V4_RATE_LIMIT_CHECKS),
+    ])
 }
 
 /// Brings the schema of `conn` up to the newest version.

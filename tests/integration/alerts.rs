@@ -4,14 +4,7 @@
 use crate::harness::{EmulatorProcess, Project};
 
 fn messages(emulator: &EmulatorProcess) -> Vec<String> {
-    let body: serde_json::Value =
-        serde_json::from_str(&emulator.call("GET", "/_emulator/slack/ops", "")).expect("json");
-    body["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    emulator.slack_messages("ops")
 }
 
 fn run(project: &Project, emulator: &EmulatorProcess, playbook: &str) -> crate::harness::Run {
@@ -77,4 +70,26 @@ fn a_refused_alert_is_kept_and_sent_on_the_next_run() {
     assert_eq!(messages(&emulator), ["[CRITICAL] budget: over budget"]);
     run(&project, &emulator, "later").expect_code(0);
     assert_eq!(messages(&emulator).len(), 1, "delivered once");
+}
+
+#[test]
+fn an_alert_slack_answers_429_first_arrives_once() {
+    let project = Project::new();
+    let emulator = EmulatorProcess::start(&project);
+    emulator
+        .fault(r#"{"path":"/slack/ops","kind":"status","status":429,"retry_after":1,"count":1}"#);
+    project.config(CONFIG).playbook(
+        "busy.rhai",
+        "print(notify::alert(\"rate-limit:ci\", \"warning\", \"ci core at 20%\"));\n",
+    );
+    run(&project, &emulator, "busy")
+        .expect_code(0)
+        .stdout_has("true")
+        .stderr_has("Retry-After");
+    assert_eq!(
+        messages(&emulator),
+        ["[WARNING] rate-limit:ci: ci core at 20%"]
+    );
+    run(&project, &emulator, "busy").expect_code(0);
+    assert_eq!(messages(&emulator).len(), 1, "not repeated");
 }

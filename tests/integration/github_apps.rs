@@ -90,26 +90,9 @@ print(github::check_token(pat).works);
 
 #[test]
 fn orchestra_authenticates_as_an_app_with_the_key_held_in_secret_manager() {
-    use base64::Engine as _;
     let project = Project::new();
     let emulator = EmulatorProcess::start(&project);
-    let demo: serde_json::Value =
-        serde_json::from_str(&emulator.call("GET", "/_emulator/demo", "")).expect("demo");
-    let app_key = demo["app_private_key"].as_str().expect("app key");
-    emulator.call(
-        "POST",
-        "/v1/projects/demo-project/secrets?secretId=github-app-key",
-        r#"{"replication":{"automatic":{}}}"#,
-    );
-    let added = emulator.call(
-        "POST",
-        "/v1/projects/demo-project/secrets/github-app-key:addVersion",
-        &format!(
-            r#"{{"payload":{{"data":"{}"}}}}"#,
-            base64::engine::general_purpose::STANDARD.encode(app_key)
-        ),
-    );
-    assert!(added.contains("versions/1"), "{added}");
+    emulator.store_app_key("github-app-key");
     project
         .config(&format!(
             "[github]\napi_url = \"{url}\"\napp_id = 1001\ninstallation_id = 2002\napp_key_secret = \"projects/demo-project/secrets/github-app-key\"\n\n[gcp]\nsecret_manager_url = \"{url}\"\ncredentials = \"anonymous\"\n\n[scope]\ngithub_owners = [\"acme\"]\n",

@@ -258,12 +258,26 @@ impl EmulatorProcess {
 
     /// Sends one HTTP/1.1 request and returns the body of the answer.
     pub fn call(&self, method: &str, path: &str, body: &str) -> String {
+        self.send(method, path, "", body)
+    }
+
+    /// Sends one GET with `token` as the GitHub credential; the body of the answer.
+    pub fn get_as(&self, token: &str, path: &str) -> String {
+        self.send(
+            "GET",
+            path,
+            &format!("Authorization: Bearer {token}\r\n"),
+            "",
+        )
+    }
+
+    fn send(&self, method: &str, path: &str, headers: &str, body: &str) -> String {
         use std::io::{Read, Write};
         let mut stream =
             std::net::TcpStream::connect(format!("127.0.0.1:{}", self.port)).expect("connect");
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.port,
             body.len()
         )
@@ -279,6 +293,53 @@ impl EmulatorProcess {
     /// The emulator's state, with secret values revealed.
     pub fn state(&self) -> serde_json::Value {
         serde_json::from_str(&self.call("GET", "/_emulator/state?reveal=true", "")).expect("state")
+    }
+
+    /// Stores the demo GitHub App's private key as Secret Manager secret `id` of the demo
+    /// project (version 1).
+    pub fn store_app_key(&self, id: &str) {
+        use base64::Engine as _;
+        let demo: serde_json::Value =
+            serde_json::from_str(&self.call("GET", "/_emulator/demo", "")).expect("demo");
+        let app_key = demo["app_private_key"].as_str().expect("app key");
+        self.call(
+            "POST",
+            &format!("/v1/projects/demo-project/secrets?secretId={id}"),
+            r#"{"replication":{"automatic":{}}}"#,
+        );
+        let added = self.call(
+            "POST",
+            &format!("/v1/projects/demo-project/secrets/{id}:addVersion"),
+            &format!(
+                r#"{{"payload":{{"data":"{}"}}}}"#,
+                base64::engine::general_purpose::STANDARD.encode(app_key)
+            ),
+        );
+        assert!(added.contains("versions/1"), "{added}");
+    }
+
+    /// The texts of the messages the emulated Slack channel `name` received.
+    pub fn slack_messages(&self, name: &str) -> Vec<String> {
+        let body: serde_json::Value =
+            serde_json::from_str(&self.call("GET", &format!("/_emulator/slack/{name}"), ""))
+                .expect("json");
+        body["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// A new personal access token of demo-user.
+    pub fn mint_pat(&self) -> String {
+        let minted: serde_json::Value = serde_json::from_str(&self.call(
+            "POST",
+            "/_emulator/github/tokens",
+            r#"{"login":"demo-user","scopes":["repo"]}"#,
+        ))
+        .expect("minted");
+        minted["token"].as_str().expect("token").to_owned()
     }
 
     /// Adds a fault rule.

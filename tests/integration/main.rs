@@ -16,6 +16,7 @@ mod locks;
 mod notify;
 mod plan;
 mod play;
+mod rate_limits;
 mod resume;
 mod sandbox;
 mod schedules;
