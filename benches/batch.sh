@@ -3,21 +3,8 @@
 # github::put_secrets vs one by one, and 500 Secret Manager reads through secrets::access_many
 # vs one by one, with orchestra's peak RSS for each run. Times are measured inside the
 # playbooks (Rhai's timestamp()), so process start-up is not counted.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orchestra-target}"
-cargo build --quiet --release --bin orchestra
-bin="$CARGO_TARGET_DIR/release/orchestra"
 N="${N:-500}"
-dir=$(mktemp -d)
-trap 'kill "$emu" 2>/dev/null || true; rm -rf "$dir"' EXIT
-mkdir -p "$dir/playbooks"
-cd "$dir"
-
-"$bin" -q emulator --port 0 > emulator.out 2>&1 &
-emu=$!
-for _ in $(seq 100); do grep -q 'listening on' emulator.out 2>/dev/null && break; sleep 0.1; done
-url=$(grep -o 'http://127.0.0.1:[0-9]*' emulator.out | head -1)
+source "$(dirname "$0")/common.sh"
 
 cat > orchestra.toml <<TOML
 [github]

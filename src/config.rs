@@ -13,9 +13,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 mod github_credentials;
 mod rate_limits;
+mod rotations;
 
 pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};
 pub use rate_limits::RateLimitSettings;
+pub use rotations::{Consumer, OldVersions, RotationSettings, ServiceAccountRotation};
 
 /// The default config file name, looked up in the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "orchestra.toml";
@@ -42,6 +44,8 @@ pub struct Config {
     pub notify: NotifySettings,
     /// When a GitHub rate-limit window is low enough to warn about.
     pub rate_limits: RateLimitSettings,
+    /// Which service-account keys are rotated, and where they go.
+    pub rotations: RotationSettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -180,6 +184,9 @@ pub struct GcpSettings {
     pub secret_manager_url: Option<String>,
     /// IAM endpoint override (default: Google's).
     pub iam_url: Option<String>,
+    /// Token endpoints a key check may call besides Google's (a key file names its
+    /// `token_uri`; a local emulator's is `http://127.0.0.1:PORT/token`).
+    pub token_uris: Vec<String>,
     /// `adc` (Application Default Credentials, the default) or `anonymous` (for a local
     /// emulator named by the endpoint overrides only).
     pub credentials: GcpCredentials,
@@ -289,6 +296,7 @@ impl Default for Config {
             gcp: GcpSettings::default(),
             notify: NotifySettings::default(),
             rate_limits: RateLimitSettings::default(),
+            rotations: RotationSettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }
@@ -367,6 +375,7 @@ impl Config {
         };
         github_credentials::validate(&config.github.credentials).map_err(in_file)?;
         config.rate_limits.validate().map_err(in_file)?;
+        config.rotations.validate().map_err(in_file)?;
         config.base_dir = file
             .as_deref()
             .and_then(Path::parent)
@@ -408,7 +417,7 @@ fn describe_figment_error(err: figment::Error) -> String {
         .join("; ")
 }
 
-fn duration_from_text<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+pub(crate) fn duration_from_text<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Text {
@@ -425,7 +434,10 @@ fn duration_from_text<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::E
     }
 }
 
-fn duration_to_text<S: serde::Serializer>(d: &Duration, ser: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn duration_to_text<S: serde::Serializer>(
+    d: &Duration,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
     ser.serialize_str(&humantime::format_duration(*d).to_string())
 }
 

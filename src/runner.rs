@@ -47,6 +47,8 @@ pub struct PlayRequest {
     pub lock: Option<String>,
     /// Send the playbook's `print` lines to stderr (stdout carries JSON).
     pub prints_to_stderr: bool,
+    /// The run this one resumes (`orchestra resume`).
+    pub resumes: Option<RunId>,
 }
 
 /// How a run ended, for the terminal and `--json`.
@@ -110,7 +112,8 @@ pub fn play(host: &Host, request: &PlayRequest) -> Result<RunReport, HostError> 
         .mode(request.mode)
         .runtime(host.runtime.clone())
         .cancel_flag(Arc::clone(&host.cancel))
-        .services(Arc::clone(&host.services));
+        .services(Arc::clone(&host.services))
+        .resumes(request.resumes);
     if request.prints_to_stderr {
         builder = builder.prints_to_stderr();
     }

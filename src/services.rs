@@ -121,11 +121,14 @@ impl Services {
             .clone()
     }
 
-    /// The token URIs a key check may call: Google's, or the emulator's under `--emulate`.
-    pub fn token_uris(&self) -> Vec<String> {
+    /// The token URIs a key check may call: Google's and `[gcp].token_uris`, or the
+    /// emulator's under `--emulate`.
+    pub fn token_uris(&self, config: &Config) -> Vec<String> {
         match &self.endpoints {
             Endpoints::Emulated { base_url, .. } => vec![format!("{base_url}/token")],
-            Endpoints::Configured => vec![GOOGLE_TOKEN_URI.to_owned()],
+            Endpoints::Configured => std::iter::once(GOOGLE_TOKEN_URI.to_owned())
+                .chain(config.gcp.token_uris.iter().cloned())
+                .collect(),
         }
     }
 

@@ -131,6 +131,7 @@ fn request_from(args: &PlayArgs, mode: RunMode) -> PlayRequest {
         mode,
         lock: args.lock.clone(),
         prints_to_stderr: args.json,
+        resumes: None,
     }
 }
 

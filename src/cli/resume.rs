@@ -80,6 +80,7 @@ pub fn run(args: &ResumeArgs, host: &Host) -> Result<ExitStatus, HostError> {
             mode: record.mode,
             lock: None,
             prints_to_stderr: args.json,
+            resumes: Some(record.id),
         },
     )?;
     render::run_report(&report, args.json);

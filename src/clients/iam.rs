@@ -222,6 +222,17 @@ struct Claims<'a> {
     exp: u64,
 }
 
+/// The key id a service-account key file names (`private_key_id`); not secret: IAM lists it.
+pub fn key_id_of(key_json: &[u8]) -> Result<String, String> {
+    #[derive(Deserialize)]
+    struct Id {
+        private_key_id: String,
+    }
+    serde_json::from_slice::<Id>(key_json)
+        .map(|id| id.private_key_id)
+        .map_err(|e| format!("not a service-account key file ({e})"))
+}
+
 /// The token URI Google's key files name.
 pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 

@@ -65,6 +65,7 @@ pub struct RunContext {
     fingerprint_key_path: Option<PathBuf>,
     print_sink: PrintSink,
     services: Arc<Services>,
+    resumes: Option<RunId>,
 }
 
 /// Builds a [`RunContext`].
@@ -101,6 +102,12 @@ impl RunContextBuilder {
     /// Send `print` output to stderr, keeping stdout for machine-readable output.
     pub fn prints_to_stderr(mut self) -> Self {
         self.context.print_sink = PrintSink::Stderr;
+        self
+    }
+
+    /// The run this one resumes (`orchestra resume RUN_ID`).
+    pub fn resumes(mut self, run: Option<RunId>) -> Self {
+        self.context.resumes = run;
         self
     }
 
@@ -156,6 +163,7 @@ impl RunContext {
                 fingerprint_key_path: None,
                 print_sink: PrintSink::Stdout,
                 services: Arc::new(Services::new(Endpoints::Configured)),
+                resumes: None,
             },
         }
     }
@@ -179,6 +187,11 @@ impl RunContext {
 
     fn elapsed(&self) -> Duration {
         self.started.get().map(Instant::elapsed).unwrap_or_default()
+    }
+
+    /// The run this one resumes, if it is a resume.
+    pub fn resumes(&self) -> Option<RunId> {
+        self.resumes
     }
 
     /// Plan or apply.

@@ -164,6 +164,21 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             },
         );
     }
+    module.local(
+        Signature {
+            name: "key_id",
+            params: &[("json", ParamType::Secret)],
+            returns: "string",
+            doc: "The key id the key file `json` names (its private_key_id; IAM lists it, so it is\n\
+                  not secret): how a staged key file is matched with the account's keys.",
+        },
+        |_, args| {
+            let json = args.secret(0)?;
+            crate::clients::iam::key_id_of(json.expose_for_request())
+                .map(Dynamic::from)
+                .map_err(PrimitiveError::new)
+        },
+    );
     module.read(
         Signature {
             name: "verify_key",
@@ -176,7 +191,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
         |_| "token exchange".to_owned(),
         |context, args| {
             let json = args.secret(0)?;
-            let uris = context.remote().token_uris();
+            let uris = context.remote().token_uris(context.config());
             let policy = RetryPolicy::from_limits(&context.config().limits);
             let outcome = context.block_on(verify_key(
                 json.expose_for_request(),
@@ -197,5 +212,5 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             })
         },
     );
-    module
+    super::rotations::register(module)
 }

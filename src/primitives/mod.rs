@@ -11,6 +11,7 @@ mod monitor;
 mod notify;
 mod progress;
 mod rate_projection;
+mod rotations;
 mod run;
 mod secret;
 mod secrets;

@@ -1,8 +1,72 @@
-//! `run::` — what a playbook may know about its own run.
+//! `run::` — what a playbook may know about its own run: its id, plan mode, the time, and when
+//! it is next due if a schedule runs it.
 
-use rhai::Dynamic;
+use std::path::Path;
 
-use crate::engine::gate::{ModuleBuilder, Signature};
+use rhai::{Dynamic, Map};
+
+use crate::engine::RunContext;
+use crate::engine::gate::{ModuleBuilder, ParamType, Signature};
+use crate::schedule::{Interval, crontab};
+use crate::store::format_ms;
+
+/// A schedule that runs this playbook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scheduled {
+    /// `orchestra.toml` (the daemon's `[[schedules]]`) or `crontab`.
+    pub source: &'static str,
+    /// How often.
+    pub every: Interval,
+    /// When it is next due (seconds since the epoch).
+    pub next_due: i64,
+}
+
+fn stem(playbook: &str) -> &str {
+    Path::new(playbook)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(playbook)
+}
+
+/// The schedule that runs `playbook`, if any: a `[[schedules]]` entry (due one interval from
+/// now, as the daemon counts), else a crontab line orchestra wrote (due at the next boundary
+/// of its interval, as cron counts in UTC).
+pub fn schedule_of(context: &RunContext, playbook: &str, now_secs: i64) -> Option<Scheduled> {
+    let name = stem(playbook);
+    if let Some(entry) = context
+        .config()
+        .schedules
+        .iter()
+        .find(|s| stem(&s.playbook) == name)
+    {
+        let every = entry.every;
+        return Some(Scheduled {
+            source: "orchestra.toml",
+            every,
+            next_due: now_secs + every.duration().as_secs() as i64,
+        });
+    }
+    let text = crontab::Crontab::choose(None).read().ok()?;
+    crontab::entries(&text).into_iter().find_map(|entry| {
+        let mut words = entry.command.split_whitespace();
+        words.find(|w| *w == "play")?;
+        let played = words.next()?.trim_matches('\'');
+        if stem(played) != name {
+            return None;
+        }
+        let every = Interval::from_cron_expression(&entry.cron)?;
+        let step = (every.duration().as_secs() as i64).max(1);
+        Some(Scheduled {
+            source: "crontab",
+            every,
+            next_due: (now_secs.div_euclid(step) + 1) * step,
+        })
+    })
+}
+
+fn now_secs() -> i64 {
+    crate::store::now_ms().div_euclid(1000)
+}
 
 /// Registers `run::`.
 pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
@@ -23,6 +87,61 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             doc: "True under --plan: reads are real, changes are only listed.",
         },
         |context, _| Ok(context.is_plan().into()),
+    );
+    module.local(
+        Signature {
+            name: "resumes",
+            params: &[],
+            returns: "int",
+            doc: "The id of the run this one resumes (`orchestra resume RUN_ID`), or 0.",
+        },
+        |context, _| Ok(Dynamic::from_int(context.resumes().map_or(0, |id| id.0))),
+    );
+    module.local(
+        Signature {
+            name: "now",
+            params: &[],
+            returns: "int",
+            doc: "The time, in seconds since the epoch (UTC).",
+        },
+        |_, _| Ok(Dynamic::from_int(now_secs())),
+    );
+    module.local(
+        Signature {
+            name: "time_text",
+            params: &[("seconds", ParamType::Int)],
+            returns: "string",
+            doc: "`seconds` since the epoch as RFC 3339 (UTC), e.g. 2026-12-01T12:00:00Z.",
+        },
+        |_, args| Ok(format_ms(args.int(0)?.saturating_mul(1000)).into()),
+    );
+    module.local(
+        Signature {
+            name: "schedule",
+            params: &[],
+            returns: "map",
+            doc: "The schedule that runs this playbook: #{source: \"orchestra.toml\"|\"crontab\",\n\
+                  every, next_due} (next_due as RFC 3339), or () when none does.",
+        },
+        |context, _| {
+            let Some(store) = context.store() else {
+                return Ok(Dynamic::UNIT);
+            };
+            let Some(run) = context.run_id().and_then(|id| store.run(id).ok().flatten()) else {
+                return Ok(Dynamic::UNIT);
+            };
+            let now = now_secs();
+            Ok(match schedule_of(context, &run.playbook, now) {
+                Some(found) => {
+                    let mut map = Map::new();
+                    map.insert("source".into(), found.source.into());
+                    map.insert("every".into(), found.every.to_string().into());
+                    map.insert("next_due".into(), format_ms(found.next_due * 1000).into());
+                    map.into()
+                }
+                None => Dynamic::UNIT,
+            })
+        },
     );
     module
 }

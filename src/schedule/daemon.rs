@@ -73,6 +73,7 @@ fn run_one(host: &Host, schedule: &ScheduleConfig) {
         },
         lock: None,
         prints_to_stderr: false,
+        resumes: None,
     };
     match runner::play(host, &request) {
         Ok(report) => {

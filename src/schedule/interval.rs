@@ -16,6 +16,20 @@ impl Interval {
         self.0
     }
 
+    /// The interval of a cron expression [`Interval::cron_expression`] wrote; none for any
+    /// other expression.
+    pub fn from_cron_expression(cron: &str) -> Option<Self> {
+        let minutes = match cron.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["*", "*", "*", "*", "*"] => 1,
+            ["0", "*", "*", "*", "*"] => 60,
+            ["0", "0", "*", "*", "*"] => 24 * 60,
+            [every, "*", "*", "*", "*"] => every.strip_prefix("*/")?.parse().ok()?,
+            ["0", every, "*", "*", "*"] => every.strip_prefix("*/")?.parse::<u64>().ok()? * 60,
+            _ => return None,
+        };
+        Some(Self(Duration::from_secs(minutes * 60)))
+    }
+
     /// The cron expression for this interval, if cron can express it: whole minutes dividing
     /// an hour, whole hours dividing a day, or one day.
     pub fn cron_expression(self) -> Result<String, String> {
@@ -101,6 +115,20 @@ impl serde::Serialize for Interval {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cron_expressions_read_back() {
+        for text in ["1m", "15m", "1h", "6h", "1d"] {
+            let interval: Interval = text.parse().unwrap();
+            let cron = interval.cron_expression().unwrap();
+            assert_eq!(
+                Interval::from_cron_expression(&cron),
+                Some(interval),
+                "{cron}"
+            );
+        }
+        assert_eq!(Interval::from_cron_expression("5 4 * * sun"), None);
+    }
 
     fn cron(text: &str) -> Result<String, String> {
         text.parse::<Interval>()?.cron_expression()

@@ -105,6 +105,7 @@ impl Project {
             child,
             lines: rx,
             seen: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -181,11 +182,17 @@ pub struct Background {
     pub child: Child,
     lines: mpsc::Receiver<String>,
     pub seen: Vec<String>,
+    pending: Vec<String>,
 }
 
 impl Background {
-    /// Waits for a line (prefixed `stdout: ` or `stderr: `) containing `text`.
+    /// Waits for a line (prefixed `stdout: ` or `stderr: `) containing `text`, taking it.
+    /// stdout and stderr arrive in no fixed order between them, so a line that came while
+    /// waiting for another stays available to the next wait.
     pub fn wait_for(&mut self, text: &str) -> String {
+        if let Some(i) = self.pending.iter().position(|l| l.contains(text)) {
+            return self.pending.remove(i);
+        }
         let deadline = Instant::now() + PATIENCE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -195,6 +202,7 @@ impl Background {
                     if line.contains(text) {
                         return line;
                     }
+                    self.pending.push(line);
                 }
                 Err(_) => panic!(
                     "never saw {text:?}; output so far:\n{}",

@@ -159,10 +159,18 @@ fn the_bundled_playbooks_compile_and_hello_runs() {
         String::from_utf8_lossy(&rotation.stderr)
     );
     assert!(
-        stdout.contains("is current (deployer-key version 1, GitHub acme/api GCP_SA_KEY)"),
+        stdout.contains("staged as deployer-key version 1"),
         "{stdout}"
     );
-    assert!(stdout.contains("old keys disabled: [\""), "{stdout}");
+    assert!(
+        stdout.contains("went to: [\"Secret Manager deployer-key (alias current)\", \"GitHub acme/api GCP_SA_KEY\"]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("retired: keys disabled [\""), "{stdout}");
+    assert!(
+        stdout.contains("• next due: no schedule runs this playbook"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("PRIVATE KEY"));
 }
 

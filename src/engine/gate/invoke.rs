@@ -106,6 +106,10 @@ fn journaled(
 ) -> Result<Dynamic, PrimitiveError> {
     let step = context.begin_step(name, effect, target, StepStatus::Started, intent)?;
     let result = call();
+    #[cfg(debug_assertions)]
+    if effect == StepEffect::Mutate && result.is_ok() {
+        kill_switch::after_mutation();
+    }
     match &result {
         Ok(_) => context.finish_step(step, StepStatus::Succeeded, intent),
         Err(e) => context.finish_step(step, StepStatus::Failed, &e.message),
@@ -126,4 +130,24 @@ pub fn raise(primitive: &str, error: PrimitiveError) -> Box<EvalAltResult> {
         map.insert("status".into(), Dynamic::from_int(i64::from(status)));
     }
     Box::new(EvalAltResult::ErrorRuntime(map.into(), Position::NONE))
+}
+
+/// Test builds only: `ORCHESTRA_TEST_KILL_AFTER_MUTATION=N` SIGKILLs the process right after
+/// the N-th change of the run took effect and before the journal records it, the worst moment
+/// to die. The kill tests enumerate every N of a rotation this way.
+#[cfg(debug_assertions)]
+mod kill_switch {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static MUTATIONS: AtomicU64 = AtomicU64::new(0);
+
+    pub fn after_mutation() {
+        let done = MUTATIONS.fetch_add(1, Ordering::SeqCst) + 1;
+        let target = std::env::var("ORCHESTRA_TEST_KILL_AFTER_MUTATION")
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok());
+        if target == Some(done) {
+            let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+        }
+    }
 }

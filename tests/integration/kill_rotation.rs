@@ -1,0 +1,54 @@
+//! Kill tests: the service-account rotation is SIGKILLed after each of its changes in turn
+//! (right after the change took effect, before the journal recorded it), then resumed. At
+//! every kill point every consumer holds a working key; after the resume there is exactly one
+//! current key, old keys are disabled or deleted per policy, no orphan, no second new key.
+
+use crate::rehearsal::Rehearsal;
+
+#[test]
+fn a_rotation_killed_after_any_change_resumes_to_one_working_key() {
+    let mut kill_points = 0;
+    for n in 1.. {
+        let rehearsal = Rehearsal::new(3);
+        rehearsal.rotate(None).expect_code(0);
+        let before = rehearsal.assert_settled("after the first rotation");
+        let killed = rehearsal.rotate(Some(n));
+        if killed.code == 0 {
+            // Fewer than n changes: every kill point has been tried.
+            assert!(n > 6, "a rotation makes more than {} changes", n - 1);
+            break;
+        }
+        kill_points += 1;
+        assert_eq!(killed.code, -1, "killed by the signal\n{}", killed.stderr);
+        rehearsal.assert_consumers_work(&format!("killed after change {n}"));
+
+        let run = rehearsal.last_run();
+        let resumed = rehearsal.resume(run);
+        resumed.expect_code(0);
+        let after = rehearsal.assert_settled(&format!("resumed after a kill at change {n}"));
+        assert_ne!(after, before, "kill at change {n}: the key was rotated");
+
+        let state = rehearsal.emulator.state();
+        let (version, _) = rehearsal.current_value(&state).expect("current");
+        if n >= 3 {
+            // The killed run had staged its key: the resume used it, minting none (or the
+            // killed run had finished, and the resume did not rotate again).
+            assert!(
+                resumed.stdout.contains("resuming with staged key")
+                    || resumed
+                        .stdout
+                        .contains("finished this rotation before it stopped"),
+                "kill at change {n}: {}",
+                resumed.stdout
+            );
+            assert_eq!(version, 2, "kill at change {n}: no second new version");
+        }
+        if n == 2 {
+            // Killed between creating the key and staging it: that key is held by nobody.
+            resumed.stdout_has("deleted keys an interrupted run created but never staged");
+        }
+        rehearsal.rotate(None).expect_code(0);
+        rehearsal.assert_settled(&format!("a later rotation after the kill at change {n}"));
+    }
+    assert!(kill_points >= 6, "only {kill_points} kill points");
+}

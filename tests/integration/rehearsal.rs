@@ -1,0 +1,181 @@
+//! A key rotation rehearsed against a separate emulator process, with the repository's own
+//! playbook and stdlib, and the checks the kill and fault tests make of what it left behind.
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::harness::{DEMO_GITHUB_TOKEN, EmulatorProcess, Project, Run};
+
+pub const ACCOUNT: &str = "deployer@demo-project.iam.gserviceaccount.com";
+const SECRET: &str = "projects/demo-project/secrets/deployer-key";
+
+/// A project wired to `emulator` the way an operator wires one to Google and GitHub.
+pub struct Rehearsal {
+    pub project: Project,
+    pub emulator: EmulatorProcess,
+}
+
+impl Rehearsal {
+    /// A fresh emulator and project; `retries` attempts per remote call.
+    pub fn new(retries: u32) -> Self {
+        let project = Project::new();
+        let emulator = EmulatorProcess::start(&project);
+        let url = emulator.url();
+        project
+            .file(
+                "playbooks/rotate_service_account_keys.rhai",
+                include_str!("../../playbooks/rotate_service_account_keys.rhai"),
+            )
+            .file(
+                "stdlib/rotation.rhai",
+                include_str!("../../stdlib/rotation.rhai"),
+            )
+            .config(&emulator.config(&format!(
+                r#"[gcp]
+project = "demo-project"
+secret_manager_url = "{url}"
+iam_url = "{url}"
+credentials = "anonymous"
+token_uris = ["{url}/token"]
+
+[scope]
+gcp_projects = ["demo-project"]
+github_repos = ["acme/api"]
+
+[limits]
+retry_attempts = {retries}
+max_retry_wait = "3s"
+
+[[rotations.service_accounts]]
+account = "{ACCOUNT}"
+secret = "deployer-key"
+consumers = [{{ target = "acme/api", name = "GCP_SA_KEY" }}]
+keep_keys = 2
+grace = "0s"
+"#
+            )));
+        Self { project, emulator }
+    }
+
+    /// `orchestra play rotate_service_account_keys`, killed after `kill_after` changes if set.
+    pub fn rotate(&self, kill_after: Option<usize>) -> Run {
+        let mut command = self.project.command();
+        command
+            .args(["play", "rotate_service_account_keys"])
+            .env("ORCHESTRA_TEST_GITHUB_TOKEN", DEMO_GITHUB_TOKEN);
+        if let Some(n) = kill_after {
+            command.env("ORCHESTRA_TEST_KILL_AFTER_MUTATION", n.to_string());
+        }
+        Run::from(command.output().expect("run"))
+    }
+
+    /// `orchestra resume RUN`.
+    pub fn resume(&self, run: i64) -> Run {
+        Run::from(
+            self.project
+                .command()
+                .args(["resume", &run.to_string()])
+                .env("ORCHESTRA_TEST_GITHUB_TOKEN", DEMO_GITHUB_TOKEN)
+                .output()
+                .expect("resume"),
+        )
+    }
+
+    /// The id of the newest run.
+    pub fn last_run(&self) -> i64 {
+        self.project
+            .runs()
+            .iter()
+            .filter_map(|r| r["id"].as_i64())
+            .max()
+            .expect("a run")
+    }
+
+    fn works(&self, key_file_base64: &str) -> bool {
+        let answer = self.emulator.call(
+            "POST",
+            "/_emulator/verify",
+            &json!({ "key_file": key_file_base64 }).to_string(),
+        );
+        let verdict: Value = serde_json::from_str(&answer).expect("verdict");
+        verdict["works"] == true
+    }
+
+    /// The value GitHub holds for the consumer (base64), if any.
+    pub fn consumer_value(&self, state: &Value) -> Option<String> {
+        state["github"]["repos"]["acme/api"]["secrets"]["secrets"]["GCP_SA_KEY"]["value"]
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    /// The data (base64) of the version alias `current` points at, if any.
+    pub fn current_value(&self, state: &Value) -> Option<(i64, String)> {
+        let secret = &state["google"]["secrets"][SECRET];
+        let number = secret["version_aliases"]["current"].as_i64()?;
+        let version = secret["versions"]
+            .as_array()?
+            .iter()
+            .find(|v| v["number"] == number)?;
+        Some((number, version["data"].as_str()?.to_owned()))
+    }
+
+    /// The account's keys: (id, disabled).
+    pub fn keys(&self, state: &Value) -> Vec<(String, bool)> {
+        state["google"]["service_accounts"][ACCOUNT]["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .filter(|k| k["key_type"] == "USER_MANAGED")
+            .map(|k| {
+                (
+                    k["id"].as_str().expect("id").to_owned(),
+                    k["disabled"] == true,
+                )
+            })
+            .collect()
+    }
+
+    /// Every consumer holds a key that passes the token exchange: GitHub's secret, and the
+    /// version `current` names.
+    pub fn assert_consumers_work(&self, when: &str) {
+        let state = self.emulator.state();
+        let github = self
+            .consumer_value(&state)
+            .unwrap_or_else(|| panic!("{when}: GitHub holds no GCP_SA_KEY"));
+        assert!(self.works(&github), "{when}: GitHub's key does not work");
+        let (_, current) = self
+            .current_value(&state)
+            .unwrap_or_else(|| panic!("{when}: no current version"));
+        assert!(
+            self.works(&current),
+            "{when}: the current version's key does not work"
+        );
+    }
+
+    /// After a finished rotation: one enabled key, the one GitHub and `current` hold; every
+    /// other key disabled; at most `keep_keys` (2) keys; returns the current key id.
+    pub fn assert_settled(&self, when: &str) -> String {
+        self.assert_consumers_work(when);
+        let state = self.emulator.state();
+        let keys = self.keys(&state);
+        let enabled: Vec<&(String, bool)> = keys.iter().filter(|(_, disabled)| !disabled).collect();
+        assert_eq!(enabled.len(), 1, "{when}: one enabled key, found {keys:?}");
+        assert!(keys.len() <= 2, "{when}: keep_keys = 2, found {keys:?}");
+        let (_, current) = self.current_value(&state).expect("current");
+        assert_eq!(
+            self.consumer_value(&state).as_deref(),
+            Some(current.as_str()),
+            "{when}: GitHub holds the current version"
+        );
+        let file = base64::engine::general_purpose::STANDARD
+            .decode(&current)
+            .expect("base64");
+        let file: Value = serde_json::from_slice(&file).expect("key file");
+        let id = file["private_key_id"].as_str().expect("key id").to_owned();
+        assert_eq!(
+            enabled[0].0, id,
+            "{when}: the enabled key is the current one"
+        );
+        id
+    }
+}
