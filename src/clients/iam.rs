@@ -12,43 +12,13 @@ use google_cloud_iam_admin_v1::model::{
 };
 use serde::Deserialize;
 
+use super::google_error::GoogleError;
 use super::retry::{self, Retry, RetryError, RetryPolicy};
 
 /// An IAM call that failed.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("IAM answered {code}: {message}")]
-pub struct IamError {
-    /// The canonical code.
-    pub code: String,
-    /// The HTTP status, when there was an answer.
-    pub http_status: Option<u16>,
-    /// Google's message.
-    pub message: String,
-}
+pub type IamError = GoogleError;
 
-impl IamError {
-    fn from_gax(error: &google_cloud_iam_admin_v1::Error) -> Self {
-        match error.status() {
-            Some(status) => Self {
-                code: format!("{:?}", status.code),
-                http_status: error.http_status_code(),
-                message: status.message.clone(),
-            },
-            None => Self {
-                code: "Unavailable".into(),
-                http_status: error.http_status_code(),
-                message: error.to_string(),
-            },
-        }
-    }
-
-    fn retry(&self, idempotent: bool) -> Retry {
-        match self.code.as_str() {
-            "Unavailable" | "Internal" | "DeadlineExceeded" if idempotent => Retry::Backoff,
-            _ => Retry::No,
-        }
-    }
-}
+const SERVICE: &str = "IAM";
 
 /// A key as listed.
 #[derive(Debug, Clone)]
@@ -106,16 +76,7 @@ impl IamKeys {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, IamError>>,
     {
-        let cancelled = Arc::clone(&self.cancelled);
-        retry::with_retries(
-            &self.policy,
-            what,
-            call,
-            |e: &IamError| e.retry(idempotent),
-            move || cancelled(),
-        )
-        .await
-        .map_err(RetryError::into_inner)
+        super::google_error::retried(&self.policy, &self.cancelled, what, idempotent, call).await
     }
 
     /// The user-managed keys of `email`.
@@ -128,7 +89,7 @@ impl IamKeys {
                 .set_key_types([KeyType::UserManaged])
                 .send()
                 .await
-                .map_err(|e| IamError::from_gax(&e))?;
+                .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
             Ok(listed
                 .keys
                 .iter()
@@ -146,17 +107,21 @@ impl IamKeys {
         .await
     }
 
-    /// Creates a key; returns its id and the JSON key file. Never retried: a lost answer would
-    /// leave a key nobody holds, so the caller journals and checks instead.
+    /// Creates a key; returns its id and the JSON key file. Retried only when IAM turned the
+    /// request away (quota): a lost answer would leave a key nobody holds, so the caller
+    /// journals and checks instead.
     pub async fn create(&self, email: &str) -> Result<(String, Vec<u8>), IamError> {
         let key = self
-            .client
-            .create_service_account_key()
-            .set_name(account_name(email))
-            .set_private_key_type(ServiceAccountPrivateKeyType::TypeGoogleCredentialsFile)
-            .send()
-            .await
-            .map_err(|e| IamError::from_gax(&e))?;
+            .retried(&format!("create a key for {email}"), false, || async {
+                self.client
+                    .create_service_account_key()
+                    .set_name(account_name(email))
+                    .set_private_key_type(ServiceAccountPrivateKeyType::TypeGoogleCredentialsFile)
+                    .send()
+                    .await
+                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))
+            })
+            .await?;
         let id = key.name.rsplit('/').next().unwrap_or_default().to_owned();
         Ok((id, key.private_key_data.to_vec()))
     }
@@ -188,7 +153,7 @@ impl IamKeys {
                     .await
                     .map(|_| ()),
             };
-            result.map_err(|e| IamError::from_gax(&e))
+            result.map_err(|e| GoogleError::from_gax(SERVICE, &e))
         })
         .await
     }

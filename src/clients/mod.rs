@@ -4,6 +4,7 @@
 pub mod breaker;
 pub mod budget;
 pub mod github;
+pub mod google_error;
 pub mod iam;
 pub mod retry;
 pub mod secret_manager;

@@ -3,66 +3,18 @@
 
 use std::sync::Arc;
 
-use google_cloud_gax::error::rpc::Code;
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model::{
     Replication, Secret as SmSecret, SecretPayload, replication::Automatic, secret_version::State,
 };
 
-use super::retry::{self, Retry, RetryError, RetryPolicy};
+use super::google_error::GoogleError;
+use super::retry::RetryPolicy;
 
 /// A Secret Manager call that failed.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("Secret Manager answered {code}: {message}")]
-pub struct SecretManagerError {
-    /// The canonical code name (`NOT_FOUND`, `FAILED_PRECONDITION`, …) or `UNAVAILABLE` for
-    /// transport failures.
-    pub code: String,
-    /// The HTTP status, when there was an answer.
-    pub http_status: Option<u16>,
-    /// Google's message.
-    pub message: String,
-}
+pub type SecretManagerError = GoogleError;
 
-impl SecretManagerError {
-    fn from_gax(error: &google_cloud_secretmanager_v1::Error) -> Self {
-        match error.status() {
-            Some(status) => Self {
-                code: code_name(status.code),
-                http_status: error.http_status_code(),
-                message: status.message.clone(),
-            },
-            None => Self {
-                code: "UNAVAILABLE".into(),
-                http_status: error.http_status_code(),
-                message: error.to_string(),
-            },
-        }
-    }
-
-    fn retry(&self, idempotent: bool) -> Retry {
-        match self.code.as_str() {
-            "UNAVAILABLE" | "INTERNAL" | "DEADLINE_EXCEEDED" if idempotent => Retry::Backoff,
-            "RESOURCE_EXHAUSTED" => Retry::Backoff,
-            _ => Retry::No,
-        }
-    }
-}
-
-fn code_name(code: Code) -> String {
-    format!("{code:?}")
-        .chars()
-        .flat_map(|c| {
-            if c.is_uppercase() {
-                vec!['_', c]
-            } else {
-                vec![c.to_ascii_uppercase()]
-            }
-        })
-        .collect::<String>()
-        .trim_start_matches('_')
-        .to_owned()
-}
+const SERVICE: &str = "Secret Manager";
 
 /// A version's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,16 +85,7 @@ impl SecretManager {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, SecretManagerError>>,
     {
-        let cancelled = Arc::clone(&self.cancelled);
-        retry::with_retries(
-            &self.policy,
-            what,
-            call,
-            |e: &SecretManagerError| e.retry(idempotent),
-            move || cancelled(),
-        )
-        .await
-        .map_err(RetryError::into_inner)
+        super::google_error::retried(&self.policy, &self.cancelled, what, idempotent, call).await
     }
 
     /// The payload of `version_name` (`projects/p/secrets/s/versions/v`) and the concrete
@@ -155,7 +98,7 @@ impl SecretManager {
                 .set_name(version_name)
                 .send()
                 .await
-                .map_err(|e| SecretManagerError::from_gax(&e))?;
+                .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
             let data = response
                 .payload
                 .map(|p| p.data.to_vec())
@@ -195,11 +138,10 @@ impl SecretManager {
                 Err(e) => results.push((
                     usize::MAX,
                     String::new(),
-                    Err(SecretManagerError {
-                        code: "INTERNAL".into(),
-                        http_status: None,
-                        message: format!("a batch task failed: {e}"),
-                    }),
+                    Err(GoogleError::internal(
+                        SERVICE,
+                        format!("a batch task failed: {e}"),
+                    )),
                 )),
             }
         }
@@ -229,7 +171,7 @@ impl SecretManager {
                     .set_page_token(token.clone())
                     .send()
                     .await
-                    .map_err(|e| SecretManagerError::from_gax(&e))?;
+                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
                 all.extend(page.secrets.into_iter().map(|s| {
                     let id = s.name.rsplit('/').next().unwrap_or_default().to_owned();
                     (id, s.labels.into_iter().collect())
@@ -264,7 +206,7 @@ impl SecretManager {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| SecretManagerError::from_gax(&e))
+                .map_err(|e| GoogleError::from_gax(SERVICE, &e))
         })
         .await
     }
@@ -278,7 +220,7 @@ impl SecretManager {
                 .set_name(secret_name)
                 .send()
                 .await
-                .map_err(|e| SecretManagerError::from_gax(&e))?;
+                .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
             Ok(SecretInfo {
                 labels: secret.labels.into_iter().collect(),
                 aliases: secret.version_aliases.into_iter().collect(),
@@ -287,8 +229,9 @@ impl SecretManager {
         .await
     }
 
-    /// Adds a version with `data`; returns its number. Not retried: a lost answer could leave
-    /// a version behind, and a second one would be a second copy of the secret.
+    /// Adds a version with `data`; returns its number. Retried only when Secret Manager turned
+    /// the request away (quota): a lost answer could leave a version behind, and a second one
+    /// would be a second copy of the secret.
     pub async fn add_version(
         &self,
         secret_name: &str,
@@ -296,17 +239,24 @@ impl SecretManager {
     ) -> Result<i64, SecretManagerError> {
         let crc = crc32c::crc32c(data);
         let version = self
-            .client
-            .add_secret_version()
-            .set_parent(secret_name)
-            .set_payload(
-                SecretPayload::new()
-                    .set_data(bytes::Bytes::copy_from_slice(data))
-                    .set_data_crc32c(i64::from(crc)),
+            .retried(
+                &format!("add a version to {secret_name}"),
+                false,
+                || async {
+                    self.client
+                        .add_secret_version()
+                        .set_parent(secret_name)
+                        .set_payload(
+                            SecretPayload::new()
+                                .set_data(bytes::Bytes::copy_from_slice(data))
+                                .set_data_crc32c(i64::from(crc)),
+                        )
+                        .send()
+                        .await
+                        .map_err(|e| GoogleError::from_gax(SERVICE, &e))
+                },
             )
-            .send()
-            .await
-            .map_err(|e| SecretManagerError::from_gax(&e))?;
+            .await?;
         Ok(version_number(&version.name))
     }
 
@@ -334,7 +284,7 @@ impl SecretManager {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| SecretManagerError::from_gax(&e))
+                .map_err(|e| GoogleError::from_gax(SERVICE, &e))
         })
         .await
     }
@@ -369,7 +319,7 @@ impl SecretManager {
                         .await
                 }
             };
-            let version = result.map_err(|e| SecretManagerError::from_gax(&e))?;
+            let version = result.map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
             Ok(state_name(&version.state))
         })
         .await
@@ -391,7 +341,7 @@ impl SecretManager {
                     .set_page_token(token.clone())
                     .send()
                     .await
-                    .map_err(|e| SecretManagerError::from_gax(&e))?;
+                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
                 all.extend(page.versions.iter().map(|v| {
                     VersionInfo {
                         number: version_number(&v.name),

@@ -44,7 +44,7 @@ fn the_eleventh_key_fails_with_googles_error() {
     project
         .run(&["play", "many", "--emulate"])
         .expect_code(1)
-        .stderr_has("iam::create_key failed (status 400): IAM answered FailedPrecondition: Precondition check failed.");
+        .stderr_has("iam::create_key failed (status 400): IAM answered FAILED_PRECONDITION: Precondition check failed.");
 }
 
 #[test]

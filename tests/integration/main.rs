@@ -20,6 +20,7 @@ mod play;
 mod rate_limits;
 mod rehearsal;
 mod resume;
+mod rotation_faults;
 mod sandbox;
 mod schedules;
 mod secrets;
