@@ -7,9 +7,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod budget;
+
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Deserializer, Serialize};
+
+pub use budget::{BudgetSettings, ModelPrice};
 
 /// The default config file name, looked up in the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "orchestra.toml";
@@ -34,6 +38,8 @@ pub struct Config {
     pub gcp: GcpSettings,
     /// Where notifications go.
     pub notify: NotifySettings,
+    /// The Vertex AI budget `budget::` checks spend against.
+    pub budget: BudgetSettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -147,6 +153,8 @@ pub struct GcpSettings {
     pub secret_manager_url: Option<String>,
     /// IAM endpoint override (default: Google's).
     pub iam_url: Option<String>,
+    /// Cloud Monitoring endpoint override (default: Google's).
+    pub monitoring_url: Option<String>,
     /// `adc` (Application Default Credentials, the default) or `anonymous` (for a local
     /// emulator named by the endpoint overrides only).
     pub credentials: GcpCredentials,
@@ -255,6 +263,7 @@ impl Default for Config {
             github: GithubSettings::default(),
             gcp: GcpSettings::default(),
             notify: NotifySettings::default(),
+            budget: BudgetSettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }

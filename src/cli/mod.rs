@@ -8,6 +8,7 @@ mod doc;
 mod emulator;
 mod play;
 mod render;
+mod report;
 mod resume;
 mod runs;
 mod schedule;
@@ -72,11 +73,13 @@ enum Command {
     Doc(doc::DocArgs),
     /// Show the circuit breakers, or reset one
     Breakers(breakers::BreakersArgs),
+    /// Show what runs recorded: budget checks
+    Report(report::ReportArgs),
     /// Install, list or remove playbook runs in the user's crontab
     Schedule(schedule::ScheduleArgs),
     /// Run the schedules in orchestra.toml in one long-lived process
     Daemon(daemon::DaemonArgs),
-    /// Run the local GitHub, Secret Manager, IAM and Slack stand-in
+    /// Run the local GitHub, Secret Manager, IAM, Monitoring and Slack stand-in
     Emulator(emulator::EmulatorArgs),
 }
 
@@ -156,6 +159,7 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         Command::Runs(args) => runs::run(args, &host),
         Command::Resume(args) => resume::run(args, &host),
         Command::Breakers(args) => breakers::run(args, &host),
+        Command::Report(args) => report::run(args, &host),
         Command::Daemon(args) => daemon::run(args, &host, &stop),
         Command::Emulator(args) => emulator::run(args, &host),
         Command::Doc(_) | Command::Check(_) | Command::Schedule(_) => {

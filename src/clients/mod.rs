@@ -5,6 +5,7 @@ pub mod breaker;
 pub mod budget;
 pub mod github;
 pub mod iam;
+pub mod monitoring;
 pub mod retry;
 pub mod secret_manager;
 pub mod slack;

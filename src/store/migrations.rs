@@ -83,8 +83,40 @@ CREATE TABLE alerts (
 );
 ";
 
+/// V4 (rate-limit history) is being added on another branch at the same time; this stand-in
+/// keeps V5 at its number until the merge puts the real V4 here.
+const V4_RESERVED: &str = "";
+
+const V5_BUDGET_CHECKS: &str = "
+CREATE TABLE budget_checks (
+    id            INTEGER PRIMARY KEY,
+    run_id        INTEGER REFERENCES runs(id),
+    checked_at    INTEGER NOT NULL,
+    kind          TEXT    NOT NULL,
+    project       TEXT    NOT NULL,
+    period_start  INTEGER NOT NULL,
+    as_of         INTEGER NOT NULL,
+    spent_usd     REAL    NOT NULL,
+    budget_usd    REAL,
+    alert_at      REAL,
+    projected_usd REAL,
+    level         TEXT,
+    estimate_usd  REAL,
+    within        INTEGER,
+    unpriced      TEXT    NOT NULL,
+    per_model     TEXT    NOT NULL
+);
+CREATE INDEX budget_checks_by_time ON budget_checks(checked_at);
+";
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2_BREAKERS), M::up(V3_ALERTS)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2_BREAKERS),
+        M::up(V3_ALERTS),
+        M::up(V4_RESERVED),
+        M::up(V5_BUDGET_CHECKS),
+    ])
 }
 
 /// Brings the schema of `conn` up to the newest version.
