@@ -4,14 +4,7 @@
 use crate::harness::{EmulatorProcess, Project};
 
 fn messages(emulator: &EmulatorProcess) -> Vec<String> {
-    let body: serde_json::Value =
-        serde_json::from_str(&emulator.call("GET", "/_emulator/slack/ops", "")).expect("json");
-    body["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    emulator.slack_messages("ops")
 }
 
 fn run(project: &Project, emulator: &EmulatorProcess, playbook: &str) -> crate::harness::Run {

@@ -281,6 +281,19 @@ impl EmulatorProcess {
         serde_json::from_str(&self.call("GET", "/_emulator/state?reveal=true", "")).expect("state")
     }
 
+    /// The texts Slack webhook `name` received, oldest first.
+    pub fn slack_messages(&self, name: &str) -> Vec<String> {
+        let body: serde_json::Value =
+            serde_json::from_str(&self.call("GET", &format!("/_emulator/slack/{name}"), ""))
+                .expect("json");
+        body["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// Adds a fault rule.
     pub fn fault(&self, rule: &str) {
         let answer = self.call("POST", "/_emulator/faults", rule);
