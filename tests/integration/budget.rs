@@ -315,3 +315,44 @@ fn report_budget_lists_recorded_checks_and_plans_leave_none() {
         .stdout_has("$30.00")
         .stdout_has("gemini-2.5-pro");
 }
+
+#[test]
+fn cloud_monitorings_retry_after_is_waited_out() {
+    let (emulator, project) = march(&[("gemini-2.5-pro", "output", 3_000_000)]);
+    emulator.fault(r#"{"path":"/v3/**","kind":"status","status":429,"retry_after":1,"count":1}"#);
+    play_as_of(&project, &emulator, &[])
+        .expect_code(0)
+        .stderr_has("Cloud Monitoring asked to wait (Retry-After), retrying in 1s")
+        .stdout_has("spent $30.00 of $500.00");
+}
+
+#[test]
+fn a_failing_monitoring_service_opens_its_breaker() {
+    let (emulator, project) = march(&[("gemini-2.5-pro", "output", 3_000_000)]);
+    emulator.fault(r#"{"path":"/v3/**","kind":"status","status":503}"#);
+    project.config(&format!(
+        "{}\n[limits]\nretry_attempts = 1\n",
+        std::fs::read_to_string(project.path().join("orchestra.toml")).expect("config")
+    ));
+    for _ in 0..5 {
+        play_as_of(&project, &emulator, &[])
+            .expect_code(1)
+            .stderr_has("Cloud Monitoring answered UNAVAILABLE");
+    }
+    play_as_of(&project, &emulator, &[])
+        .expect_code(1)
+        .stderr_has("the monitoring circuit breaker is open");
+    project
+        .run(&["breakers"])
+        .expect_code(0)
+        .stdout_has("service:monitoring");
+}
+
+#[test]
+fn a_budget_project_outside_the_scope_is_refused() {
+    let emulator = EmulatorProcess::start(&Project::new());
+    let project = project_with(&emulator, "[budget]\nproject = \"prod-project\"\n");
+    play(&project, &emulator, &[]).expect_code(1).stderr_has(
+        "project prod-project is outside the scope: add \"prod-project\" to [scope].gcp_projects",
+    );
+}
