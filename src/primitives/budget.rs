@@ -288,7 +288,7 @@ fn within(context: &RunContext, args: &Args) -> Result<Dynamic, PrimitiveError> 
     let fits = usage.unpriced.is_empty() && usage.spent_usd + estimate <= budget.monthly_usd;
     if !usage.unpriced.is_empty() {
         tracing::warn!(
-            "budget::within is false: {} ha(ve) no price in [budget.prices]",
+            "budget::within answers false while models in use have no price in [budget.prices]: {}",
             usage.unpriced.join(", ")
         );
     }

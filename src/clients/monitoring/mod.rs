@@ -11,9 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+
+mod wire;
 
 use super::retry::{self, Retry, RetryError, RetryPolicy};
+use wire::{GoogleErrorBody, ListAnswer, model_name, tokens_of};
 
 /// Google's Cloud Monitoring endpoint.
 pub const GOOGLE_MONITORING_URL: &str = "https://monitoring.googleapis.com";
@@ -23,15 +25,6 @@ pub const TOKEN_COUNT_METRIC: &str =
 const PUBLISHER_MODEL: &str = "aiplatform.googleapis.com/PublisherModel";
 /// Series asked for per page.
 const PAGE_SIZE: usize = 500;
-
-/// Which side of a call tokens were on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TokenType {
-    /// Prompt tokens.
-    Input,
-    /// Generated tokens.
-    Output,
-}
 
 /// Tokens one model used, by type, over an interval.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,79 +68,6 @@ impl MonitoringError {
             message: format!("the answer is not a timeSeries list: {what}"),
             retry_after: None,
         }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ListAnswer {
-    #[serde(default)]
-    time_series: Vec<WireSeries>,
-    #[serde(default)]
-    next_page_token: String,
-}
-
-#[derive(Deserialize)]
-struct WireSeries {
-    #[serde(default)]
-    metric: Labelled,
-    #[serde(default)]
-    resource: Labelled,
-    #[serde(default)]
-    points: Vec<WirePoint>,
-}
-
-#[derive(Deserialize, Default)]
-struct Labelled {
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-struct WirePoint {
-    value: WireValue,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireValue {
-    /// proto3 JSON writes int64 as a string; a number is accepted too.
-    int64_value: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct GoogleErrorBody {
-    error: GoogleStatus,
-}
-
-#[derive(Deserialize)]
-struct GoogleStatus {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    message: String,
-}
-
-/// `publishers/google/models/gemini-2.5-flash` and `gemini-2.5-flash` are one model.
-fn model_name(model_user_id: &str) -> String {
-    model_user_id
-        .rsplit_once("models/")
-        .map_or(model_user_id, |(_, name)| name)
-        .to_owned()
-}
-
-fn tokens_of(point: &WirePoint) -> Result<u64, MonitoringError> {
-    match &point.value.int64_value {
-        None => Ok(0),
-        Some(serde_json::Value::String(text)) => text
-            .parse::<u64>()
-            .map_err(|_| MonitoringError::malformed("an int64Value that is not a count")),
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .ok_or_else(|| MonitoringError::malformed("an int64Value that is not a count")),
-        Some(_) => Err(MonitoringError::malformed(
-            "an int64Value of the wrong type",
-        )),
     }
 }
 
@@ -338,15 +258,6 @@ impl Monitoring {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn model_names_lose_their_publisher_path() {
-        assert_eq!(
-            model_name("publishers/google/models/gemini-2.5-flash"),
-            "gemini-2.5-flash"
-        );
-        assert_eq!(model_name("gemini-2.5-pro"), "gemini-2.5-pro");
-    }
 
     #[test]
     fn every_page_is_read_and_summed_per_model() {
