@@ -289,7 +289,8 @@ fn report_budget_lists_recorded_checks_and_plans_leave_none() {
         &emulator,
         &["--arg", &format!("as_of={AS_OF}"), "--plan"],
     )
-    .expect_code(0);
+    .expect_code(0)
+    .stdout_has("would record alert vertex-budget as ok (no message)");
     let empty = project.run(&["report", "budget", "--json"]);
     empty.expect_code(0);
     assert_eq!(
@@ -355,4 +356,27 @@ fn a_budget_project_outside_the_scope_is_refused() {
     play(&project, &emulator, &[]).expect_code(1).stderr_has(
         "project prod-project is outside the scope: add \"prod-project\" to [scope].gcp_projects",
     );
+}
+
+#[test]
+fn bad_overrides_name_the_option_and_what_was_expected() {
+    let emulator = EmulatorProcess::start(&Project::new());
+    let project = project_with(&emulator, "");
+    project.playbook(
+        "options.rhai",
+        r#"
+for options in [#{ as_of: "yesterday" }, #{ alert_at: 1.5 }, #{ monthly_usd: 0 }, #{ month: "2026-03" }] {
+    try { budget::status(options); } catch (e) { print(e.message); }
+}
+try { budget::within(-5); } catch (e) { print(e.message); }
+"#,
+    );
+    project
+        .run(&["play", "options"])
+        .expect_code(0)
+        .stdout_has("option `as_of` must be an RFC 3339 time such as \"2026-03-16T00:00:00Z\"")
+        .stdout_has("option `alert_at` must be a fraction of the budget above 0 and at most 1")
+        .stdout_has("option `monthly_usd` must be a budget in USD above 0")
+        .stdout_has("unknown option `month`: expected as_of, alert_at or monthly_usd")
+        .stdout_has("the estimate must be a cost in USD, 0 or more");
 }
