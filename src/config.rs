@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod budget;
+
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -15,6 +17,7 @@ mod github_credentials;
 mod rate_limits;
 mod rotations;
 
+pub use budget::{BudgetSettings, ModelPrice};
 pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};
 pub use rate_limits::RateLimitSettings;
 pub use rotations::{Consumer, OldVersions, RotationSettings, ServiceAccountRotation};
@@ -46,6 +49,8 @@ pub struct Config {
     pub rate_limits: RateLimitSettings,
     /// Which service-account keys are rotated, and where they go.
     pub rotations: RotationSettings,
+    /// The Vertex AI budget `budget::` checks spend against.
+    pub budget: BudgetSettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -187,6 +192,8 @@ pub struct GcpSettings {
     /// Token endpoints a key check may call besides Google's (a key file names its
     /// `token_uri`; a local emulator's is `http://127.0.0.1:PORT/token`).
     pub token_uris: Vec<String>,
+    /// Cloud Monitoring endpoint override (default: Google's).
+    pub monitoring_url: Option<String>,
     /// `adc` (Application Default Credentials, the default) or `anonymous` (for a local
     /// emulator named by the endpoint overrides only).
     pub credentials: GcpCredentials,
@@ -297,6 +304,7 @@ impl Default for Config {
             notify: NotifySettings::default(),
             rate_limits: RateLimitSettings::default(),
             rotations: RotationSettings::default(),
+            budget: BudgetSettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }

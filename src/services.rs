@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use crate::clients::budget::RateBudget;
 use crate::clients::github::GithubClient;
 use crate::clients::iam::{GOOGLE_TOKEN_URI, IamKeys};
+use crate::clients::monitoring::Monitoring;
 use crate::clients::retry::RetryPolicy;
 use crate::clients::secret_manager::SecretManager;
 use crate::config::{Config, MAIN_CREDENTIAL, TokenSource};
@@ -37,6 +38,7 @@ pub struct Services {
     github: std::sync::Mutex<Option<(Arc<GithubClient>, Option<std::time::Instant>)>>,
     secret_manager: OnceLock<Result<Arc<SecretManager>, String>>,
     iam: OnceLock<Result<Arc<IamKeys>, String>>,
+    monitoring: OnceLock<Result<Arc<Monitoring>, String>>,
 }
 
 impl Services {
@@ -48,6 +50,7 @@ impl Services {
             github: std::sync::Mutex::new(None),
             secret_manager: OnceLock::new(),
             iam: OnceLock::new(),
+            monitoring: OnceLock::new(),
         }
     }
 
@@ -82,20 +85,14 @@ impl Services {
         runtime: &tokio::runtime::Handle,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<Arc<SecretManager>, String> {
-        self.secret_manager
-            .get_or_init(|| {
-                let (endpoint, credentials) =
-                    self.google_endpoint(config, config.gcp.secret_manager_url.clone())?;
-                runtime
-                    .block_on(SecretManager::new(
-                        endpoint,
-                        credentials,
-                        RetryPolicy::from_limits(&config.limits),
-                        cancelled,
-                    ))
-                    .map(Arc::new)
-            })
-            .clone()
+        self.google_client(
+            &self.secret_manager,
+            config,
+            config.gcp.secret_manager_url.clone(),
+            |endpoint, credentials, policy| {
+                runtime.block_on(SecretManager::new(endpoint, credentials, policy, cancelled))
+            },
+        )
     }
 
     /// The IAM client, built on first use.
@@ -105,20 +102,56 @@ impl Services {
         runtime: &tokio::runtime::Handle,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<Arc<IamKeys>, String> {
-        self.iam
-            .get_or_init(|| {
-                let (endpoint, credentials) =
-                    self.google_endpoint(config, config.gcp.iam_url.clone())?;
-                runtime
-                    .block_on(IamKeys::new(
-                        endpoint,
-                        credentials,
-                        RetryPolicy::from_limits(&config.limits),
-                        cancelled,
-                    ))
-                    .map(Arc::new)
-            })
-            .clone()
+        self.google_client(
+            &self.iam,
+            config,
+            config.gcp.iam_url.clone(),
+            |endpoint, credentials, policy| {
+                runtime.block_on(IamKeys::new(endpoint, credentials, policy, cancelled))
+            },
+        )
+    }
+
+    /// The Cloud Monitoring client, built on first use (`[gcp].monitoring_url`, or the
+    /// emulator under `--emulate`).
+    pub fn monitoring(
+        &self,
+        config: &Config,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Arc<Monitoring>, String> {
+        self.google_client(
+            &self.monitoring,
+            config,
+            config.gcp.monitoring_url.clone(),
+            |endpoint, credentials, policy| {
+                Monitoring::new(endpoint, credentials, policy, cancelled)
+            },
+        )
+    }
+
+    /// The Google client kept in `cell`, built on first use by `build` from the endpoint
+    /// (`configured_url`, or the emulator's), the credentials and the retry policy.
+    fn google_client<T>(
+        &self,
+        cell: &OnceLock<Result<Arc<T>, String>>,
+        config: &Config,
+        configured_url: Option<String>,
+        build: impl FnOnce(
+            Option<String>,
+            google_cloud_auth::credentials::Credentials,
+            RetryPolicy,
+        ) -> Result<T, String>,
+    ) -> Result<Arc<T>, String> {
+        cell.get_or_init(|| {
+            let (endpoint, credentials) = self.google_endpoint(config, configured_url)?;
+            build(
+                endpoint,
+                credentials,
+                RetryPolicy::from_limits(&config.limits),
+            )
+            .map(Arc::new)
+        })
+        .clone()
     }
 
     /// The token URIs a key check may call: Google's and `[gcp].token_uris`, or the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the emulator's conformance tests with clients nobody here wrote (PyGithub, PyNaCl,
-# google-cloud-secret-manager, google-auth, gcloud).
+# google-cloud-secret-manager, google-auth, google-api-python-client for Monitoring, gcloud).
 #
 # usage: emulator/conformance/run.sh [VENV_DIR] [pytest args...]
 #   VENV_DIR (a first argument that is neither an option nor a .py file) defaults to

@@ -42,7 +42,7 @@ def test_gcloud_secrets(gcloud):
     gcloud("secrets", "versions", "add", "from-gcloud", "--data-file=-", stdin="s3cr3t")
     assert gcloud("secrets", "versions", "access", "latest", "--secret", "from-gcloud") == "s3cr3t"
     listed = json.loads(gcloud("secrets", "list", "--format=json"))
-    assert [s["name"].rsplit("/", 1)[-1] for s in listed] == ["from-gcloud"]
+    assert [s["name"].rsplit("/", 1)[-1] for s in listed] == ["from-gcloud", "vertex-budget"]
 
 
 def test_gcloud_service_account_keys(gcloud, tmp_path):

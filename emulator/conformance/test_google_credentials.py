@@ -29,7 +29,8 @@ def test_a_gapic_client_with_a_minted_key_signs_jwts_the_emulator_accepts(emulat
         transport="rest", client_options={"api_endpoint": emulator.base}, credentials=credentials
     )
     sm.create_secret(request={"parent": f"projects/{PROJECT}", "secret_id": "signed", "secret": {"replication": {"automatic": {}}}})
-    assert [s.name.rsplit("/", 1)[-1] for s in sm.list_secrets(request={"parent": f"projects/{PROJECT}"})] == ["signed"]
+    listed = [s.name.rsplit("/", 1)[-1] for s in sm.list_secrets(request={"parent": f"projects/{PROJECT}"})]
+    assert listed == ["signed", "vertex-budget"]  # the demo's budget secret is seeded
 
     emulator.post(f"/v1/{key['name']}:disable", {})
     fresh = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)

@@ -52,7 +52,7 @@ def test_versions_aliases_disable_and_paging(emulator):
         sm.create_secret(request={"parent": parent, "secret_id": extra, "secret": {"replication": {"automatic": {}}}})
     pager = sm.list_secrets(request={"parent": parent, "page_size": 1})
     names = [s.name.rsplit("/", 1)[-1] for s in pager]
-    assert sorted(names) == ["py-a", "py-b", "py-secret"]
+    assert sorted(names) == ["py-a", "py-b", "py-secret", "vertex-budget"]  # the demo budget is seeded
 
 
 def test_not_found_maps_to_the_client_exception(emulator):

@@ -1,7 +1,7 @@
 //! The control surface for tests and rehearsals, under `/_emulator/`: a state dump (secret
 //! values redacted unless `?reveal=true`), reset, faults, recorded Slack messages, the demo
-//! credentials, rate-limit windows, minting personal access tokens, and `verify` (does this
-//! credential work).
+//! credentials, rate-limit windows, minting personal access tokens, Vertex AI token usage for
+//! Cloud Monitoring, and `verify` (does this credential work).
 
 use serde_json::{Value, json};
 
@@ -48,6 +48,9 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
         (&M::POST, ["github", "rate-limit"]) => set_rate(shared, request),
         (&M::POST, ["github", "tokens"]) => mint_pat(shared, request),
         (&M::POST, ["verify"]) => crate::verify::handle(shared, request),
+        (&M::POST, ["monitoring", "usage"]) => {
+            crate::google::monitoring::usage::control(shared, request)
+        }
         _ => github_error(404, "Not Found"),
     }
 }

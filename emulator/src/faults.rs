@@ -193,9 +193,14 @@ fn random_fraction() -> f64 {
     f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX)
 }
 
+/// Whether `path` belongs to a Google API (`/v1/` Secret Manager and IAM, `/v3/` Monitoring).
+pub fn is_google_path(path: &str) -> bool {
+    path.starts_with("/v1/") || path.starts_with("/v3/")
+}
+
 /// Whether `path` (prefix removed) belongs to GitHub: everything the other services do not own.
 pub fn is_github_path(path: &str) -> bool {
-    !(path.starts_with("/v1/")
+    !(is_google_path(path)
         || path.starts_with("/slack/")
         || path == "/token"
         || path.starts_with("/_emulator"))
@@ -218,7 +223,7 @@ pub fn error_response(
         let mut r = http_util::empty_response(status);
         *r.body_mut() = http_body_util::Full::new(bytes::Bytes::from(text.to_owned()));
         r
-    } else if path.starts_with("/v1/") {
+    } else if is_google_path(path) {
         let default = match status {
             503 => "The service is currently unavailable.",
             429 => "Quota exceeded.",

@@ -9,6 +9,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::EmulatorError;
+use crate::google::monitoring::usage::demo_usage;
+use crate::google::secret_manager::add_version_creating;
 use crate::http_util::{now_secs, rfc3339_now};
 use crate::keys;
 use crate::state::*;
@@ -23,6 +25,10 @@ pub const DEMO_PROJECT_NUMBER: u64 = 123_456_789_012;
 pub const DEMO_APP_ID: u64 = 1001;
 /// The demo app's installation on `acme`.
 pub const DEMO_INSTALLATION_ID: u64 = 2002;
+/// The Secret Manager secret holding the demo Vertex AI budget.
+pub const DEMO_BUDGET_SECRET: &str = "vertex-budget";
+/// The demo budget: the seeded usage projects to well under its alert threshold.
+pub const DEMO_BUDGET: &str = r#"{"monthly_usd": 500, "alert_at": 0.8}"#;
 
 /// What a rehearsal needs to talk to the demo world.
 #[derive(Debug, Clone, Serialize)]
@@ -197,6 +203,14 @@ pub fn demo() -> Result<State, String> {
             },
         );
     }
+    // Kept by a person, not by orchestra: no managed-by label.
+    add_version_creating(
+        &mut state,
+        format!("projects/{DEMO_PROJECT}/secrets/{DEMO_BUDGET_SECRET}"),
+        &[],
+        DEMO_BUDGET.as_bytes(),
+    );
+    state.google.token_usage = demo_usage(DEMO_PROJECT, now_secs());
     state.slack.webhooks.insert("ops".into(), Vec::new());
     Ok(state)
 }

@@ -193,6 +193,24 @@ pub fn google_error(code: GoogleCode, message: &str) -> Response {
     )
 }
 
+/// One page of `items` as `pageSize` and `pageToken` ask (the token is an offset; an empty or
+/// zero size means all, up to 25,000), and the token of the next page when there is one.
+pub fn page<T: Clone>(items: &[T], request: &Request) -> (Vec<T>, Option<String>) {
+    let size = request
+        .query("pageSize")
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(25_000);
+    let start = request
+        .query("pageToken")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(0);
+    let end = (start + size).min(items.len());
+    let slice = items.get(start..end).map(<[T]>::to_vec).unwrap_or_default();
+    let next = (end < items.len()).then(|| end.to_string());
+    (slice, next)
+}
+
 /// Now, as RFC 3339 with nanoseconds in UTC (Google's timestamp form).
 pub fn rfc3339_now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)

@@ -1,8 +1,9 @@
-//! A stateful local stand-in for the GitHub, Secret Manager, IAM and Slack APIs.
+//! A stateful local stand-in for the GitHub, Secret Manager, IAM, Cloud Monitoring and Slack APIs.
 //!
 //! Speaks only wire formats: it shares no request or response types with orchestra's clients,
 //! so a wrong shape on either side cannot hide behind a shared struct. One HTTP server on
-//! 127.0.0.1 routes by path: GitHub REST at `/` and `/api/v3`, Google APIs at `/v1/...`, the
+//! 127.0.0.1 routes by path: GitHub REST at `/` and `/api/v3`, Google APIs at `/v1/...` and
+//! `/v3/...` (Monitoring), the
 //! OAuth token endpoint at `/token`, Slack webhooks at `/slack/NAME`, and the control surface
 //! for tests at `/_emulator/`:
 //!
@@ -15,6 +16,7 @@
 //! | `GET /_emulator/demo` | the demo credentials |
 //! | `POST /_emulator/github/rate-limit` | set a token's window (`{"token","limit","remaining","reset_in","status":403\|429}`) |
 //! | `POST /_emulator/github/tokens` | mint a personal access token (`{"login","scopes","expires_in"}`) |
+//! | `POST /_emulator/monitoring/usage` | add Vertex AI token usage (`{"model","type":"input"\|"output","tokens","at"\|"from"+"to","replace","project"}`), or `{"clear":true}` |
 //! | `POST /_emulator/verify` | does a credential work (`{"github_token"}`, `{"access_token"}`, `{"key_file"}`) |
 
 // Handlers return early with the error answer itself (`Result<T, Response>`); boxing every
@@ -158,6 +160,12 @@ impl RunningEmulator {
         self.base_url()
     }
 
+    /// The Cloud Monitoring endpoint, as google-cloud clients take it (they append
+    /// `/v3/...`); gcloud's `api_endpoint_overrides/monitoring` wants it with a trailing `/`.
+    pub fn monitoring_url(&self) -> String {
+        self.base_url()
+    }
+
     /// The OAuth token endpoint the minted key files name.
     pub fn token_uri(&self) -> String {
         format!("{}/token", self.base_url())
@@ -182,6 +190,7 @@ impl RunningEmulator {
              \n\
              GitHub REST:        {base}  (also {base}/api/v3)\n\
              Secret Manager/IAM: {base}/v1/...\n\
+             Cloud Monitoring:   {base}/v3/...  (Vertex AI token usage; POST /_emulator/monitoring/usage adds some)\n\
              OAuth token URI:    {base}/token\n\
              Slack webhook ops:  {base}/slack/ops\n\
              Control surface:    {base}/_emulator/state  (?reveal=true shows values)\n\
@@ -193,10 +202,12 @@ impl RunningEmulator {
              export GITHUB_TOKEN={token}\n\
              export CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER={base}/\n\
              export CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM={base}/\n\
+             export CLOUDSDK_API_ENDPOINT_OVERRIDES_MONITORING={base}/\n\
              \n\
              # gcloud\n\
              gcloud config set api_endpoint_overrides/secretmanager {base}/\n\
              gcloud config set api_endpoint_overrides/iam {base}/\n\
+             gcloud config set api_endpoint_overrides/monitoring {base}/\n\
              \n\
              demo project: {project} (number {number}); service accounts: {accounts}\n\
              demo GitHub user: {user}; repo: {repo}; app id: {app}, installation {installation}\n",

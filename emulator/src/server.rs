@@ -213,7 +213,7 @@ fn route(shared: &Shared, request: &Request) -> Response {
     let first = request.segments().first().copied().unwrap_or("");
     match first {
         "_emulator" => crate::admin::handle(shared, request),
-        "v1" => crate::google::handle(shared, request),
+        "v1" | "v3" => crate::google::handle(shared, request),
         "token" => crate::google::oauth::token(shared, request),
         "slack" => crate::slack::handle(shared, request),
         _ => crate::github::handle(shared, request),
@@ -222,7 +222,7 @@ fn route(shared: &Shared, request: &Request) -> Response {
 
 fn too_large(path: &str) -> Response {
     let message = format!("request body larger than {BODY_LIMIT} bytes");
-    if path.starts_with("/v1/") {
+    if faults::is_google_path(path) {
         http_util::google_error(GoogleCode::InvalidArgument, &message)
     } else if path.starts_with("/slack/") {
         let mut r = http_util::empty_response(413);

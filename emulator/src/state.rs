@@ -13,7 +13,7 @@ use crate::EmulatorError;
 pub struct State {
     /// GitHub.
     pub github: GithubState,
-    /// Google Cloud: projects, Secret Manager, IAM.
+    /// Google Cloud: projects, Secret Manager, IAM, Monitoring.
     pub google: GoogleState,
     /// Slack webhooks and what they received.
     pub slack: SlackState,
@@ -228,6 +228,9 @@ pub struct GoogleState {
     pub service_accounts: BTreeMap<String, ServiceAccount>,
     /// Access tokens issued by the token endpoint.
     pub access_tokens: BTreeMap<String, AccessToken>,
+    /// Vertex AI token counts Cloud Monitoring serves (state files from before it have none).
+    #[serde(default)]
+    pub token_usage: Vec<crate::google::monitoring::usage::TokenUsagePoint>,
 }
 
 /// A project.

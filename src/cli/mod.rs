@@ -79,7 +79,7 @@ enum Command {
     Daemon(daemon::DaemonArgs),
     /// Compact tables of what the watching playbooks last measured
     Report(report::ReportArgs),
-    /// Run the local GitHub, Secret Manager, IAM and Slack stand-in
+    /// Run the local GitHub, Secret Manager, IAM, Monitoring and Slack stand-in
     Emulator(emulator::EmulatorArgs),
 }
 

@@ -105,7 +105,7 @@ pub fn run(
     };
     if let Some(emulator) = &emulator {
         eprintln!(
-            "emulate: GitHub, Secret Manager, IAM and Slack are the built-in emulator at {}",
+            "emulate: GitHub, Secret Manager, IAM, Monitoring and Slack are the built-in emulator at {}",
             emulator.base_url()
         );
     }

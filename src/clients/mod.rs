@@ -6,6 +6,7 @@ pub mod budget;
 pub mod github;
 pub mod google_error;
 pub mod iam;
+pub mod monitoring;
 pub mod retry;
 pub mod secret_manager;
 pub mod slack;

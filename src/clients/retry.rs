@@ -104,6 +104,14 @@ impl<E: std::fmt::Display> RetryError<E> {
     }
 }
 
+/// The seconds a `Retry-After` header asks to wait, when it is a number of seconds.
+pub fn retry_after_secs(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// The backoff before attempt `attempt + 1` (attempt counts from 1): full jitter over an
 /// exponentially growing ceiling.
 pub fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {

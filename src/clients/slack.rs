@@ -42,11 +42,7 @@ async fn send_once(
             retry_after: None,
         })?;
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
+    let retry_after = retry::retry_after_secs(response.headers());
     if (200..300).contains(&status) {
         return Ok(status);
     }

@@ -1,9 +1,11 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
 mod alerts;
 mod breaker;
+mod budget;
+mod budget_figures;
 mod github;
 mod github_apps;
 mod iam;
@@ -45,6 +47,9 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
         ),
         notify::register(
             ModuleBuilder::new("notify", Arc::clone(context)).with_service_breaker("slack"),
+        ),
+        budget::register(
+            ModuleBuilder::new("budget", Arc::clone(context)).with_service_breaker("monitoring"),
         ),
     ];
     let mut docs = Vec::new();

@@ -68,7 +68,8 @@ pub(super) fn resolve(context: &RunContext, text: &str) -> Result<SecretRef, Pri
     Ok(SecretRef { project, id })
 }
 
-fn check_project(context: &RunContext, project: &str) -> Result<(), PrimitiveError> {
+/// Refuses `project` unless it is in `[scope].gcp_projects`.
+pub(super) fn check_project(context: &RunContext, project: &str) -> Result<(), PrimitiveError> {
     if context
         .config()
         .scope

@@ -101,12 +101,35 @@ CREATE TABLE rate_limit_checks (
 CREATE INDEX rate_limit_checks_by_window ON rate_limit_checks(credential, resource, checked_at);
 ";
 
+const V5_BUDGET_CHECKS: &str = "
+CREATE TABLE budget_checks (
+    id            INTEGER PRIMARY KEY,
+    run_id        INTEGER REFERENCES runs(id),
+    checked_at    INTEGER NOT NULL,
+    kind          TEXT    NOT NULL,
+    project       TEXT    NOT NULL,
+    period_start  INTEGER NOT NULL,
+    as_of         INTEGER NOT NULL,
+    spent_usd     REAL    NOT NULL,
+    budget_usd    REAL,
+    alert_at      REAL,
+    projected_usd REAL,
+    level         TEXT,
+    estimate_usd  REAL,
+    within        INTEGER,
+    unpriced      TEXT    NOT NULL,
+    per_model     TEXT    NOT NULL
+);
+CREATE INDEX budget_checks_by_time ON budget_checks(checked_at);
+";
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
         M::up(V2_BREAKERS),
         M::up(V3_ALERTS),
         M::up(V4_RATE_LIMIT_CHECKS),
+        M::up(V5_BUDGET_CHECKS),
     ])
 }
 

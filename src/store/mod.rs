@@ -6,6 +6,7 @@
 
 mod alerts;
 mod breakers;
+mod budget;
 mod events;
 mod kv;
 mod locks;
@@ -22,6 +23,7 @@ use rusqlite::Connection;
 
 pub use alerts::AlertRecord;
 pub use breakers::BreakerRecord;
+pub use budget::{BudgetCheck, BudgetCheckKind, BudgetLevel, ModelSpend};
 pub use events::EventRecord;
 pub use locks::{AcquiredRun, LockHolder, format_ms};
 pub use rate_limits::RateLimitCheck;

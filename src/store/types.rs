@@ -54,6 +54,8 @@ macro_rules! text_enum {
     };
 }
 
+pub(super) use text_enum;
+
 text_enum! {
     /// Where a run stands.
     RunStatus {

@@ -30,7 +30,8 @@ fn the_emulator_serves_prints_settings_and_saves_state_on_sigterm() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("x-ratelimit-limit: 60"), "{answer}");
     let secret = get(&port, "/v1/projects/demo-project/secrets");
-    assert!(secret.contains("\"totalSize\":0"), "{secret}");
+    assert!(secret.contains("\"totalSize\":1"), "{secret}");
+    assert!(secret.contains("secrets/vertex-budget"), "{secret}");
     emulator.signal(Signal::SIGTERM);
     assert_eq!(emulator.wait(), Some(0));
     let saved = std::fs::read_to_string(project.path().join("emu.json")).expect("state file");

@@ -44,7 +44,7 @@ fn canary() -> String {
     format!("canary-{hex}")
 }
 
-fn files_below(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn files_below(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
         let path = entry.path();
@@ -57,7 +57,7 @@ fn files_below(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-fn assert_absent(haystack: &[u8], needles: &[String], place: &str) {
+pub(crate) fn assert_absent(haystack: &[u8], needles: &[String], place: &str) {
     for needle in needles {
         let found = haystack
             .windows(needle.len())

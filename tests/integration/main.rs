@@ -5,6 +5,7 @@ mod harness;
 
 mod alerts;
 mod breakers;
+mod budget;
 mod check;
 mod diagnostics;
 mod emulator;

@@ -150,5 +150,5 @@ print(secrets::list("").len());
     project
         .run(&["play", "list", "--emulate"])
         .expect_code(0)
-        .stdout_has("ours orchestra\n1");
+        .stdout_has("ours orchestra\n2"); // and the demo's vertex-budget
 }

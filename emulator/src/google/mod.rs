@@ -1,8 +1,9 @@
-//! Google APIs under `/v1/`: Secret Manager and IAM service-account keys, plus the OAuth token
-//! endpoint. Requests may be anonymous, carry an access token the token endpoint issued, or a
+//! Google APIs under `/v1/` (Secret Manager and IAM service-account keys) and `/v3/` (Cloud
+//! Monitoring time series), plus the OAuth token endpoint. Requests may be anonymous, carry an access token the token endpoint issued, or a
 //! self-signed JWT of a key the IAM emulator holds; anything else gets the real 401.
 
 pub mod iam;
+pub mod monitoring;
 pub mod oauth;
 pub mod secret_manager;
 
@@ -13,13 +14,15 @@ use crate::keys;
 use crate::server::Shared;
 use crate::state::State;
 
-/// Handles `/v1/...`.
+/// Handles `/v1/...` and `/v3/...`.
 pub fn handle(shared: &Shared, request: &Request) -> Response {
     if let Err(response) = authenticate(&shared.state(), request) {
         return response;
     }
     let segments = request.segments();
-    if segments.contains(&"serviceAccounts") {
+    if segments.first() == Some(&"v3") {
+        monitoring::handle(shared, request, &segments[1..])
+    } else if segments.contains(&"serviceAccounts") {
         iam::handle(shared, request, &segments[1..])
     } else if segments
         .iter()

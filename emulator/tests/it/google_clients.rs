@@ -148,6 +148,7 @@ async fn the_rust_client_creates_adds_accesses_aliases_disables_and_pages() {
             "projects/123456789012/secrets/rust-a",
             "projects/123456789012/secrets/rust-b",
             "projects/123456789012/secrets/rust-secret",
+            "projects/123456789012/secrets/vertex-budget",
         ]
     );
 

@@ -1,5 +1,7 @@
-//! `orchestra report`: compact tables of what the watching playbooks last measured.
+//! `orchestra report`: compact tables of what the watching playbooks last measured, one
+//! subcommand per history.
 
+mod budget;
 mod rate_limits;
 
 use clap::{Args, Subcommand};
@@ -13,27 +15,27 @@ use crate::runner::Host;
 #[command(after_help = "\
 Examples:
   orchestra report rate-limits
-  orchestra report rate-limits --checks 10 --credential ci-bot
-  orchestra report rate-limits --json")]
+  orchestra report rate-limits --checks 10 --credential ci-bot --json
+  orchestra report budget
+  orchestra report budget --limit 50 --json")]
 pub struct ReportArgs {
     #[command(subcommand)]
-    report: ReportCommand,
-
-    /// Print as JSON
-    #[arg(long, global = true)]
-    json: bool,
+    command: ReportCommand,
 }
 
-/// The reports.
+/// The histories `orchestra report` shows.
 #[derive(Debug, Subcommand)]
-enum ReportCommand {
+pub enum ReportCommand {
     /// GitHub rate limits of every watched credential, from monitor_rate_limits runs
     RateLimits(rate_limits::RateLimitsArgs),
+    /// The last Vertex AI budget checks: spend, projection, level
+    Budget(budget::BudgetArgs),
 }
 
 /// Runs `orchestra report`.
 pub fn run(args: &ReportArgs, host: &Host) -> Result<ExitStatus, HostError> {
-    match &args.report {
-        ReportCommand::RateLimits(report) => rate_limits::run(report, args.json, host),
+    match &args.command {
+        ReportCommand::RateLimits(args) => rate_limits::run(args, host),
+        ReportCommand::Budget(args) => budget::run(args, host),
     }
 }

@@ -21,10 +21,14 @@ pub struct RateLimitsArgs {
     /// Only this credential
     #[arg(long)]
     credential: Option<String>,
+
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 /// Prints the table (or JSON) of the newest checks.
-pub fn run(args: &RateLimitsArgs, json: bool, host: &Host) -> Result<ExitStatus, HostError> {
+pub fn run(args: &RateLimitsArgs, host: &Host) -> Result<ExitStatus, HostError> {
     let rows: Vec<RateLimitCheck> = host
         .store
         .recent_rate_limits(args.checks)?
@@ -35,7 +39,7 @@ pub fn run(args: &RateLimitsArgs, json: bool, host: &Host) -> Result<ExitStatus,
                 .is_none_or(|name| *name == c.credential)
         })
         .collect();
-    if json {
+    if args.json {
         render::json(&rows);
         return Ok(ExitStatus::Success);
     }

@@ -1,16 +1,12 @@
 //! The export workflow's effect, as it would act inside Actions: the named repository secrets
 //! become new Secret Manager versions.
 
-use std::collections::BTreeMap;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::etag;
-use super::versions::push_version;
-use crate::http_util::rfc3339_now;
-use crate::state::{Repo, SecretStore, SmSecret, State};
+use super::add_version_creating;
+use crate::state::{Repo, SecretStore, State};
 
 /// What the export workflow does inside Actions: writes the named secrets into Secret Manager
 /// as new versions, all or none. Inputs: `project`, `secrets` (`GITHUB_NAME=secret-id,...`)
@@ -42,17 +38,7 @@ pub fn export_from_actions(state: &mut State, repo: &Repo, inputs: &Value) -> Re
         ));
     }
     for (key, data) in writes {
-        let secret = state.google.secrets.entry(key).or_insert_with(|| SmSecret {
-            create_time: rfc3339_now(),
-            labels: BTreeMap::from([("managed-by".to_owned(), "orchestra".to_owned())]),
-            annotations: BTreeMap::new(),
-            version_aliases: BTreeMap::new(),
-            replication: json!({"automatic": {}}),
-            etag: etag(),
-            versions: Vec::new(),
-            version_destroy_ttl: None,
-        });
-        push_version(secret, &data, None);
+        add_version_creating(state, key, &[("managed-by", "orchestra")], &data);
     }
     Ok(())
 }

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::http_util::{GoogleCode, Request, Response, google_error, json_response, rfc3339_now};
+use crate::http_util::{
+    GoogleCode, Request, Response, google_error, json_response, page, rfc3339_now,
+};
 use crate::keys;
 use crate::server::Shared;
 use crate::state::{SmSecret, SmVersion, State, VersionState};
@@ -239,6 +241,25 @@ fn create(shared: &Shared, request: &Request, project: &str) -> Response {
     })
 }
 
+/// Adds `data` as a new version of the secret stored under `key` (`projects/{id}/secrets/{s}`),
+/// creating it first (automatic replication, with `labels`) when it is missing.
+pub fn add_version_creating(state: &mut State, key: String, labels: &[(&str, &str)], data: &[u8]) {
+    let secret = state.google.secrets.entry(key).or_insert_with(|| SmSecret {
+        create_time: rfc3339_now(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        annotations: BTreeMap::new(),
+        version_aliases: BTreeMap::new(),
+        replication: json!({"automatic": {}}),
+        etag: etag(),
+        versions: Vec::new(),
+        version_destroy_ttl: None,
+    });
+    versions::push_version(secret, data, None);
+}
+
 /// `filter` terms joined by AND: `name:prefix`, `labels.k=v`, `labels.k:*`, `state:ENABLED`.
 fn filter_matches(
     filter: &str,
@@ -300,22 +321,6 @@ fn read_secret(
         Some(secret) => read(&name, secret),
         None => not_found(&name),
     }
-}
-
-fn page<T: Clone>(items: &[T], request: &Request) -> (Vec<T>, Option<String>) {
-    let size = request
-        .query("pageSize")
-        .and_then(|s| s.parse::<usize>().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(25_000);
-    let start = request
-        .query("pageToken")
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(0);
-    let end = (start + size).min(items.len());
-    let slice = items.get(start..end).map(<[T]>::to_vec).unwrap_or_default();
-    let next = (end < items.len()).then(|| end.to_string());
-    (slice, next)
 }
 
 fn list(shared: &Shared, request: &Request, project: &str) -> Response {
