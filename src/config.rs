@@ -20,7 +20,10 @@ mod rotations;
 pub use budget::{BudgetSettings, ModelPrice};
 pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};
 pub use rate_limits::RateLimitSettings;
-pub use rotations::{Consumer, OldVersions, RotationSettings, ServiceAccountRotation};
+pub use rotations::{
+    Consumer, GithubTokenKind, GithubTokenRotation, OldVersions, RotationSettings,
+    ServiceAccountRotation,
+};
 
 /// The default config file name, looked up in the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "orchestra.toml";

@@ -1,5 +1,6 @@
 //! `[[rotations.service_accounts]]`: which service accounts `rotate_service_account_keys`
-//! rotates, where each key goes, and how long old keys and versions are kept.
+//! rotates, where each key goes, and how long old keys and versions are kept;
+//! `[[rotations.github_tokens]]`: the GitHub tokens `rotate_github_tokens` rotates.
 
 use std::time::Duration;
 
@@ -11,6 +12,83 @@ use serde::{Deserialize, Serialize};
 pub struct RotationSettings {
     /// Service accounts whose keys are rotated.
     pub service_accounts: Vec<ServiceAccountRotation>,
+    /// GitHub tokens that are rotated.
+    pub github_tokens: Vec<GithubTokenRotation>,
+}
+
+/// One GitHub token's rotation: an App installation token orchestra mints, or a personal
+/// access token the operator supplies (GitHub cannot mint those by API).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubTokenRotation {
+    /// How the summary and the state name it.
+    pub name: String,
+    /// `installation` or `pat`.
+    pub kind: GithubTokenKind,
+    /// The Secret Manager secret that holds the token (aliases `pending`, `current`).
+    pub secret: String,
+    /// Where the token goes: GitHub Actions secrets.
+    #[serde(default)]
+    pub consumers: Vec<Consumer>,
+    /// installation: the App's id.
+    #[serde(default)]
+    pub app_id: Option<u64>,
+    /// installation: the installation whose token is minted.
+    #[serde(default)]
+    pub installation_id: Option<u64>,
+    /// installation: the Secret Manager secret holding the App's private key.
+    #[serde(default)]
+    pub app_key_secret: Option<String>,
+    /// pat: where the new token comes from: `env:VAR`, `stdin`, or `pending` (a version the
+    /// operator staged in `secret` under the alias `pending`).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// pat: the scopes the new token must carry.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// pat: revoke the old token through GitHub's credential revocation endpoint (otherwise
+    /// the summary lists it as a step by hand).
+    #[serde(default)]
+    pub revoke_old: bool,
+}
+
+/// What kind of GitHub token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GithubTokenKind {
+    /// An App installation token (lives one hour).
+    Installation,
+    /// A personal access token.
+    Pat,
+}
+
+impl GithubTokenRotation {
+    fn validate(&self, at: &str) -> Result<(), String> {
+        match self.kind {
+            GithubTokenKind::Installation => {
+                if self.app_id.is_none()
+                    || self.installation_id.is_none()
+                    || self.app_key_secret.is_none()
+                {
+                    return Err(format!(
+                        "{at}: an installation token needs app_id, installation_id and app_key_secret"
+                    ));
+                }
+            }
+            GithubTokenKind::Pat => {
+                let source = self.source.as_deref().unwrap_or("");
+                let valid = source == "stdin"
+                    || source == "pending"
+                    || source.strip_prefix("env:").is_some_and(|v| !v.is_empty());
+                if !valid {
+                    return Err(format!(
+                        "{at}.source: expected \"env:VAR\", \"stdin\" or \"pending\", found \"{source}\""
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One service account's rotation.
@@ -84,6 +162,9 @@ fn default_grace() -> Duration {
 impl RotationSettings {
     /// Checks every entry: an account email, a secret, at least one key kept.
     pub fn validate(&self) -> Result<(), String> {
+        for (index, rotation) in self.github_tokens.iter().enumerate() {
+            rotation.validate(&format!("rotations.github_tokens[{index}]"))?;
+        }
         for (index, rotation) in self.service_accounts.iter().enumerate() {
             let at = format!("rotations.service_accounts[{index}]");
             if !rotation.account.contains('@') {

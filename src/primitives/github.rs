@@ -303,7 +303,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             Ok(existed.into())
         },
     );
-    super::github_apps::register(module)
+    super::rotations::register_github(super::github_apps::register(module))
 }
 
 #[cfg(test)]

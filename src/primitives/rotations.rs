@@ -1,26 +1,59 @@
-//! `iam::configured_rotations()` — the `[[rotations.service_accounts]]` of orchestra.toml, as
-//! the rotation playbook reads them.
+//! `iam::configured_rotations()` and `github::configured_token_rotations()` — the
+//! `[[rotations.*]]` of orchestra.toml, as the rotation playbooks read them.
 
 use rhai::{Array, Dynamic, Map};
 
-use crate::config::ServiceAccountRotation;
+use crate::config::{Consumer, GithubTokenKind, GithubTokenRotation, ServiceAccountRotation};
 use crate::engine::gate::{ModuleBuilder, Signature};
 
-fn rotation_map(rotation: &ServiceAccountRotation) -> Dynamic {
-    let consumers: Array = rotation
-        .consumers
+fn consumers(consumers: &[Consumer]) -> Dynamic {
+    consumers
         .iter()
         .map(|c| {
             let mut map = Map::new();
             map.insert("target".into(), c.target.clone().into());
             map.insert("name".into(), c.name.clone().into());
-            map.into()
+            Dynamic::from(map)
         })
-        .collect();
+        .collect::<Array>()
+        .into()
+}
+
+fn token_rotation_map(rotation: &GithubTokenRotation) -> Dynamic {
+    let optional = |v: &Option<String>| v.clone().map_or(Dynamic::UNIT, Dynamic::from);
+    let id = |v: Option<u64>| v.map_or(Dynamic::UNIT, |n| Dynamic::from_int(n as i64));
+    let mut map = Map::new();
+    map.insert("name".into(), rotation.name.clone().into());
+    let kind = match rotation.kind {
+        GithubTokenKind::Installation => "installation",
+        GithubTokenKind::Pat => "pat",
+    };
+    map.insert("kind".into(), kind.into());
+    map.insert("secret".into(), rotation.secret.clone().into());
+    map.insert("consumers".into(), consumers(&rotation.consumers));
+    map.insert("app_id".into(), id(rotation.app_id));
+    map.insert("installation_id".into(), id(rotation.installation_id));
+    map.insert("app_key_secret".into(), optional(&rotation.app_key_secret));
+    map.insert("source".into(), optional(&rotation.source));
+    map.insert(
+        "scopes".into(),
+        rotation
+            .scopes
+            .iter()
+            .cloned()
+            .map(Dynamic::from)
+            .collect::<Array>()
+            .into(),
+    );
+    map.insert("revoke_old".into(), rotation.revoke_old.into());
+    map.into()
+}
+
+fn rotation_map(rotation: &ServiceAccountRotation) -> Dynamic {
     let mut map = Map::new();
     map.insert("account".into(), rotation.account.clone().into());
     map.insert("secret".into(), rotation.secret.clone().into());
-    map.insert("consumers".into(), consumers.into());
+    map.insert("consumers".into(), consumers(&rotation.consumers));
     map.insert("keep_keys".into(), i64::from(rotation.keep_keys).into());
     map.insert(
         "grace_secs".into(),
@@ -50,6 +83,31 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                 .service_accounts
                 .iter()
                 .map(rotation_map)
+                .collect::<Array>()
+                .into())
+        },
+    );
+    module
+}
+
+/// Registers `github::configured_token_rotations`.
+pub fn register_github(mut module: ModuleBuilder) -> ModuleBuilder {
+    module.local(
+        Signature {
+            name: "configured_token_rotations",
+            params: &[],
+            returns: "array",
+            doc: "The GitHub token rotations of orchestra.toml ([[rotations.github_tokens]]):\n\
+                  [#{name, kind: \"installation\"|\"pat\", secret, consumers: [#{target, name}],\n\
+                  app_id, installation_id, app_key_secret, source, scopes, revoke_old}].",
+        },
+        |context, _| {
+            Ok(context
+                .config()
+                .rotations
+                .github_tokens
+                .iter()
+                .map(token_rotation_map)
                 .collect::<Array>()
                 .into())
         },

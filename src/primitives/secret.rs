@@ -25,6 +25,62 @@ pub fn from_env(context: &RunContext, name: &str) -> Result<Secret, PrimitiveErr
     Ok(Secret::new(bytes, key))
 }
 
+/// Reads one line from standard input as a Secret (the trailing newline dropped), telling the
+/// operator on stderr what is wanted. Refused when stdin is a closed or empty stream (cron,
+/// CI): the value must then come from the environment or Secret Manager.
+pub fn from_stdin(context: &RunContext, prompt: &str) -> Result<Secret, PrimitiveError> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    let _quiet = if stdin.is_terminal() {
+        eprint!("{prompt} (not shown): ");
+        EchoOff::on(&stdin)
+    } else {
+        None
+    };
+    let mut line = zeroize::Zeroizing::new(String::new());
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| PrimitiveError::new(format!("cannot read standard input: {e}")))?;
+    let value = line.trim_end_matches(['\r', '\n']);
+    if value.is_empty() {
+        return Err(PrimitiveError::new(format!(
+            "nothing on standard input for \"{prompt}\": pipe the value in, or take it from the environment or Secret Manager"
+        )));
+    }
+    Ok(Secret::new(
+        value.as_bytes().to_vec(),
+        context.fingerprint_key()?,
+    ))
+}
+
+/// While alive, the terminal does not echo what is typed; the old settings come back on drop.
+struct EchoOff {
+    fd: std::os::fd::OwnedFd,
+    saved: nix::sys::termios::Termios,
+}
+
+impl EchoOff {
+    fn on(stdin: &std::io::Stdin) -> Option<Self> {
+        use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+        use std::os::fd::AsFd;
+        let fd = stdin.as_fd().try_clone_to_owned().ok()?;
+        let saved = tcgetattr(&fd).ok()?;
+        let mut quiet = saved.clone();
+        quiet.local_flags.remove(LocalFlags::ECHO);
+        tcsetattr(&fd, SetArg::TCSANOW, &quiet).ok()?;
+        Some(Self { fd, saved })
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        let _ =
+            nix::sys::termios::tcsetattr(&self.fd, nix::sys::termios::SetArg::TCSANOW, &self.saved);
+        eprintln!();
+    }
+}
+
 /// Refuses an environment variable that `orchestra.toml` does not list.
 pub fn check_env_scope(config: &Config, name: &str) -> Result<(), PrimitiveError> {
     if config.scope.env.iter().any(|allowed| allowed == name) {
@@ -61,6 +117,16 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                   The name must be listed in [scope].env in orchestra.toml.",
         },
         |context, args| Ok(Dynamic::from(from_env(context, &args.str(0)?)?)),
+    );
+    module.local(
+        Signature {
+            name: "from_stdin",
+            params: &[("prompt", ParamType::Str)],
+            returns: "Secret",
+            doc: "Reads one line of standard input as a Secret (on a terminal, `prompt` is shown on\n\
+                  stderr and the line is the operator's typing). Empty input is an error.",
+        },
+        |context, args| Ok(Dynamic::from(from_stdin(context, &args.str(0)?)?)),
     );
     module.local(
         Signature {

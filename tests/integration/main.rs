@@ -21,6 +21,7 @@ mod play;
 mod rate_limits;
 mod rehearsal;
 mod resume;
+mod rotate_tokens;
 mod rotation_faults;
 mod sandbox;
 mod schedules;

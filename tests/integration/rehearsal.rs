@@ -16,8 +16,25 @@ pub struct Rehearsal {
 }
 
 impl Rehearsal {
-    /// A fresh emulator and project; `retries` attempts per remote call.
+    /// A fresh emulator and project rotating the demo service account's key; `retries`
+    /// attempts per remote call.
     pub fn new(retries: u32) -> Self {
+        Self::with(
+            retries,
+            &format!(
+                r#"[[rotations.service_accounts]]
+account = "{ACCOUNT}"
+secret = "deployer-key"
+consumers = [{{ target = "acme/api", name = "GCP_SA_KEY" }}]
+keep_keys = 2
+grace = "0s"
+"#
+            ),
+        )
+    }
+
+    /// A fresh emulator and project with the bundled rotation playbooks and `rotations` (TOML).
+    pub fn with(retries: u32, rotations: &str) -> Self {
         let project = Project::new();
         let emulator = EmulatorProcess::start(&project);
         let url = emulator.url();
@@ -27,8 +44,16 @@ impl Rehearsal {
                 include_str!("../../playbooks/rotate_service_account_keys.rhai"),
             )
             .file(
+                "playbooks/rotate_github_tokens.rhai",
+                include_str!("../../playbooks/rotate_github_tokens.rhai"),
+            )
+            .file(
                 "stdlib/rotation.rhai",
                 include_str!("../../stdlib/rotation.rhai"),
+            )
+            .file(
+                "stdlib/tokens.rhai",
+                include_str!("../../stdlib/tokens.rhai"),
             )
             .config(&emulator.config(&format!(
                 r#"[gcp]
@@ -41,32 +66,54 @@ token_uris = ["{url}/token"]
 [scope]
 gcp_projects = ["demo-project"]
 github_repos = ["acme/api"]
+env = ["NEW_PAT"]
 
 [limits]
 retry_attempts = {retries}
 max_retry_wait = "3s"
 
-[[rotations.service_accounts]]
-account = "{ACCOUNT}"
-secret = "deployer-key"
-consumers = [{{ target = "acme/api", name = "GCP_SA_KEY" }}]
-keep_keys = 2
-grace = "0s"
-"#
+{rotations}"#
             )));
         Self { project, emulator }
     }
 
     /// `orchestra play rotate_service_account_keys`, killed after `kill_after` changes if set.
     pub fn rotate(&self, kill_after: Option<usize>) -> Run {
+        self.play("rotate_service_account_keys", kill_after, &[])
+    }
+
+    /// `orchestra play PLAYBOOK` with `env`, killed after `kill_after` changes if set.
+    pub fn play(&self, playbook: &str, kill_after: Option<usize>, env: &[(&str, &str)]) -> Run {
         let mut command = self.project.command();
         command
-            .args(["play", "rotate_service_account_keys"])
-            .env("ORCHESTRA_TEST_GITHUB_TOKEN", DEMO_GITHUB_TOKEN);
+            .args(["play", playbook])
+            .env("ORCHESTRA_TEST_GITHUB_TOKEN", DEMO_GITHUB_TOKEN)
+            .envs(env.iter().copied());
         if let Some(n) = kill_after {
             command.env("ORCHESTRA_TEST_KILL_AFTER_MUTATION", n.to_string());
         }
         Run::from(command.output().expect("run"))
+    }
+
+    /// Whether GitHub accepts `token`.
+    pub fn token_works(&self, token: &str) -> bool {
+        let answer = self.emulator.call(
+            "POST",
+            "/_emulator/verify",
+            &json!({ "github_token": token }).to_string(),
+        );
+        let verdict: Value = serde_json::from_str(&answer).expect("verdict");
+        verdict["works"] == true
+    }
+
+    /// The plain text of Actions secret `name` of acme/api, if it exists.
+    pub fn github_secret(&self, state: &Value, name: &str) -> Option<String> {
+        let value =
+            state["github"]["repos"]["acme/api"]["secrets"]["secrets"][name]["value"].as_str()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .ok()?;
+        String::from_utf8(bytes).ok()
     }
 
     /// `orchestra resume RUN`.
