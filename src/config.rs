@@ -13,9 +13,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 mod github_credentials;
 mod rate_limits;
+mod sync;
 
 pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};
 pub use rate_limits::RateLimitSettings;
+pub use sync::{SyncMapping, SyncSettings};
 
 /// The default config file name, looked up in the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "orchestra.toml";
@@ -42,6 +44,8 @@ pub struct Config {
     pub notify: NotifySettings,
     /// When a GitHub rate-limit window is low enough to warn about.
     pub rate_limits: RateLimitSettings,
+    /// What `playbooks/sync_secrets.rhai` keeps in step (`[sync]`, `[[sync.secrets]]`).
+    pub sync: SyncSettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -289,6 +293,7 @@ impl Default for Config {
             gcp: GcpSettings::default(),
             notify: NotifySettings::default(),
             rate_limits: RateLimitSettings::default(),
+            sync: SyncSettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }
@@ -367,6 +372,7 @@ impl Config {
         };
         github_credentials::validate(&config.github.credentials).map_err(in_file)?;
         config.rate_limits.validate().map_err(in_file)?;
+        config.sync.validate().map_err(in_file)?;
         config.base_dir = file
             .as_deref()
             .and_then(Path::parent)

@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `ledger::`, `sync::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -7,6 +7,7 @@ mod breaker;
 mod github;
 mod github_apps;
 mod iam;
+mod ledger;
 mod monitor;
 mod notify;
 mod progress;
@@ -16,6 +17,7 @@ mod secret;
 mod secrets;
 mod secrets_versions;
 mod state;
+mod sync;
 
 use std::sync::Arc;
 
@@ -29,6 +31,10 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
     let builders = [
         secret::register(ModuleBuilder::new("secret", Arc::clone(context))),
         state::register(ModuleBuilder::new("state", Arc::clone(context))),
+        ledger::register(ModuleBuilder::new("ledger", Arc::clone(context))),
+        sync::register(
+            ModuleBuilder::new("sync", Arc::clone(context)).with_service_breaker("secretmanager"),
+        ),
         run::register(ModuleBuilder::new("run", Arc::clone(context))),
         breaker::register(ModuleBuilder::new("breaker", Arc::clone(context))),
         github::register(

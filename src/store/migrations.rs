@@ -101,12 +101,41 @@ CREATE TABLE rate_limit_checks (
 CREATE INDEX rate_limit_checks_by_window ON rate_limit_checks(credential, resource, checked_at);
 ";
 
+/// V5 belongs to the budget branch, merged separately: this placeholder keeps the ledger at
+/// V6 and is replaced by the real V5 when both branches meet.
+const V5_RESERVED: &str =
+    "CREATE TABLE IF NOT EXISTS reserved_v5 (unused INTEGER); DROP TABLE reserved_v5;";
+
+/// The sync ledger: what was last pushed where, as a keyed fingerprint (never a value), plus
+/// the intent of a push or export in flight, so a run killed between the write and its
+/// record can tell its own write from someone else's.
+const V6_SYNC_LEDGER: &str = "
+CREATE TABLE sync_ledger (
+    gcp_secret                TEXT    NOT NULL,
+    target                    TEXT    NOT NULL,
+    github_name               TEXT    NOT NULL,
+    fingerprint               TEXT,
+    gcp_version               INTEGER,
+    github_updated_at         TEXT,
+    direction                 TEXT,
+    synced_at                 INTEGER,
+    synced_by_run             INTEGER,
+    pending_kind              TEXT,
+    pending_fingerprint       TEXT,
+    pending_since             TEXT,
+    pending_github_updated_at TEXT,
+    PRIMARY KEY (gcp_secret, target, github_name)
+);
+";
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
         M::up(V2_BREAKERS),
         M::up(V3_ALERTS),
         M::up(V4_RATE_LIMIT_CHECKS),
+        M::up(V5_RESERVED),
+        M::up(V6_SYNC_LEDGER),
     ])
 }
 
