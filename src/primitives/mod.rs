@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `ledger::`, `sync::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `ledger::`, `secret_sync::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -14,10 +14,10 @@ mod progress;
 mod rate_projection;
 mod run;
 mod secret;
+mod secret_sync;
 mod secrets;
 mod secrets_versions;
 mod state;
-mod sync;
 
 use std::sync::Arc;
 
@@ -32,8 +32,9 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
         secret::register(ModuleBuilder::new("secret", Arc::clone(context))),
         state::register(ModuleBuilder::new("state", Arc::clone(context))),
         ledger::register(ModuleBuilder::new("ledger", Arc::clone(context))),
-        sync::register(
-            ModuleBuilder::new("sync", Arc::clone(context)).with_service_breaker("secretmanager"),
+        secret_sync::register(
+            ModuleBuilder::new("secret_sync", Arc::clone(context))
+                .with_service_breaker("secretmanager"),
         ),
         run::register(ModuleBuilder::new("run", Arc::clone(context))),
         breaker::register(ModuleBuilder::new("breaker", Arc::clone(context))),

@@ -21,4 +21,6 @@ mod resume;
 mod sandbox;
 mod schedules;
 mod secrets;
+mod sync;
+mod sync_fixture;
 mod watch;

@@ -1,4 +1,4 @@
-//! `sync::` — what `playbooks/sync_secrets.rhai` reads besides the two stores' own primitives:
+//! `secret_sync::` — what `playbooks/sync_secrets.rhai` reads besides the two stores' own primitives:
 //! the `[[sync.secrets]]` mapping (read-only), the export workflow's settings, and the source
 //! values of many Secret Manager secrets at once with their fingerprints and versions.
 //!
@@ -145,7 +145,7 @@ fn read_sources(context: &RunContext, names: &[String]) -> Result<Map, Primitive
         .collect())
 }
 
-/// Registers `sync::`.
+/// Registers `secret_sync::`.
 pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
     module.local(
         Signature {
