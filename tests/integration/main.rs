@@ -23,4 +23,5 @@ mod schedules;
 mod secrets;
 mod sync;
 mod sync_fixture;
+mod sync_kill;
 mod watch;

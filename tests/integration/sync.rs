@@ -266,3 +266,40 @@ fn no_synced_value_reaches_output_logs_or_state() {
         );
     }
 }
+
+#[test]
+fn export_workflow_prints_the_workflow_the_export_dispatches() {
+    let project = crate::harness::Project::new();
+    project
+        .run(&["export-workflow"])
+        .expect_code(0)
+        .stdout_has("workflow_dispatch:")
+        .stdout_has("      project:\n")
+        .stdout_has("      secrets:\n")
+        .stdout_has("      environment:\n")
+        .stdout_has("google-github-actions/auth@v2")
+        .stdout_has("::add-mask::")
+        .stdout_has("--labels=managed-by=orchestra");
+}
+
+#[test]
+fn a_missing_export_workflow_stops_with_how_to_install_it() {
+    let world = SyncWorld::new(&entry("api-token", "API_TOKEN", &["acme/api"]));
+    world.gcp_write("api-token", "old-token", labelled());
+    world.sync(&[]).expect_code(0);
+    next_second();
+    world.github_write("acme/api", "API_TOKEN", "token-set-on-github");
+    // GitHub answers 404 to a dispatch of a workflow the repository does not have.
+    world.emulator.fault(
+        r#"{"method":"POST","path":"/repos/acme/api/actions/workflows/*/dispatches","status":404}"#,
+    );
+    world
+        .sync(&[])
+        .expect_code(1)
+        .stderr_has("acme/api has no workflow orchestra-export.yml")
+        .stderr_has("orchestra export-workflow > .github/workflows/orchestra-export.yml");
+    assert_eq!(
+        world.gcp_latest("api-token").0.as_deref(),
+        Some("old-token")
+    );
+}
