@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 mod github_credentials;
 mod rate_limits;
 mod rotations;
+mod sync;
 
 pub use budget::{BudgetSettings, ModelPrice};
 pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};
@@ -24,6 +25,7 @@ pub use rotations::{
     Consumer, GithubTokenKind, GithubTokenRotation, OldVersions, RotationSettings,
     ServiceAccountRotation,
 };
+pub use sync::{SyncMapping, SyncSettings};
 
 /// The default config file name, looked up in the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "orchestra.toml";
@@ -54,6 +56,8 @@ pub struct Config {
     pub rotations: RotationSettings,
     /// The Vertex AI budget `budget::` checks spend against.
     pub budget: BudgetSettings,
+    /// What `playbooks/sync_secrets.rhai` keeps in step (`[sync]`, `[[sync.secrets]]`).
+    pub sync: SyncSettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -308,6 +312,7 @@ impl Default for Config {
             rate_limits: RateLimitSettings::default(),
             rotations: RotationSettings::default(),
             budget: BudgetSettings::default(),
+            sync: SyncSettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }
@@ -387,6 +392,7 @@ impl Config {
         github_credentials::validate(&config.github.credentials).map_err(in_file)?;
         config.rate_limits.validate().map_err(in_file)?;
         config.rotations.validate().map_err(in_file)?;
+        config.sync.validate().map_err(in_file)?;
         config.base_dir = file
             .as_deref()
             .and_then(Path::parent)

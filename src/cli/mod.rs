@@ -6,6 +6,7 @@ mod check;
 mod daemon;
 mod doc;
 mod emulator;
+mod export_workflow;
 mod play;
 mod render;
 mod report;
@@ -81,6 +82,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Run the local GitHub, Secret Manager, IAM, Monitoring and Slack stand-in
     Emulator(emulator::EmulatorArgs),
+    /// Print the GitHub Actions workflow that github-to-gcp secret syncs dispatch
+    ExportWorkflow(export_workflow::ExportWorkflowArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -120,6 +123,9 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
 
     if let Command::Doc(args) = &cli.command {
         return doc::run(args, Arc::new(config));
+    }
+    if let Command::ExportWorkflow(args) = &cli.command {
+        return Ok(export_workflow::run(args));
     }
     if let Command::Check(args) = &cli.command {
         return check::run(args, Arc::new(config), &cwd);
@@ -162,7 +168,7 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         Command::Daemon(args) => daemon::run(args, &host, &stop),
         Command::Report(args) => report::run(args, &host),
         Command::Emulator(args) => emulator::run(args, &host),
-        Command::Doc(_) | Command::Check(_) | Command::Schedule(_) => {
+        Command::Doc(_) | Command::Check(_) | Command::Schedule(_) | Command::ExportWorkflow(_) => {
             unreachable!("handled above")
         }
     };

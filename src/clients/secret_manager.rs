@@ -36,6 +36,15 @@ pub struct SecretInfo {
     pub aliases: Vec<(String, i64)>,
 }
 
+/// A secret as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedSecret {
+    /// The secret id (the last part of its name).
+    pub id: String,
+    /// Its labels and aliases.
+    pub info: SecretInfo,
+}
+
 /// The Secret Manager client of a run.
 pub struct SecretManager {
     client: SecretManagerService,
@@ -108,25 +117,23 @@ impl SecretManager {
         .await
     }
 
-    /// Reads the latest version of every secret in `secret_names` concurrently (at most
-    /// `concurrency` in flight); outcomes in the order given.
+    /// Reads every version in `version_names` (`projects/p/secrets/s/versions/latest`, or an
+    /// alias or number) concurrently (at most `concurrency` in flight): the payload and the
+    /// version number it resolved to, in the order given.
     pub async fn access_many(
         self: &Arc<Self>,
-        secret_names: Vec<String>,
+        version_names: Vec<String>,
         concurrency: usize,
         on_done: Arc<dyn Fn() + Send + Sync>,
-    ) -> Vec<(String, Result<Vec<u8>, SecretManagerError>)> {
+    ) -> Vec<(String, Result<(Vec<u8>, i64), SecretManagerError>)> {
         let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
-        for (index, name) in secret_names.into_iter().enumerate() {
+        for (index, name) in version_names.into_iter().enumerate() {
             let (client, permits, on_done) =
                 (Arc::clone(self), Arc::clone(&permits), Arc::clone(&on_done));
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let outcome = client
-                    .access(&format!("{name}/versions/latest"))
-                    .await
-                    .map(|(data, _)| data);
+                let outcome = client.access(&name).await;
                 on_done();
                 (index, name, outcome)
             });
@@ -152,13 +159,13 @@ impl SecretManager {
             .collect()
     }
 
-    /// The secrets of `project` (ids and labels), following pages; `filter` as Secret Manager
-    /// takes it (`labels.managed-by=orchestra`), empty for all.
+    /// The secrets of `project` (ids, labels and aliases), following pages; `filter` as Secret
+    /// Manager takes it (`labels.managed-by=orchestra`), empty for all.
     pub async fn list(
         &self,
         project: &str,
         filter: &str,
-    ) -> Result<Vec<(String, Vec<(String, String)>)>, SecretManagerError> {
+    ) -> Result<Vec<ListedSecret>, SecretManagerError> {
         self.retried(&format!("list secrets of {project}"), true, || async {
             let mut all = Vec::new();
             let mut token = String::new();
@@ -172,9 +179,12 @@ impl SecretManager {
                     .send()
                     .await
                     .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-                all.extend(page.secrets.into_iter().map(|s| {
-                    let id = s.name.rsplit('/').next().unwrap_or_default().to_owned();
-                    (id, s.labels.into_iter().collect())
+                all.extend(page.secrets.into_iter().map(|s| ListedSecret {
+                    id: s.name.rsplit('/').next().unwrap_or_default().to_owned(),
+                    info: SecretInfo {
+                        labels: s.labels.into_iter().collect(),
+                        aliases: s.version_aliases.into_iter().collect(),
+                    },
                 }));
                 if page.next_page_token.is_empty() {
                     break;

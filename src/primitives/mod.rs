@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -9,6 +9,7 @@ mod budget_figures;
 mod github;
 mod github_apps;
 mod iam;
+mod ledger;
 mod monitor;
 mod notify;
 mod progress;
@@ -16,6 +17,7 @@ mod rate_projection;
 mod rotations;
 mod run;
 mod secret;
+mod secret_sync;
 mod secrets;
 mod secrets_versions;
 mod state;
@@ -32,6 +34,11 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
     let builders = [
         secret::register(ModuleBuilder::new("secret", Arc::clone(context))),
         state::register(ModuleBuilder::new("state", Arc::clone(context))),
+        ledger::register(ModuleBuilder::new("ledger", Arc::clone(context))),
+        secret_sync::register(
+            ModuleBuilder::new("secret_sync", Arc::clone(context))
+                .with_service_breaker("secretmanager"),
+        ),
         run::register(ModuleBuilder::new("run", Arc::clone(context))),
         breaker::register(ModuleBuilder::new("breaker", Arc::clone(context))),
         github::register(

@@ -18,8 +18,8 @@ const BATCH_CONCURRENCY: usize = 8;
 
 /// A secret's full name, parsed and scope-checked.
 pub(super) struct SecretRef {
-    project: String,
-    id: String,
+    pub(super) project: String,
+    pub(super) id: String,
 }
 
 impl SecretRef {
@@ -156,6 +156,30 @@ fn add_version(context: &RunContext, args: &Args) -> Result<Dynamic, PrimitiveEr
     Ok(Dynamic::from_int(number))
 }
 
+/// Argument `index` as an array of secret names.
+pub(super) fn secret_names(args: &Args, index: usize) -> Result<Vec<String>, PrimitiveError> {
+    Ok(args
+        .any(index)?
+        .clone()
+        .into_typed_array::<rhai::ImmutableString>()
+        .map_err(|_| PrimitiveError::new("expected an array of secret names"))?
+        .into_iter()
+        .map(|s| s.to_string())
+        .collect())
+}
+
+/// Fails a batch read when any of its `total` reads failed, listing them.
+pub(super) fn reads_failed(failures: &[String], total: usize) -> Result<(), PrimitiveError> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    Err(PrimitiveError::new(format!(
+        "{} of {total} reads failed: {}",
+        failures.len(),
+        failures.join("; ")
+    )))
+}
+
 fn options_check(options: &Map) -> Result<Option<String>, PrimitiveError> {
     for key in options.keys() {
         if key.as_str() != "alias" {
@@ -208,18 +232,11 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
         },
         |args| args.any(0).map(|a| format!("{} secrets", a.to_string().matches(',').count() + 1)).unwrap_or_default(),
         |context, args| {
-            let texts: Vec<String> = args
-                .any(0)?
-                .clone()
-                .into_typed_array::<rhai::ImmutableString>()
-                .map_err(|_| PrimitiveError::new("expected an array of secret names"))?
-                .into_iter()
-                .map(|s| s.to_string())
-                .collect();
+            let texts = secret_names(args, 0)?;
             let refs: Vec<SecretRef> = texts.iter().map(|t| resolve(context, t)).collect::<Result<_, _>>()?;
             let sm = client(context)?;
             let (bar, tick) = super::progress::bar(refs.len(), "Secret Manager reads");
-            let names = refs.iter().map(SecretRef::name).collect();
+            let names = refs.iter().map(|r| r.version("latest")).collect();
             let outcomes = context.block_on(sm.access_many(names, BATCH_CONCURRENCY, tick))?;
             bar.finish_and_clear();
             let key = context.fingerprint_key()?;
@@ -227,20 +244,13 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             let mut failures = Vec::new();
             for (text, (_, outcome)) in texts.iter().zip(outcomes) {
                 match outcome {
-                    Ok(data) => {
+                    Ok((data, _)) => {
                         map.insert(text.as_str().into(), Dynamic::from(Secret::new(data, key)));
                     }
                     Err(e) => failures.push(format!("{text} ({e})")),
                 }
             }
-            if !failures.is_empty() {
-                return Err(PrimitiveError::new(format!(
-                    "{} of {} reads failed: {}",
-                    failures.len(),
-                    texts.len(),
-                    failures.join("; ")
-                )));
-            }
+            reads_failed(&failures, texts.len())?;
             Ok(map.into())
         },
     );
@@ -265,12 +275,14 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                 .map_err(remote)?;
             let list: Array = listed
                 .into_iter()
-                .map(|(id, labels)| {
+                .map(|listed| {
                     let mut map = Map::new();
-                    map.insert("id".into(), id.into());
+                    map.insert("id".into(), listed.id.into());
                     map.insert(
                         "labels".into(),
-                        labels
+                        listed
+                            .info
+                            .labels
                             .into_iter()
                             .map(|(k, v)| (k.into(), Dynamic::from(v)))
                             .collect::<Map>()

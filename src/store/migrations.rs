@@ -123,6 +123,28 @@ CREATE TABLE budget_checks (
 CREATE INDEX budget_checks_by_time ON budget_checks(checked_at);
 ";
 
+/// The sync ledger: what was last pushed where, as a keyed fingerprint (never a value), plus
+/// the intent of a push or export in flight, so a run killed between the write and its
+/// record can tell its own write from someone else's.
+const V6_SYNC_LEDGER: &str = "
+CREATE TABLE sync_ledger (
+    gcp_secret                TEXT    NOT NULL,
+    target                    TEXT    NOT NULL,
+    github_name               TEXT    NOT NULL,
+    fingerprint               TEXT,
+    gcp_version               INTEGER,
+    github_updated_at         TEXT,
+    direction                 TEXT,
+    synced_at                 INTEGER,
+    synced_by_run             INTEGER,
+    pending_kind              TEXT,
+    pending_fingerprint       TEXT,
+    pending_since             TEXT,
+    pending_github_updated_at TEXT,
+    PRIMARY KEY (gcp_secret, target, github_name)
+);
+";
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -130,6 +152,7 @@ fn migrations() -> Migrations<'static> {
         M::up(V3_ALERTS),
         M::up(V4_RATE_LIMIT_CHECKS),
         M::up(V5_BUDGET_CHECKS),
+        M::up(V6_SYNC_LEDGER),
     ])
 }
 

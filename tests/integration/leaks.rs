@@ -44,7 +44,8 @@ fn canary() -> String {
     format!("canary-{hex}")
 }
 
-pub(crate) fn files_below(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+/// Every file below `dir`, recursively.
+pub fn files_below(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
         let path = entry.path();

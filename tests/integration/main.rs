@@ -26,4 +26,7 @@ mod rotation_faults;
 mod sandbox;
 mod schedules;
 mod secrets;
+mod sync;
+mod sync_fixture;
+mod sync_kill;
 mod watch;
