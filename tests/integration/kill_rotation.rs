@@ -47,8 +47,10 @@ fn a_rotation_killed_after_any_change_resumes_to_one_working_key() {
             // Killed between creating the key and staging it: that key is held by nobody.
             resumed.stdout_has("deleted keys an interrupted run created but never staged");
         }
-        rehearsal.rotate(None).expect_code(0);
+        let later = rehearsal.rotate(None);
+        later.expect_code(0);
         rehearsal.assert_settled(&format!("a later rotation after the kill at change {n}"));
+        rehearsal.assert_nothing_leaked(&[&killed, &resumed, &later]);
     }
     assert!(kill_points >= 6, "only {kill_points} kill points");
 }

@@ -225,4 +225,65 @@ max_retry_wait = "3s"
         );
         id
     }
+
+    /// Every credential value the emulator holds for this rehearsal (key files, their private
+    /// keys, tokens, Secret Manager payloads) appears nowhere in `runs`' output nor in any file
+    /// of the project (state.db and its WAL included).
+    pub fn assert_nothing_leaked(&self, runs: &[&Run]) {
+        let state = self.emulator.state();
+        let mut values: Vec<String> = Vec::new();
+        let decode = |b64: &str| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+        };
+        for secret in state["google"]["secrets"].as_object().into_iter().flatten() {
+            for version in secret.1["versions"].as_array().into_iter().flatten() {
+                if let Some(text) = version["data"].as_str().and_then(decode) {
+                    values.push(text);
+                }
+            }
+        }
+        for (_, secret) in state["github"]["repos"]["acme/api"]["secrets"]["secrets"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(text) = secret["value"].as_str().and_then(decode) {
+                values.push(text);
+            }
+        }
+        // A key file's most telling part: a line from the middle of its private key.
+        let key_lines: Vec<String> = values
+            .iter()
+            .filter_map(|v| serde_json::from_str::<Value>(v).ok())
+            .filter_map(|file| file["private_key"].as_str().map(str::to_owned))
+            .filter_map(|pem| pem.lines().nth(3).map(str::to_owned))
+            .collect();
+        values.extend(key_lines);
+        values.retain(|v| v.len() >= 12);
+        let files: Vec<(String, Vec<u8>)> = crate::leaks::files_below(self.project.path())
+            .into_iter()
+            .map(|f| {
+                let bytes = std::fs::read(&f).unwrap_or_default();
+                (f.display().to_string(), bytes)
+            })
+            .collect();
+        for value in &values {
+            for run in runs {
+                assert!(
+                    !run.stdout.contains(value.as_str()) && !run.stderr.contains(value.as_str()),
+                    "a credential value reached a run's output"
+                );
+            }
+            for (name, bytes) in &files {
+                assert!(
+                    !bytes.windows(value.len()).any(|w| w == value.as_bytes()),
+                    "a credential value reached {name}"
+                );
+            }
+        }
+        assert!(!values.is_empty(), "the search had values to look for");
+    }
 }

@@ -91,6 +91,7 @@ fn a_personal_token_is_checked_distributed_and_the_old_one_revoked() {
     assert!(rehearsal.token_works(&second));
     assert!(!rehearsal.token_works(&first), "the old token is revoked");
     assert!(!run.stdout.contains(&second) && !run.stderr.contains(&second));
+    rehearsal.assert_nothing_leaked(&[&run]);
 }
 
 #[test]
