@@ -6,31 +6,18 @@
 # the same reads and sealed PUTs). Prints the times, the ratios and orchestra's peak RSS.
 # The loop costs about half a second per secret: N_LOOP (default 50) secrets are timed and
 # the figure extrapolated to N, which the output says.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-repo=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orchestra-target}"
-cargo build --quiet --release --bin orchestra
-bin="$CARGO_TARGET_DIR/release/orchestra"
 N="${N:-500}"
 N_LOOP="${N_LOOP:-50}"
+source "$(dirname "$0")/common.sh"
 VENV="${VENV:-$HOME/.cache/orchestra-conformance-venv}"
 if ! "$VENV/bin/python" -c 'import nacl' 2>/dev/null; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet -r "$repo/emulator/conformance/requirements.txt"
 fi
 py="$VENV/bin/python"
-dir=$(mktemp -d)
-trap 'kill "$emu" 2>/dev/null || true; rm -rf "$dir"' EXIT
-mkdir -p "$dir/playbooks" "$dir/stdlib" "$dir/gcloud"
-cp "$repo/playbooks/sync_secrets.rhai" "$dir/playbooks/"
-cp "$repo/stdlib/sync.rhai" "$dir/stdlib/"
-cd "$dir"
-
-"$bin" -q emulator --port 0 > emulator.out 2>&1 &
-emu=$!
-for _ in $(seq 100); do grep -q 'listening on' emulator.out 2>/dev/null && break; sleep 0.1; done
-url=$(grep -o 'http://127.0.0.1:[0-9]*' emulator.out | head -1)
+mkdir -p gcloud
+cp "$repo/playbooks/sync_secrets.rhai" playbooks/
+cp "$repo/stdlib/sync.rhai" stdlib/
 export BENCH_GITHUB_TOKEN=ghp_orchestraDemoToken0000000000000000
 
 {

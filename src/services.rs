@@ -277,12 +277,17 @@ impl Services {
                 key_secret,
             } => {
                 let app_key = from_secret_manager(key_secret)?;
+                let policy = RetryPolicy::from_limits(&config.limits);
                 let minted = runtime
                     .block_on(crate::clients::github::mint_installation_token(
                         &self.github_api_url(config),
                         *app_id,
                         *installation_id,
                         &app_key,
+                        crate::clients::github::Retrying {
+                            policy: &policy,
+                            cancelled: &*cancelled,
+                        },
                     ))
                     .map_err(|e| {
                         format!("cannot mint an installation token for app {app_id}: {e}")

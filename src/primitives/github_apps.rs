@@ -6,6 +6,7 @@ use rhai::{Dynamic, Map};
 
 use super::github::{client, remote};
 use crate::clients::github::{self as gh, RepoSlug};
+use crate::clients::retry::RetryPolicy;
 use crate::engine::gate::{Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
 use crate::engine::values::to_json;
 use crate::engine::{RunContext, Secret};
@@ -59,8 +60,19 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             let installation = positive(args.int(1)?, "installation_id")?;
             let key = args.secret(2)?;
             let url = base_url(context)?;
+            let policy = RetryPolicy::from_limits(&context.config().limits);
+            let cancelled = context.cancellation();
             let minted = context
-                .block_on(gh::mint_installation_token(&url, app, installation, &key))?
+                .block_on(gh::mint_installation_token(
+                    &url,
+                    app,
+                    installation,
+                    &key,
+                    gh::Retrying {
+                        policy: &policy,
+                        cancelled: &*cancelled,
+                    },
+                ))?
                 .map_err(remote)?;
             let mut map = Map::new();
             map.insert(
@@ -93,8 +105,17 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
         |context, args, _| {
             let token = args.secret(0)?;
             let url = base_url(context)?;
+            let policy = RetryPolicy::from_limits(&context.config().limits);
+            let cancelled = context.cancellation();
             context
-                .block_on(gh::revoke_installation_token(&url, &token))?
+                .block_on(gh::revoke_installation_token(
+                    &url,
+                    &token,
+                    gh::Retrying {
+                        policy: &policy,
+                        cancelled: &*cancelled,
+                    },
+                ))?
                 .map_err(remote)?;
             Ok(Dynamic::UNIT)
         },
@@ -114,8 +135,17 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
         |context, args| {
             let token = args.secret(0)?;
             let url = base_url(context)?;
+            let policy = RetryPolicy::from_limits(&context.config().limits);
+            let cancelled = context.cancellation();
             let check = context
-                .block_on(gh::check_token(&url, &token))?
+                .block_on(gh::check_token(
+                    &url,
+                    &token,
+                    gh::Retrying {
+                        policy: &policy,
+                        cancelled: &*cancelled,
+                    },
+                ))?
                 .map_err(remote)?;
             let mut map = Map::new();
             map.insert("works".into(), check.works.into());

@@ -7,7 +7,42 @@ use octocrab::Octocrab;
 use serde::Deserialize;
 
 use super::{GithubClient, GithubError, Idempotent, RepoSlug, error::describe_octocrab};
+use crate::clients::retry::{self, RetryError, RetryPolicy};
 use crate::engine::Secret;
+
+/// How the App and token calls are retried: the shared policy, and whether the run was
+/// cancelled (a long `Retry-After` wait stops then).
+#[derive(Clone, Copy)]
+pub struct Retrying<'a> {
+    /// Attempts and longest wait.
+    pub policy: &'a RetryPolicy,
+    /// True once the run is asked to stop.
+    pub cancelled: &'a (dyn Fn() -> bool + Send + Sync),
+}
+
+impl Retrying<'_> {
+    /// Runs `call`, retrying what GitHub's answer allows for a call of `idempotent`.
+    async fn run<T, Op, Fut>(
+        self,
+        what: &str,
+        idempotent: Idempotent,
+        call: Op,
+    ) -> Result<T, GithubError>
+    where
+        Op: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, GithubError>>,
+    {
+        retry::with_retries(
+            self.policy,
+            what,
+            call,
+            |e: &GithubError| e.retry(idempotent),
+            self.cancelled,
+        )
+        .await
+        .map_err(RetryError::into_inner)
+    }
+}
 
 /// A freshly minted installation token.
 pub struct InstallationToken {
@@ -62,12 +97,14 @@ async fn answer(
 }
 
 /// Mints an installation token for `installation_id` of app `app_id` with the app's private
-/// key (PEM). Not retried: a lost answer would mint a second token.
+/// key (PEM). Retried only when GitHub turned the request away (429, `Retry-After`): a lost
+/// answer would mint a second token.
 pub async fn mint_installation_token(
     base_url: &str,
     app_id: u64,
     installation_id: u64,
     app_key: &Secret,
+    retrying: Retrying<'_>,
 ) -> Result<InstallationToken, GithubError> {
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(app_key.expose_for_request())
         .map_err(|e| GithubError::Config(format!("the app key is not an RSA PEM key: {e}")))?;
@@ -79,7 +116,13 @@ pub async fn mint_installation_token(
         .build()
         .map_err(|e| GithubError::Config(format!("cannot build the GitHub App client: {e}")))?;
     let path = format!("/app/installations/{installation_id}/access_tokens");
-    let answer = answer(&app, app._post(path, None::<&()>).await).await?;
+    let answer = retrying
+        .run(
+            &format!("mint a token for installation {installation_id}"),
+            Idempotent::No,
+            || async { answer(&app, app._post(path.as_str(), None::<&()>).await).await },
+        )
+        .await?;
     #[derive(Deserialize)]
     struct Minted {
         token: String,
@@ -94,30 +137,47 @@ pub async fn mint_installation_token(
 }
 
 /// Revokes an installation token (`DELETE /installation/token`, authenticated by itself).
-pub async fn revoke_installation_token(base_url: &str, token: &Secret) -> Result<(), GithubError> {
+pub async fn revoke_installation_token(
+    base_url: &str,
+    token: &Secret,
+    retrying: Retrying<'_>,
+) -> Result<(), GithubError> {
     let client = Octocrab::builder()
         .base_uri(base_url)
         .map_err(|e| GithubError::Config(format!("bad GitHub URL {base_url}: {e}")))?
         .personal_token(text(token)?)
         .build()
         .map_err(|e| GithubError::Config(format!("cannot build the GitHub client: {e}")))?;
-    answer(
-        &client,
-        client._delete("/installation/token", None::<&()>).await,
-    )
-    .await?;
+    retrying
+        .run("revoke an installation token", Idempotent::Yes, || async {
+            answer(
+                &client,
+                client._delete("/installation/token", None::<&()>).await,
+            )
+            .await
+        })
+        .await?;
     Ok(())
 }
 
 /// Asks GitHub who `token` is: `/user` for user tokens (scopes and expiry from the headers).
-pub async fn check_token(base_url: &str, token: &Secret) -> Result<TokenCheck, GithubError> {
+pub async fn check_token(
+    base_url: &str,
+    token: &Secret,
+    retrying: Retrying<'_>,
+) -> Result<TokenCheck, GithubError> {
     let client = Octocrab::builder()
         .base_uri(base_url)
         .map_err(|e| GithubError::Config(format!("bad GitHub URL {base_url}: {e}")))?
         .personal_token(text(token)?)
         .build()
         .map_err(|e| GithubError::Config(format!("cannot build the GitHub client: {e}")))?;
-    match answer(&client, client._get("/user").await).await {
+    let asked = retrying
+        .run("check a token", Idempotent::Yes, || async {
+            answer(&client, client._get("/user").await).await
+        })
+        .await;
+    match asked {
         Ok(answer) => {
             let header = |name: &str| {
                 answer

@@ -16,7 +16,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub use apps::{
-    InstallationToken, TokenCheck, check_token, mint_installation_token, revoke_installation_token,
+    InstallationToken, Retrying, TokenCheck, check_token, mint_installation_token,
+    revoke_installation_token,
 };
 pub use batch::put_secrets;
 pub use error::GithubError;
