@@ -7,6 +7,17 @@ use serde_json::{Value, json};
 use crate::harness::{DEMO_GITHUB_TOKEN, EmulatorProcess, Project, Run};
 
 pub const ACCOUNT: &str = "deployer@demo-project.iam.gserviceaccount.com";
+
+/// An installation-token rotation of the demo App, pushed to acme/api's `BOT_TOKEN`.
+const INSTALLATION: &str = r#"[[rotations.github_tokens]]
+name = "deploy-bot"
+kind = "installation"
+secret = "deploy-bot-token"
+app_id = 1001
+installation_id = 2002
+app_key_secret = "github-app-key"
+consumers = [{ target = "acme/api", name = "BOT_TOKEN" }]
+"#;
 const SECRET: &str = "projects/demo-project/secrets/deployer-key";
 
 /// A project wired to `emulator` the way an operator wires one to Google and GitHub.
@@ -31,6 +42,24 @@ grace = "0s"
 "#
             ),
         )
+    }
+
+    /// A fresh emulator and project rotating the demo App's installation token, the App's key
+    /// stored in Secret Manager.
+    pub fn installation() -> Self {
+        let rehearsal = Self::with(3, INSTALLATION);
+        rehearsal.emulator.store_app_key("github-app-key");
+        rehearsal
+    }
+
+    /// The token acme/api's `BOT_TOKEN` holds, asserting GitHub accepts it.
+    pub fn bot_token_works(&self, when: &str) -> String {
+        let state = self.emulator.state();
+        let token = self
+            .github_secret(&state, "BOT_TOKEN")
+            .unwrap_or_else(|| panic!("{when}: no BOT_TOKEN"));
+        assert!(self.token_works(&token), "{when}: BOT_TOKEN does not work");
+        token
     }
 
     /// A fresh emulator and project with the bundled rotation playbooks and `rotations` (TOML).

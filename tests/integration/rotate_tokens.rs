@@ -4,39 +4,16 @@
 
 use crate::rehearsal::Rehearsal;
 
-const INSTALLATION: &str = r#"[[rotations.github_tokens]]
-name = "deploy-bot"
-kind = "installation"
-secret = "deploy-bot-token"
-app_id = 1001
-installation_id = 2002
-app_key_secret = "github-app-key"
-consumers = [{ target = "acme/api", name = "BOT_TOKEN" }]
-"#;
-
-fn consumer_works(rehearsal: &Rehearsal, when: &str) -> String {
-    let state = rehearsal.emulator.state();
-    let token = rehearsal
-        .github_secret(&state, "BOT_TOKEN")
-        .unwrap_or_else(|| panic!("{when}: no BOT_TOKEN"));
-    assert!(
-        rehearsal.token_works(&token),
-        "{when}: BOT_TOKEN does not work"
-    );
-    token
-}
-
 #[test]
 fn an_installation_token_rotation_killed_after_any_change_resumes_and_revokes_the_old_one() {
     let mut kill_points = 0;
     for n in 1.. {
-        let rehearsal = Rehearsal::with(3, INSTALLATION);
-        rehearsal.emulator.store_app_key("github-app-key");
+        let rehearsal = Rehearsal::installation();
         rehearsal
             .play("rotate_github_tokens", None, &[])
             .expect_code(0)
             .stdout_has("schedule this at most every 30 minutes");
-        let before = consumer_works(&rehearsal, "after the first rotation");
+        let before = rehearsal.bot_token_works("after the first rotation");
         let killed = rehearsal.play("rotate_github_tokens", Some(n), &[]);
         if killed.code == 0 {
             assert!(n > 5, "a token rotation makes more than {} changes", n - 1);
@@ -44,9 +21,9 @@ fn an_installation_token_rotation_killed_after_any_change_resumes_and_revokes_th
         }
         kill_points += 1;
         assert_eq!(killed.code, -1, "killed\n{}", killed.stderr);
-        consumer_works(&rehearsal, &format!("killed after change {n}"));
+        rehearsal.bot_token_works(&format!("killed after change {n}"));
         rehearsal.resume(rehearsal.last_run()).expect_code(0);
-        let after = consumer_works(&rehearsal, &format!("resumed after change {n}"));
+        let after = rehearsal.bot_token_works(&format!("resumed after change {n}"));
         assert_ne!(after, before, "kill at {n}: the token was rotated");
         assert!(
             !rehearsal.token_works(&before),

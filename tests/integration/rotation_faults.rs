@@ -68,22 +68,14 @@ const TOKEN_STEPS: [(&str, &str, &str); 10] = [
     ),
 ];
 
-const INSTALLATION: &str = r#"[[rotations.github_tokens]]
-name = "deploy-bot"
-kind = "installation"
-secret = "deploy-bot-token"
-app_id = 1001
-installation_id = 2002
-app_key_secret = "github-app-key"
-consumers = [{ target = "acme/api", name = "BOT_TOKEN" }]
-"#;
-
 /// One kind of rotation under test: how to set it up, run it, and read what consumers hold.
 struct Subject {
     playbook: &'static str,
     steps: &'static [(&'static str, &'static str, &'static str)],
     setup: fn() -> Rehearsal,
-    /// What the consumers hold once settled (asserting it works).
+    /// Asserts every consumer holds a working credential (mid-rotation too).
+    works: fn(&Rehearsal, &str),
+    /// What the consumers hold once settled (asserting the rotation's end state).
     settled: fn(&Rehearsal, &str) -> String,
 }
 
@@ -92,6 +84,7 @@ fn key_rotation() -> Subject {
         playbook: "rotate_service_account_keys",
         steps: &KEY_STEPS,
         setup: || Rehearsal::new(3),
+        works: |rehearsal, when| rehearsal.assert_consumers_work(when),
         settled: |rehearsal, when| rehearsal.assert_settled(when),
     }
 }
@@ -100,22 +93,11 @@ fn token_rotation() -> Subject {
     Subject {
         playbook: "rotate_github_tokens",
         steps: &TOKEN_STEPS,
-        setup: || {
-            let rehearsal = Rehearsal::with(3, INSTALLATION);
-            rehearsal.emulator.store_app_key("github-app-key");
-            rehearsal
+        setup: Rehearsal::installation,
+        works: |rehearsal, when| {
+            rehearsal.bot_token_works(when);
         },
-        settled: |rehearsal, when| {
-            let state = rehearsal.emulator.state();
-            let token = rehearsal
-                .github_secret(&state, "BOT_TOKEN")
-                .unwrap_or_else(|| panic!("{when}: no BOT_TOKEN"));
-            assert!(
-                rehearsal.token_works(&token),
-                "{when}: BOT_TOKEN does not work"
-            );
-            token
-        },
+        settled: |rehearsal, when| rehearsal.bot_token_works(when),
     }
 }
 
@@ -146,7 +128,7 @@ fn each_step_survives(subject: Subject, fault: &str) {
                 "{step}: a failure says what failed: {}",
                 run.stderr
             );
-            (subject.settled)(&rehearsal, &format!("{step} failed with {fault}"));
+            (subject.works)(&rehearsal, &format!("{step} failed with {fault}"));
             rehearsal.resume(rehearsal.last_run()).expect_code(0);
         }
         let after = (subject.settled)(&rehearsal, &format!("{step} with {fault}"));
