@@ -27,6 +27,7 @@ mod sandbox;
 mod schedules;
 mod secrets;
 mod sync;
+mod sync_faults;
 mod sync_fixture;
 mod sync_kill;
 mod watch;
