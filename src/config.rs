@@ -11,15 +11,23 @@ mod budget;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
+mod durations;
+mod gcp;
+mod github;
 mod github_credentials;
+mod notify;
 mod rate_limits;
 mod rotations;
 mod sync;
 
 pub use budget::{BudgetSettings, ModelPrice};
+pub(crate) use durations::{duration_from_text, duration_to_text};
+pub use gcp::{GcpCredentials, GcpSettings};
+pub use github::GithubSettings;
 pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};
+pub use notify::{NotifySettings, SlackChannel};
 pub use rate_limits::RateLimitSettings;
 pub use rotations::{
     Consumer, GithubTokenKind, GithubTokenRotation, OldVersions, RotationSettings,
@@ -128,127 +136,6 @@ pub struct Scope {
     pub github_repos: Vec<String>,
     /// Hosts plain HTTP calls may reach.
     pub http_hosts: Vec<String>,
-}
-
-/// GitHub's endpoint and credential.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct GithubSettings {
-    /// REST base URL (GitHub Enterprise: `https://HOST/api/v3`).
-    pub api_url: String,
-    /// The environment variable holding a token (a PAT or an installation token).
-    pub token_env: String,
-    /// Read the token from this Secret Manager secret instead (`projects/P/secrets/ID`).
-    pub token_secret: Option<String>,
-    /// Authenticate as this GitHub App instead (with `installation_id` and `app_key_secret`).
-    pub app_id: Option<u64>,
-    /// The app's installation whose tokens orchestra uses.
-    pub installation_id: Option<u64>,
-    /// The Secret Manager secret holding the app's private key (PEM).
-    pub app_key_secret: Option<String>,
-    /// Further credentials whose rate limits are watched (`[[github.credentials]]`).
-    pub credentials: Vec<NamedCredential>,
-}
-
-impl GithubSettings {
-    /// Where the main credential's token comes from: an App when `app_id`, `installation_id`
-    /// and `app_key_secret` are all set, else `token_secret`, else `token_env`.
-    pub fn source(&self) -> Result<TokenSource, String> {
-        match (self.app_id, self.installation_id, &self.app_key_secret) {
-            (Some(app_id), Some(installation_id), Some(key_secret)) => Ok(TokenSource::App {
-                app_id,
-                installation_id,
-                key_secret: key_secret.clone(),
-            }),
-            (None, None, None) => Ok(match &self.token_secret {
-                Some(name) => TokenSource::SecretManager(name.clone()),
-                None => TokenSource::Env(self.token_env.clone()),
-            }),
-            _ => Err(
-                "a GitHub App needs all of [github].app_id, installation_id and app_key_secret"
-                    .into(),
-            ),
-        }
-    }
-}
-
-impl Default for GithubSettings {
-    fn default() -> Self {
-        Self {
-            api_url: "https://api.github.com".into(),
-            token_env: "GITHUB_TOKEN".into(),
-            token_secret: None,
-            app_id: None,
-            installation_id: None,
-            app_key_secret: None,
-            credentials: Vec::new(),
-        }
-    }
-}
-
-/// Google Cloud settings.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct GcpSettings {
-    /// The project short secret names belong to.
-    pub project: Option<String>,
-    /// Secret Manager endpoint override (default: Google's).
-    pub secret_manager_url: Option<String>,
-    /// IAM endpoint override (default: Google's).
-    pub iam_url: Option<String>,
-    /// Token endpoints a key check may call besides Google's (a key file names its
-    /// `token_uri`; a local emulator's is `http://127.0.0.1:PORT/token`).
-    pub token_uris: Vec<String>,
-    /// Cloud Monitoring endpoint override (default: Google's).
-    pub monitoring_url: Option<String>,
-    /// `adc` (Application Default Credentials, the default) or `anonymous` (for a local
-    /// emulator named by the endpoint overrides only).
-    pub credentials: GcpCredentials,
-}
-
-/// How orchestra authenticates to Google Cloud.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GcpCredentials {
-    /// Application Default Credentials.
-    #[default]
-    Adc,
-    /// No credentials: only for a local emulator.
-    Anonymous,
-}
-
-/// Notification channels.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct NotifySettings {
-    /// Slack incoming webhooks by channel name.
-    pub slack: std::collections::BTreeMap<String, SlackChannel>,
-    /// The channel `notify::alert` posts to.
-    pub alerts_channel: String,
-    /// An unchanged condition is announced again after this long, e.g. "1h".
-    #[serde(
-        deserialize_with = "duration_from_text",
-        serialize_with = "duration_to_text"
-    )]
-    pub realert_after: Duration,
-}
-
-impl Default for NotifySettings {
-    fn default() -> Self {
-        Self {
-            slack: std::collections::BTreeMap::new(),
-            alerts_channel: "ops".into(),
-            realert_after: Duration::from_secs(3600),
-        }
-    }
-}
-
-/// One Slack incoming webhook. The URL is a credential, so it is read from the environment.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SlackChannel {
-    /// The environment variable holding the webhook URL.
-    pub webhook_env: String,
 }
 
 /// One schedule for `orchestra daemon`.
@@ -432,30 +319,6 @@ fn describe_figment_error(err: figment::Error) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-pub(crate) fn duration_from_text<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Text {
-        Seconds(u64),
-        Human(String),
-    }
-    match Text::deserialize(de)? {
-        Text::Seconds(s) => Ok(Duration::from_secs(s)),
-        Text::Human(text) => humantime::parse_duration(&text).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "expected a duration such as \"90s\" or \"15m\", found \"{text}\" ({e})"
-            ))
-        }),
-    }
-}
-
-pub(crate) fn duration_to_text<S: serde::Serializer>(
-    d: &Duration,
-    ser: S,
-) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(&humantime::format_duration(*d).to_string())
 }
 
 #[cfg(test)]

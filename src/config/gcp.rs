@@ -1,0 +1,34 @@
+//! `[gcp]`: the Google Cloud project, endpoint overrides and how orchestra authenticates.
+
+use serde::{Deserialize, Serialize};
+
+/// Google Cloud settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GcpSettings {
+    /// The project short secret names belong to.
+    pub project: Option<String>,
+    /// Secret Manager endpoint override (default: Google's).
+    pub secret_manager_url: Option<String>,
+    /// IAM endpoint override (default: Google's).
+    pub iam_url: Option<String>,
+    /// Token endpoints a key check may call besides Google's (a key file names its
+    /// `token_uri`; a local emulator's is `http://127.0.0.1:PORT/token`).
+    pub token_uris: Vec<String>,
+    /// Cloud Monitoring endpoint override (default: Google's).
+    pub monitoring_url: Option<String>,
+    /// `adc` (Application Default Credentials, the default) or `anonymous` (for a local
+    /// emulator named by the endpoint overrides only).
+    pub credentials: GcpCredentials,
+}
+
+/// How orchestra authenticates to Google Cloud.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GcpCredentials {
+    /// Application Default Credentials.
+    #[default]
+    Adc,
+    /// No credentials: only for a local emulator.
+    Anonymous,
+}
