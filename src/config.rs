@@ -7,12 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-mod budget;
-
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+mod budget;
 mod durations;
 mod gcp;
 mod github;
