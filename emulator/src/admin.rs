@@ -47,6 +47,12 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
         ),
         (&M::POST, ["github", "rate-limit"]) => set_rate(shared, request),
         (&M::POST, ["github", "tokens"]) => mint_pat(shared, request),
+        (&M::PUT, ["github", "workflows", owner, repo, file]) => {
+            set_workflow(shared, owner, repo, file, true)
+        }
+        (&M::DELETE, ["github", "workflows", owner, repo, file]) => {
+            set_workflow(shared, owner, repo, file, false)
+        }
         (&M::POST, ["verify"]) => crate::verify::handle(shared, request),
         (&M::POST, ["monitoring", "usage"]) => {
             crate::google::monitoring::usage::control(shared, request)
@@ -140,6 +146,22 @@ fn set_rate(shared: &Shared, request: &Request) -> Response {
             }
         }
         json_response(200, &json!({"ok": true}))
+    })
+}
+
+/// `PUT` (install) or `DELETE` (remove) `/_emulator/github/workflows/OWNER/REPO/FILE`: which
+/// workflow files a repository has, so a dispatch of a missing one gets GitHub's 404.
+fn set_workflow(shared: &Shared, owner: &str, repo: &str, file: &str, present: bool) -> Response {
+    shared.change(|state| {
+        let Some(repo) = state.github.repos.get_mut(&format!("{owner}/{repo}")) else {
+            return github_error(404, &format!("no repository {owner}/{repo}"));
+        };
+        if present {
+            repo.workflows.insert(file.to_owned());
+        } else {
+            repo.workflows.remove(file);
+        }
+        json_response(200, &json!({"workflows": repo.workflows}))
     })
 }
 

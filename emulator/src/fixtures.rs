@@ -3,12 +3,13 @@
 //! A seed file is a state file (the JSON `--state` writes), so fixtures can be made by running
 //! the emulator, shaping its state through the APIs, and keeping the file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::EmulatorError;
+use crate::github::workflows::EXPORT_WORKFLOW;
 use crate::google::monitoring::usage::demo_usage;
 use crate::google::secret_manager::add_version_creating;
 use crate::http_util::{now_secs, rfc3339_now};
@@ -157,6 +158,7 @@ pub fn demo() -> Result<State, String> {
             name: "api".into(),
             secrets: repo_secrets,
             environments: BTreeMap::from([("production".to_owned(), production)]),
+            workflows: BTreeSet::from(["deploy.yml".to_owned(), EXPORT_WORKFLOW.to_owned()]),
         },
     );
     let org_secrets = secret_store(&mut state);

@@ -16,6 +16,7 @@
 //! | `GET /_emulator/demo` | the demo credentials |
 //! | `POST /_emulator/github/rate-limit` | set a token's window (`{"token","limit","remaining","reset_in","status":403\|429}`) |
 //! | `POST /_emulator/github/tokens` | mint a personal access token (`{"login","scopes","expires_in"}`) |
+//! | `PUT`/`DELETE /_emulator/github/workflows/OWNER/REPO/FILE` | install or remove a workflow file (a dispatch of a missing one answers 404; acme/api has `deploy.yml` and `orchestra-export.yml`) |
 //! | `POST /_emulator/monitoring/usage` | add Vertex AI token usage (`{"model","type":"input"\|"output","tokens","at"\|"from"+"to","replace","project"}`), or `{"clear":true}` |
 //! | `POST /_emulator/verify` | does a credential work (`{"github_token"}`, `{"access_token"}`, `{"key_file"}`) |
 

@@ -1,7 +1,7 @@
 //! Everything the emulator remembers, as one serialisable value: saved to the state file after
 //! every change (atomically: temp file + rename) so a rehearsal survives a restart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -151,6 +151,10 @@ pub struct Repo {
     pub secrets: SecretStore,
     /// Environments by name.
     pub environments: BTreeMap<String, SecretStore>,
+    /// Workflow files in `.github/workflows`: dispatching any other answers 404, as GitHub
+    /// does.
+    #[serde(default)]
+    pub workflows: BTreeSet<String>,
 }
 
 /// An organisation.

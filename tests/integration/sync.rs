@@ -290,8 +290,10 @@ fn a_missing_export_workflow_stops_with_how_to_install_it() {
     next_second();
     world.github_write("acme/api", "API_TOKEN", "token-set-on-github");
     // GitHub answers 404 to a dispatch of a workflow the repository does not have.
-    world.emulator.fault(
-        r#"{"method":"POST","path":"/repos/acme/api/actions/workflows/*/dispatches","status":404}"#,
+    world.emulator.call(
+        "DELETE",
+        "/_emulator/github/workflows/acme/api/orchestra-export.yml",
+        "",
     );
     world
         .sync(&[])

@@ -6,7 +6,7 @@ mod account;
 mod apps;
 mod secrets;
 mod selected_repos;
-mod workflows;
+pub(crate) mod workflows;
 
 use http::HeaderValue;
 

@@ -46,6 +46,9 @@ pub fn dispatch(
         let Some(repo_state) = state.github.repos.get(&full).cloned() else {
             return github_error(404, "Not Found");
         };
+        if !repo_state.workflows.contains(workflow) {
+            return github_error(404, "Not Found");
+        }
         let outcome = (workflow == EXPORT_WORKFLOW).then(|| {
             match crate::google::secret_manager::export_from_actions(state, &repo_state, &inputs) {
                 Ok(()) => "success".to_owned(),

@@ -124,6 +124,44 @@ async fn a_dispatch_can_return_run_details() {
     assert_eq!(plain.status(), 204);
 }
 
+#[tokio::test]
+async fn a_dispatch_of_a_workflow_the_repository_lacks_is_404_until_installed() {
+    let emu = emulator().await;
+    let dispatch = || async {
+        client()
+            .post(format!(
+                "{}/repos/acme/api/actions/workflows/nightly.yml/dispatches",
+                emu.github_url()
+            ))
+            .bearer_auth(TOKEN)
+            .json(&json!({"ref": "main"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(dispatch().await, 404);
+    let installed = client()
+        .put(format!(
+            "{}/_emulator/github/workflows/acme/api/nightly.yml",
+            emu.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(installed.status(), 200);
+    assert_eq!(dispatch().await, 204);
+    client()
+        .delete(format!(
+            "{}/_emulator/github/workflows/acme/api/nightly.yml",
+            emu.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dispatch().await, 404);
+}
+
 async fn put_org_secret(emu: &orchestra_emulator::RunningEmulator, body: Value) -> u16 {
     let base = emu.github_url();
     let key: Value = client()
