@@ -12,6 +12,7 @@ mod emulator;
 mod github;
 mod github_apps;
 mod iam;
+mod key_limit;
 mod kill_rotation;
 mod leaks;
 mod locks;
