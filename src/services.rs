@@ -339,13 +339,24 @@ impl Services {
             client: main_kind
                 .and_then(|_| self.github(config, key, runtime, Arc::clone(&cancelled))),
         }];
+        // The first client's connection pool and TLS setup serve the others.
+        let mut shared = watched[0].client.as_ref().ok().cloned();
         for named in &config.github.credentials {
             let source = named.source();
             let client = source.clone().and_then(|source| {
                 let (token, _) =
                     self.github_token(config, &source, key, runtime, Arc::clone(&cancelled))?;
-                self.github_client(config, &token, Arc::clone(&cancelled))
+                match &shared {
+                    Some(base) => base
+                        .sharing(&token, format!("github:{}", token.fingerprint()))
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string()),
+                    None => self.github_client(config, &token, Arc::clone(&cancelled)),
+                }
             });
+            if shared.is_none() {
+                shared = client.as_ref().ok().cloned();
+            }
             watched.push(WatchedCredential {
                 name: named.name.clone(),
                 kind: source

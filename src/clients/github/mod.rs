@@ -123,6 +123,26 @@ impl GithubClient {
         })
     }
 
+    /// A client for `token` that shares this one's connection pool and TLS setup (building a
+    /// client loads the trust store, milliseconds of CPU each), its budget and retry policy;
+    /// its budget is keyed by `budget_key`.
+    pub fn sharing(&self, token: &Secret, budget_key: String) -> Result<Self, GithubError> {
+        let token = String::from_utf8(token.expose_for_request().to_vec())
+            .map_err(|_| GithubError::Config("the GitHub token is not UTF-8 text".into()))?;
+        let octocrab = self
+            .octocrab
+            .user_access_token(token)
+            .map_err(|e| GithubError::Config(format!("cannot build the GitHub client: {e}")))?;
+        Ok(Self {
+            octocrab,
+            base_url: self.base_url.clone(),
+            credential: budget_key,
+            budget: Arc::clone(&self.budget),
+            policy: self.policy,
+            cancelled: Arc::clone(&self.cancelled),
+        })
+    }
+
     /// The REST base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
