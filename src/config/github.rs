@@ -28,21 +28,16 @@ impl GithubSettings {
     /// Where the main credential's token comes from: an App when `app_id`, `installation_id`
     /// and `app_key_secret` are all set, else `token_secret`, else `token_env`.
     pub fn source(&self) -> Result<TokenSource, String> {
-        match (self.app_id, self.installation_id, &self.app_key_secret) {
-            (Some(app_id), Some(installation_id), Some(key_secret)) => Ok(TokenSource::App {
-                app_id,
-                installation_id,
-                key_secret: key_secret.clone(),
-            }),
-            (None, None, None) => Ok(match &self.token_secret {
-                Some(name) => TokenSource::SecretManager(name.clone()),
-                None => TokenSource::Env(self.token_env.clone()),
-            }),
-            _ => Err(
-                "a GitHub App needs all of [github].app_id, installation_id and app_key_secret"
-                    .into(),
-            ),
-        }
+        let app = TokenSource::app(
+            self.app_id,
+            self.installation_id,
+            self.app_key_secret.as_ref(),
+            "[github].app_id",
+        )?;
+        Ok(app.unwrap_or_else(|| match &self.token_secret {
+            Some(name) => TokenSource::SecretManager(name.clone()),
+            None => TokenSource::Env(self.token_env.clone()),
+        }))
     }
 }
 

@@ -26,6 +26,27 @@ pub enum TokenSource {
 }
 
 impl TokenSource {
+    /// The App source the three App settings name: none when all are unset, an error naming
+    /// `app_id_field` (how the section spells `app_id`) when only some are set.
+    pub fn app(
+        app_id: Option<u64>,
+        installation_id: Option<u64>,
+        key_secret: Option<&String>,
+        app_id_field: &str,
+    ) -> Result<Option<Self>, String> {
+        match (app_id, installation_id, key_secret) {
+            (Some(app_id), Some(installation_id), Some(key_secret)) => Ok(Some(Self::App {
+                app_id,
+                installation_id,
+                key_secret: key_secret.clone(),
+            })),
+            (None, None, None) => Ok(None),
+            _ => Err(format!(
+                "a GitHub App needs all of {app_id_field}, installation_id and app_key_secret"
+            )),
+        }
+    }
+
     /// `token` or `app installation N`, for reports.
     pub fn kind(&self) -> String {
         match self {
@@ -64,18 +85,17 @@ pub struct NamedCredential {
 impl NamedCredential {
     /// Its token source, or what is wrong with the entry.
     pub fn source(&self) -> Result<TokenSource, String> {
-        let app = (
-            self.app_id,
-            self.installation_id,
-            self.app_key_secret.as_ref(),
-        );
+        let exactly_one = "set exactly one of token_env, token_secret, or app_id + installation_id + app_key_secret";
+        let app_set = self.app_id.is_some()
+            || self.installation_id.is_some()
+            || self.app_key_secret.is_some();
         let sources = [
             self.token_env.is_some(),
             self.token_secret.is_some(),
-            app != (None, None, None),
+            app_set,
         ];
         if sources.iter().filter(|set| **set).count() != 1 {
-            return Err("set exactly one of token_env, token_secret, or app_id + installation_id + app_key_secret".into());
+            return Err(exactly_one.into());
         }
         if let Some(env) = &self.token_env {
             return Ok(TokenSource::Env(env.clone()));
@@ -83,14 +103,13 @@ impl NamedCredential {
         if let Some(secret) = &self.token_secret {
             return Ok(TokenSource::SecretManager(secret.clone()));
         }
-        match app {
-            (Some(app_id), Some(installation_id), Some(key_secret)) => Ok(TokenSource::App {
-                app_id,
-                installation_id,
-                key_secret: key_secret.clone(),
-            }),
-            _ => Err("a GitHub App needs all of app_id, installation_id and app_key_secret".into()),
-        }
+        TokenSource::app(
+            self.app_id,
+            self.installation_id,
+            self.app_key_secret.as_ref(),
+            "app_id",
+        )?
+        .ok_or_else(|| exactly_one.into())
     }
 }
 

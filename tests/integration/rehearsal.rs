@@ -126,13 +126,7 @@ max_retry_wait = "3s"
 
     /// Whether GitHub accepts `token`.
     pub fn token_works(&self, token: &str) -> bool {
-        let answer = self.emulator.call(
-            "POST",
-            "/_emulator/verify",
-            &json!({ "github_token": token }).to_string(),
-        );
-        let verdict: Value = serde_json::from_str(&answer).expect("verdict");
-        verdict["works"] == true
+        self.verify(json!({ "github_token": token }))
     }
 
     /// The plain text of Actions secret `name` of acme/api, if it exists.
@@ -168,11 +162,14 @@ max_retry_wait = "3s"
     }
 
     fn works(&self, key_file_base64: &str) -> bool {
-        let answer = self.emulator.call(
-            "POST",
-            "/_emulator/verify",
-            &json!({ "key_file": key_file_base64 }).to_string(),
-        );
+        self.verify(json!({ "key_file": key_file_base64 }))
+    }
+
+    /// The emulator's verdict on a credential (`POST /_emulator/verify`).
+    fn verify(&self, credential: Value) -> bool {
+        let answer = self
+            .emulator
+            .call("POST", "/_emulator/verify", &credential.to_string());
         let verdict: Value = serde_json::from_str(&answer).expect("verdict");
         verdict["works"] == true
     }
