@@ -1,8 +1,9 @@
 //! orchestra: runs ops procedures written as sandboxed Rhai playbooks.
 //!
 //! Data flows one way: [`cli`] → [`runner`] → [`engine`] → [`primitives`] → clients, with
-//! run state in [`store`]. Secret values are an opaque [`engine::Secret`] that never reaches a
-//! log, the terminal or the database ([`redact`] is the last guard).
+//! run state in [`store`]. What a secret is lives in [`secret`], below both the engine and the
+//! clients: the opaque [`secret::Secret`], its keyed fingerprint, the shapes a secret may be
+//! parsed as, and the mask that guards every sink.
 
 pub mod cli;
 pub mod clients;
@@ -13,9 +14,9 @@ pub mod exit;
 pub mod logging;
 pub mod primitives;
 pub mod process;
-pub mod redact;
 pub mod runner;
 pub mod schedule;
+pub mod secret;
 pub mod services;
 pub mod store;
 pub mod watch;

@@ -11,7 +11,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
-use crate::redact::mask;
+use crate::secret::mask::mask;
 
 /// How much to log, from `-q` / `-v` counts.
 #[derive(Debug, Clone, Copy)]

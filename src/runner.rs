@@ -118,6 +118,9 @@ pub fn play(host: &Host, request: &PlayRequest) -> Result<RunReport, HostError> 
         builder = builder.prints_to_stderr();
     }
     let context = builder.build();
+    // The time-out covers the whole run: checking and compiling the playbook and its modules
+    // count, not only the script's execution.
+    context.start_clock();
 
     let (args, args_json) = args_map(&request.args);
     let prepared =
@@ -150,7 +153,9 @@ pub fn play(host: &Host, request: &PlayRequest) -> Result<RunReport, HostError> 
     tracing::info!("run {run_id} started: {shown} ({})", request.mode);
 
     let started = Instant::now();
+    let confinement = (request.mode == RunMode::Plan).then(|| host.store.confine_to_run_records());
     let execution = prepared.execute();
+    drop(confinement);
     let duration = started.elapsed();
     let termination = context.recorded_termination();
     let (status, error) = match &execution.result {

@@ -14,8 +14,8 @@ use crate::clients::monitoring::Monitoring;
 use crate::clients::retry::RetryPolicy;
 use crate::clients::secret_manager::SecretManager;
 use crate::config::{Config, MAIN_CREDENTIAL, TokenSource};
-use crate::engine::Secret;
-use crate::engine::fingerprint::FingerprintKey;
+use crate::secret::FingerprintKey;
+use crate::secret::Secret;
 
 /// Where the services are.
 #[derive(Debug, Clone)]

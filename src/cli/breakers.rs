@@ -65,6 +65,6 @@ pub fn run(args: &BreakersArgs, host: &Host) -> Result<ExitStatus, HostError> {
             b.last_error.as_deref().unwrap_or("-")
         ));
     }
-    print!("{}", crate::redact::mask(&out));
+    print!("{}", crate::secret::mask::mask(&out));
     Ok(ExitStatus::Success)
 }

@@ -189,7 +189,10 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("internal error{place}: {}", crate::redact::mask(&message));
+        eprintln!(
+            "internal error{place}: {}",
+            crate::secret::mask::mask(&message)
+        );
     }));
 }
 

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::engine::ScriptDiagnostic;
 use crate::error::HostError;
-use crate::redact::mask;
 use crate::runner::RunReport;
+use crate::secret::mask::mask;
 use crate::store::{EventRecord, RunMode, RunRecord, RunStatus, StepRecord, format_ms};
 
 fn handler() -> GraphicalReportHandler {

@@ -49,23 +49,59 @@ pub enum Admission {
 #[derive(Clone)]
 pub struct Breakers {
     store: Store,
+    writes: bool,
 }
 
 impl Breakers {
     /// Breakers persisted in `store`.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            writes: true,
+        }
+    }
+
+    /// A plan's view of the breakers in `store`: every decision is made as a real run would
+    /// make it, and nothing is written, so a plan cannot open (or close) a breaker that the
+    /// next real run would then obey.
+    pub fn observing(store: Store) -> Self {
+        Self {
+            store,
+            writes: false,
+        }
+    }
+
+    /// The breakers a run in this mode may use: written in a real run, only read in a plan.
+    pub fn for_run(store: Store, plan: bool) -> Self {
+        if plan {
+            Self::observing(store)
+        } else {
+            Self::new(store)
+        }
+    }
+
+    /// Runs `decide` over the current record of `name`, writing what it returns unless this
+    /// is an observing view.
+    fn update<T>(
+        &self,
+        name: &str,
+        decide: impl FnOnce(Option<BreakerRecord>, i64) -> (T, Option<BreakerRecord>),
+    ) -> Result<T, StoreError> {
+        let writes = self.writes;
+        self.store.update_breaker(name, |current, now| {
+            let (answer, next) = decide(current, now);
+            (answer, next.filter(|_| writes))
+        })
     }
 
     /// Asks whether a call through breaker `name` may go ahead.
     pub fn admit(&self, name: &str, policy: BreakerPolicy) -> Result<Admission, StoreError> {
-        self.store
-            .update_breaker(name, |current, now| admit(current, policy, now))
+        self.update(name, |current, now| admit(current, policy, now))
     }
 
     /// Records that a call through `name` succeeded: the breaker closes.
     pub fn record_success(&self, name: &str, policy: BreakerPolicy) -> Result<(), StoreError> {
-        self.store.update_breaker(name, |current, now| {
+        self.update(name, |current, now| {
             let closed = fresh(name, policy, now);
             let changed = current.is_none_or(|c| c.state != BreakerState::Closed || c.failures > 0);
             ((), changed.then_some(closed))
@@ -79,7 +115,7 @@ impl Breakers {
         policy: BreakerPolicy,
         error: &str,
     ) -> Result<BreakerState, StoreError> {
-        self.store.update_breaker(name, |current, now| {
+        self.update(name, |current, now| {
             let mut next = current.unwrap_or_else(|| fresh(name, policy, now));
             next.threshold = policy.threshold;
             next.recovery_ms = millis(policy.recovery);

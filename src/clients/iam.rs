@@ -10,10 +10,10 @@ use google_cloud_iam_admin_v1::client::Iam;
 use google_cloud_iam_admin_v1::model::{
     ServiceAccountPrivateKeyType, list_service_account_keys_request::KeyType,
 };
-use serde::Deserialize;
 
 use super::google_error::GoogleError;
 use super::retry::{self, Retry, RetryError, RetryPolicy};
+use crate::secret::ServiceAccountKey;
 
 /// An IAM call that failed.
 pub type IamError = GoogleError;
@@ -170,14 +170,6 @@ pub enum Verification {
     Unknown(String),
 }
 
-#[derive(Deserialize)]
-struct KeyFile {
-    client_email: String,
-    private_key_id: String,
-    private_key: String,
-    token_uri: String,
-}
-
 #[derive(serde::Serialize)]
 struct Claims<'a> {
     iss: &'a str,
@@ -187,32 +179,17 @@ struct Claims<'a> {
     exp: u64,
 }
 
-/// The key id a service-account key file names (`private_key_id`); not secret: IAM lists it.
-pub fn key_id_of(key_json: &[u8]) -> Result<String, String> {
-    #[derive(Deserialize)]
-    struct Id {
-        private_key_id: String,
-    }
-    serde_json::from_slice::<Id>(key_json)
-        .map(|id| id.private_key_id)
-        .map_err(|e| format!("not a service-account key file ({e})"))
-}
-
 /// The token URI Google's key files name.
 pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 
-/// Exchanges a JWT signed with `key_json` for an access token at its `token_uri`, which must be
-/// one of `allowed_token_uris`.
+/// Exchanges a JWT signed with `file`'s key for an access token at its `token_uri`, which must
+/// be one of `allowed_token_uris`.
 pub async fn verify_key(
-    key_json: &[u8],
+    file: &ServiceAccountKey,
     allowed_token_uris: &[String],
     policy: &RetryPolicy,
     cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
 ) -> Verification {
-    let file: KeyFile = match serde_json::from_slice(key_json) {
-        Ok(file) => file,
-        Err(e) => return Verification::Refused(format!("not a service-account key file: {e}")),
-    };
     if !allowed_token_uris.contains(&file.token_uri) {
         return Verification::Refused(format!(
             "the key file's token_uri {} is not one orchestra may call",
@@ -232,12 +209,15 @@ pub async fn verify_key(
         iat: now,
         exp: now + 3600,
     };
-    let assertion = match jsonwebtoken::EncodingKey::from_rsa_pem(file.private_key.as_bytes())
+    // jsonwebtoken's errors describe the PEM it could not read: a fixed sentence instead.
+    let assertion = match jsonwebtoken::EncodingKey::from_rsa_pem(file.private_key_for_signing())
         .and_then(|key| jsonwebtoken::encode(&header, &claims, &key))
     {
         Ok(assertion) => assertion,
-        Err(e) => {
-            return Verification::Refused(format!("the key file's private key is unusable: {e}"));
+        Err(_) => {
+            return Verification::Refused(
+                "the key file's private_key is not a usable RSA key in PEM form".to_owned(),
+            );
         }
     };
     let http = reqwest::Client::new();
@@ -314,7 +294,7 @@ mod tests {
         max_wait: Duration::from_secs(1),
     };
 
-    async fn key_file(emulator: &orchestra_emulator::RunningEmulator) -> Vec<u8> {
+    async fn key_file(emulator: &orchestra_emulator::RunningEmulator) -> ServiceAccountKey {
         let created: serde_json::Value = reqwest::Client::new()
             .post(format!(
                 "{}/v1/projects/-/serviceAccounts/deployer@demo-project.iam.gserviceaccount.com/keys",
@@ -327,9 +307,10 @@ mod tests {
             .json()
             .await
             .unwrap();
-        base64::engine::general_purpose::STANDARD
+        let bytes = base64::engine::general_purpose::STANDARD
             .decode(created["privateKeyData"].as_str().unwrap())
-            .unwrap()
+            .unwrap();
+        ServiceAccountKey::parse_bytes(&bytes).unwrap()
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::retry::{self, Retry, RetryError, RetryPolicy};
-use crate::engine::Secret;
+use crate::secret::Secret;
 
 /// A post that failed.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::fingerprint::FingerprintKey;
 use crate::config::Config;
-use crate::redact::mask;
+use crate::secret::FingerprintKey;
+use crate::secret::mask::mask;
 use crate::services::{Endpoints, Services};
 use crate::store::{RunId, RunMode, StepEffect, StepRef, StepStatus, Store};
 
@@ -174,7 +174,7 @@ impl RunContext {
     }
 
     /// Binds the context to its recorded run (after the playbook compiled and the lock was
-    /// taken). The first binding wins.
+    /// taken), starting the clock if the runner has not already. The first binding wins.
     pub fn bind_run(&self, run_id: RunId) {
         let _ = self.run_id.set(run_id);
         self.start_clock();

@@ -11,8 +11,8 @@ use rhai::{Dynamic, EvalAltResult, ParseError, ParseErrorType, Position};
 
 use serde::Serialize;
 
-use super::secret::Secret;
 use crate::config::Limits;
+use crate::secret::Secret;
 
 /// A diagnostic about a script, ready for miette to render.
 #[derive(Debug, Clone, thiserror::Error, miette::Diagnostic, Serialize)]

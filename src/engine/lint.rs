@@ -7,12 +7,12 @@
 //! neither the engine, the script nor its modules define.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rhai::{AST, ASTNode, Engine, Expr, Position, Stmt};
 
 use super::diagnostic::{ScriptDiagnostic, from_parse_error};
-use super::resolver::ConfinedResolver;
+use super::resolver::{ConfinedResolver, ImportError, cycle_text};
 
 /// Functions Rhai handles itself, which appear in no package's signature list.
 const LANGUAGE_FUNCTIONS: &[&str] = &[
@@ -50,20 +50,31 @@ impl KnownFunctions {
     }
 }
 
-/// Checks `ast` (the playbook `file`) and every module it imports. Returns every finding.
+/// The playbook being checked: its canonical path, the name it is shown by, and its text.
+pub struct Checked<'a> {
+    /// The canonical path (an import of it from a module is a cycle).
+    pub path: &'a Path,
+    /// The name shown in messages.
+    pub file: &'a str,
+    /// The source.
+    pub text: &'a str,
+}
+
+/// Checks `ast` (the playbook) and every module it imports. Returns every finding.
 pub fn check(
     engine: &Engine,
     known: &KnownFunctions,
     resolver: &ConfinedResolver,
-    file: &str,
-    text: &str,
+    playbook: Checked<'_>,
     ast: &AST,
 ) -> Vec<ScriptDiagnostic> {
+    let Checked { path, file, text } = playbook;
     let mut linter = Linter {
         engine,
         known,
         resolver,
         modules: HashMap::new(),
+        chain: vec![path.to_path_buf()],
         findings: Vec::new(),
     };
     linter.check_ast(file, text, ast);
@@ -76,6 +87,8 @@ struct Linter<'a> {
     resolver: &'a ConfinedResolver,
     /// Module file → its public function names (`None` when it failed to compile).
     modules: HashMap<PathBuf, Option<HashSet<String>>>,
+    /// The playbook and the modules being checked right now, outermost first.
+    chain: Vec<PathBuf>,
     findings: Vec<ScriptDiagnostic>,
 }
 
@@ -199,10 +212,31 @@ impl Linter<'_> {
                 return None;
             }
         };
+        if self.chain.contains(&path) {
+            let chain = cycle_text(&self.chain, &path);
+            self.findings.push(ScriptDiagnostic::at(
+                file,
+                Some(text),
+                pos,
+                ImportError::Cycle { chain }.to_string(),
+                "imported here",
+            ));
+            return None;
+        }
         if let Some(known) = self.modules.get(&path) {
             return known.clone();
         }
-        // Mark before recursing, so a module importing itself does not loop.
+        if let Some(reason) = self.resolver.must_stop() {
+            self.findings.push(ScriptDiagnostic::at(
+                file,
+                Some(text),
+                pos,
+                format!("stopped before compiling this module: {reason}"),
+                "imported here",
+            ));
+            return None;
+        }
+        // Mark before recursing, so a module reached twice is checked once.
         self.modules.insert(path.clone(), None);
         let shown = ConfinedResolver::display_name(&path);
         let importer = format!(
@@ -210,7 +244,7 @@ impl Linter<'_> {
             pos.line().unwrap_or(0),
             pos.position().unwrap_or(0)
         );
-        let module_text = match std::fs::read_to_string(&path) {
+        let module_text = match crate::engine::playbook::read_source(&path) {
             Ok(t) => t,
             Err(err) => {
                 self.findings.push(ScriptDiagnostic::at(
@@ -223,7 +257,7 @@ impl Linter<'_> {
                 return None;
             }
         };
-        let ast = match self.engine.compile(&module_text) {
+        let mut ast = match self.engine.compile(&module_text) {
             Ok(ast) => ast,
             Err(err) => {
                 let mut diagnostic = from_parse_error(&shown, &module_text, &err);
@@ -241,8 +275,12 @@ impl Linter<'_> {
             .filter(|f| f.access != rhai::FnAccess::Private)
             .map(|f| f.name.to_owned())
             .collect();
-        self.modules.insert(path, Some(functions.clone()));
+        self.modules.insert(path.clone(), Some(functions.clone()));
+        self.chain.push(path.clone());
         self.check_ast(&shown, &module_text, &ast);
+        self.chain.pop();
+        ast.set_source(shown.as_str());
+        self.resolver.remember_compiled(&path, ast);
         Some(functions)
     }
 }

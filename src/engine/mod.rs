@@ -4,13 +4,12 @@
 
 pub mod context;
 pub mod diagnostic;
-pub mod fingerprint;
 pub mod gate;
 pub mod lint;
 pub mod playbook;
+pub mod ranges;
 pub mod resolver;
 pub mod sandbox;
-pub mod secret;
 mod secret_type;
 pub mod values;
 
@@ -19,10 +18,10 @@ use std::sync::Arc;
 
 use rhai::{AST, Dynamic, Map, Scope};
 
+pub use crate::secret::Secret;
 pub use context::{PlannedChange, RunContext, Termination};
 pub use diagnostic::ScriptDiagnostic;
 pub use playbook::PlaybookSource;
-pub use secret::Secret;
 
 use resolver::ConfinedResolver;
 use sandbox::Sandbox;
@@ -47,7 +46,13 @@ pub fn prepare(
     args: Map,
 ) -> Result<PreparedPlaybook, Vec<ScriptDiagnostic>> {
     let roots = module_roots(&source, context.config());
-    let resolver = Arc::new(ConfinedResolver::new(&roots));
+    let stop_context = Arc::clone(context);
+    let stop: resolver::StopCheck = Arc::new(move || {
+        stop_context
+            .termination()
+            .map(|reason| sandbox::termination_message(reason, &stop_context))
+    });
+    let resolver = Arc::new(ConfinedResolver::new(&roots).with_stop(stop));
     let sandbox = sandbox::build(Arc::clone(context), resolver);
     // Compile against `args` as a plain variable: a constant would be folded into the AST,
     // and Rhai panics on an assignment to a folded constant instead of refusing it.
@@ -68,8 +73,11 @@ pub fn prepare(
         &sandbox.engine,
         &known,
         &sandbox.resolver,
-        &source.shown,
-        &source.text,
+        lint::Checked {
+            path: &source.path,
+            file: &source.shown,
+            text: &source.text,
+        },
         &ast,
     );
     if !findings.is_empty() {

@@ -10,6 +10,23 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 
+/// The largest playbook or module accepted, in bytes. Rhai cannot be interrupted while it
+/// compiles, so the size of what it compiles is what bounds that time (about a second per
+/// megabyte in a release build); a runbook is a few kilobytes.
+pub const MAX_SOURCE_BYTES: u64 = 1024 * 1024;
+
+/// Reads the script at `path` (already canonical), refusing one over [`MAX_SOURCE_BYTES`]
+/// before reading it.
+pub fn read_source(path: &Path) -> Result<String, String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > MAX_SOURCE_BYTES {
+        return Err(format!(
+            "it is {size} bytes, over the {MAX_SOURCE_BYTES}-byte limit for a playbook or module"
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| e.to_string())
+}
+
 /// A playbook read from disk.
 #[derive(Debug, Clone)]
 pub struct PlaybookSource {
@@ -79,7 +96,7 @@ pub fn read(path: &Path) -> Result<PlaybookSource, PlaybookError> {
         reason,
     };
     let real = std::fs::canonicalize(path).map_err(|e| unreadable(e.to_string()))?;
-    let text = std::fs::read_to_string(&real).map_err(|e| unreadable(e.to_string()))?;
+    let text = read_source(&real).map_err(unreadable)?;
     let hash = Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

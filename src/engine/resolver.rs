@@ -4,19 +4,32 @@
 //! file it tried to parse. This one accepts only relative paths of plain components, looks them
 //! up under the allowed roots, refuses anything whose real path (after symlinks) leaves them,
 //! and records every file it loads so `--watch` can watch it.
+//!
+//! A module is evaluated in the importing run's own runtime state, so its top-level work counts
+//! against the same operation limit as the playbook's; an import cycle is refused with the
+//! cycle named (it would otherwise recurse until the stack overflows); a module over the source
+//! size limit is refused unread; and the run's time-out is checked before each module compiles.
 
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
+use rhai::{AST, Engine, EvalAltResult, GlobalRuntimeState, Module, Position, Scope, Shared};
+
+/// Says why the run must stop now (time-out, interrupt), or `None` to go on.
+pub type StopCheck = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
 /// Where an `import` may look, and what it has loaded.
 pub struct ConfinedResolver {
     roots: Vec<Root>,
     loaded: Mutex<HashMap<PathBuf, Shared<Module>>>,
+    /// Modules the checker compiled before the run, so the run does not compile them again.
+    compiled: Mutex<HashMap<PathBuf, AST>>,
+    /// The modules being evaluated right now, outermost first: an import of one is a cycle.
+    evaluating: Mutex<Vec<PathBuf>>,
     files: Mutex<Vec<PathBuf>>,
+    stop: Option<StopCheck>,
 }
 
 struct Root {
@@ -47,14 +60,31 @@ pub enum ImportError {
         /// The folders searched.
         roots: String,
     },
-    /// The file exists but cannot be read.
+    /// The file exists but cannot be read (or is over the size limit).
     #[error("cannot read module {file}: {reason}")]
     Unreadable {
         /// The file.
         file: PathBuf,
-        /// The OS error.
+        /// The OS error, or the size and the limit.
         reason: String,
     },
+    /// The module imports itself, directly or through others.
+    #[error("import cycle: {chain} (a module may not import itself, directly or through others)")]
+    Cycle {
+        /// The files of the cycle, `a.rhai → b.rhai → a.rhai`.
+        chain: String,
+    },
+}
+
+/// `a → b → a`: the files of an import cycle, as people see them.
+pub fn cycle_text(chain: &[PathBuf], again: &Path) -> String {
+    let start = chain.iter().position(|p| p == again).unwrap_or(0);
+    chain[start..]
+        .iter()
+        .chain(std::iter::once(&again.to_path_buf()))
+        .map(|p| ConfinedResolver::display_name(p))
+        .collect::<Vec<_>>()
+        .join(" → ")
 }
 
 impl ConfinedResolver {
@@ -73,8 +103,30 @@ impl ConfinedResolver {
         Self {
             roots,
             loaded: Mutex::new(HashMap::new()),
+            compiled: Mutex::new(HashMap::new()),
+            evaluating: Mutex::new(Vec::new()),
             files: Mutex::new(Vec::new()),
+            stop: None,
         }
+    }
+
+    /// The same resolver, checking `stop` before it compiles or evaluates a module.
+    pub fn with_stop(mut self, stop: StopCheck) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// Keeps the AST the checker compiled for `file`, for the run to use.
+    pub fn remember_compiled(&self, file: &Path, ast: AST) {
+        self.compiled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(file.to_path_buf(), ast);
+    }
+
+    /// Why the run must stop before more work, if it must.
+    pub fn must_stop(&self) -> Option<String> {
+        self.stop.as_ref().and_then(|stop| stop())
     }
 
     fn roots_text(&self) -> String {
@@ -140,17 +192,17 @@ impl ConfinedResolver {
         crate::engine::playbook::display_path(file)
     }
 
-    /// Resolves an `import` at run time.
+    /// Resolves an `import` at run time, evaluating the module in the importer's `global`
+    /// state so its operations count against the run's limit.
     pub fn resolve(
         &self,
         engine: &Engine,
-        _source: Option<&str>,
+        global: &mut GlobalRuntimeState,
         path: &str,
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
-        let file = self
-            .locate(path)
-            .map_err(|e| Box::new(EvalAltResult::ErrorRuntime(e.to_string().into(), pos)))?;
+        let runtime = |message: String| Box::new(EvalAltResult::ErrorRuntime(message.into(), pos));
+        let file = self.locate(path).map_err(|e| runtime(e.to_string()))?;
         if let Some(module) = self
             .loaded
             .lock()
@@ -159,30 +211,56 @@ impl ConfinedResolver {
         {
             return Ok(module.clone());
         }
+        {
+            let evaluating = self.evaluating.lock().unwrap_or_else(|p| p.into_inner());
+            if evaluating.contains(&file) {
+                let chain = cycle_text(&evaluating, &file);
+                return Err(runtime(ImportError::Cycle { chain }.to_string()));
+            }
+        }
+        if let Some(reason) = self.must_stop() {
+            return Err(Box::new(EvalAltResult::ErrorTerminated(reason.into(), pos)));
+        }
         let shown = Self::display_name(&file);
-        let text = fs::read_to_string(&file).map_err(|e| {
-            Box::new(EvalAltResult::ErrorRuntime(
-                ImportError::Unreadable {
-                    file: file.clone(),
-                    reason: e.to_string(),
-                }
-                .to_string()
-                .into(),
-                pos,
-            ))
-        })?;
+        let in_module = |err: Box<EvalAltResult>| {
+            Box::new(EvalAltResult::ErrorInModule(shown.clone(), err, pos))
+        };
+        let remembered = self
+            .compiled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&file);
+        let ast = match remembered {
+            Some(ast) => ast,
+            None => {
+                let text = crate::engine::playbook::read_source(&file).map_err(|reason| {
+                    runtime(
+                        ImportError::Unreadable {
+                            file: file.clone(),
+                            reason,
+                        }
+                        .to_string(),
+                    )
+                })?;
+                let mut ast = engine.compile(&text).map_err(|e| in_module(e.into()))?;
+                ast.set_source(shown.as_str());
+                ast
+            }
+        };
         self.files
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(file.clone());
-        let in_module = |err: Box<EvalAltResult>| {
-            Box::new(EvalAltResult::ErrorInModule(shown.clone(), err, pos))
-        };
-        let mut ast = engine.compile(&text).map_err(|e| in_module(e.into()))?;
-        ast.set_source(shown.as_str());
-        let module: Shared<Module> = Module::eval_ast_as_new(Scope::new(), &ast, engine)
-            .map_err(in_module)?
-            .into();
+        self.evaluating
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(file.clone());
+        let evaluated = Module::eval_ast_as_new_raw(engine, &mut Scope::new(), global, &ast);
+        self.evaluating
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|f| f != &file);
+        let module: Shared<Module> = evaluated.map_err(in_module)?.into();
         self.loaded
             .lock()
             .unwrap_or_else(|p| p.into_inner())

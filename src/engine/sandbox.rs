@@ -13,7 +13,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, Position};
 use super::context::{RunContext, Termination};
 use super::gate::PrimitiveDoc;
 use super::resolver::ConfinedResolver;
-use super::secret_type;
+use super::{ranges, secret_type};
 use crate::config::Limits;
 
 /// How often (in operations) the time-out and cancel flag are checked.
@@ -51,7 +51,7 @@ pub fn build(context: Arc<RunContext>, resolver: Arc<ConfinedResolver>) -> Sandb
     engine.on_print(move |text| print_context.print(text));
     let debug_context = Arc::clone(&context);
     engine.on_debug(move |text, source, pos| {
-        let text = crate::redact::mask(text);
+        let text = crate::secret::mask::mask(text);
         let place = match (source, pos.line()) {
             (Some(source), Some(line)) => format!("{source}:{line}: "),
             (None, Some(line)) => format!("line {line}: "),
@@ -84,29 +84,28 @@ fn apply_limits(engine: &mut Engine, limits: &Limits) {
     engine.set_max_functions(10_000);
 }
 
-/// The built-in `sleep` blocks past the time-out; this one wakes to check it.
+/// The built-in `sleep` blocks past the time-out (and panics on `sleep(1e30)`); this one takes
+/// 0 to a day of seconds, refuses anything else by name, and wakes to check the time-out.
 fn register_sleep(engine: &mut Engine, context: Arc<RunContext>) {
     let int_context = Arc::clone(&context);
     engine.register_fn(
         "sleep",
         move |seconds: rhai::INT| -> Result<(), Box<EvalAltResult>> {
-            sleep_checked(
-                &int_context,
-                Duration::from_secs(u64::try_from(seconds).unwrap_or(0)),
-            )
+            sleep_for(&int_context, &Dynamic::from_int(seconds))
         },
     );
     engine.register_fn(
         "sleep",
         move |seconds: rhai::FLOAT| -> Result<(), Box<EvalAltResult>> {
-            let seconds = if seconds.is_finite() && seconds > 0.0 {
-                seconds
-            } else {
-                0.0
-            };
-            sleep_checked(&context, Duration::from_secs_f64(seconds))
+            sleep_for(&context, &Dynamic::from_float(seconds))
         },
     );
+}
+
+fn sleep_for(context: &RunContext, seconds: &Dynamic) -> Result<(), Box<EvalAltResult>> {
+    let total = ranges::seconds(seconds, "sleep's argument", ranges::MAX_SCRIPT_SECONDS)
+        .map_err(|message| Box::new(EvalAltResult::ErrorRuntime(message.into(), Position::NONE)))?;
+    sleep_checked(context, total)
 }
 
 fn sleep_checked(context: &RunContext, total: Duration) -> Result<(), Box<EvalAltResult>> {
@@ -132,7 +131,8 @@ pub fn terminated(reason: Termination, context: &RunContext) -> Box<EvalAltResul
     ))
 }
 
-fn termination_message(reason: Termination, context: &RunContext) -> String {
+/// What a run stopped from outside is told: the time-out it passed, or the interrupt.
+pub fn termination_message(reason: Termination, context: &RunContext) -> String {
     match reason {
         Termination::TimedOut => format!(
             "the run passed its time-out of {} (limits.timeout)",
@@ -149,10 +149,23 @@ impl rhai::ModuleResolver for SharedResolver {
     fn resolve(
         &self,
         engine: &Engine,
-        source: Option<&str>,
+        _source: Option<&str>,
         path: &str,
         pos: Position,
     ) -> Result<rhai::Shared<rhai::Module>, Box<EvalAltResult>> {
-        self.0.resolve(engine, source, path, pos)
+        // Only reached without a runtime state (Rhai calls resolve_raw when evaluating).
+        let mut global = engine.new_global_runtime_state();
+        self.0.resolve(engine, &mut global, path, pos)
+    }
+
+    fn resolve_raw(
+        &self,
+        engine: &Engine,
+        global: &mut rhai::GlobalRuntimeState,
+        _scope: &mut rhai::Scope,
+        path: &str,
+        pos: Position,
+    ) -> Result<rhai::Shared<rhai::Module>, Box<EvalAltResult>> {
+        self.0.resolve(engine, global, path, pos)
     }
 }

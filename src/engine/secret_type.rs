@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, Position};
 
 use super::context::RunContext;
-use super::secret::Secret;
+use crate::secret::Secret;
 
 /// Registers the `Secret` type with `engine`.
 pub fn register(engine: &mut Engine, _context: Arc<RunContext>) {
@@ -15,6 +15,14 @@ pub fn register(engine: &mut Engine, _context: Arc<RunContext>) {
     engine.register_fn("to_debug", |s: &mut Secret| s.redacted());
     engine.register_fn("fingerprint", |s: &mut Secret| s.short_fingerprint());
     engine.register_fn("is_empty", |s: &mut Secret| s.is_empty());
+    // Rhai's own `to_json` writes a custom type as its Rust type path; these write a Secret as
+    // `"Secret(fp:…)"`, alone or anywhere inside a map.
+    engine.register_fn("to_json", |s: &mut Secret| {
+        serde_json::Value::String(s.redacted()).to_string()
+    });
+    engine.register_fn("to_json", |map: &mut rhai::Map| {
+        super::values::shown_json(&Dynamic::from_map(map.clone())).to_string()
+    });
 
     // Comparing a secret with a guess would be an oracle; comparing two secrets tells nothing
     // fingerprints do not. Both are refused loudly rather than answering `false`.

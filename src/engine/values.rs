@@ -5,7 +5,7 @@
 use rhai::{Array, Dynamic, Map};
 use serde_json::Value;
 
-use super::secret::Secret;
+use crate::secret::Secret;
 
 /// Why a value could not become JSON.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -67,6 +67,25 @@ pub fn to_json(value: &Dynamic, path: &str) -> Result<Value, ToJsonError> {
     })
 }
 
+/// `value` as JSON for showing (a script's `to_json`): a Secret anywhere inside becomes its
+/// redacted text `Secret(fp:…)`, and a type JSON has no form for becomes its type name.
+pub fn shown_json(value: &Dynamic) -> Value {
+    if let Some(secret) = value.read_lock::<Secret>() {
+        return Value::String(secret.redacted());
+    }
+    if let Some(array) = value.read_lock::<Array>() {
+        return Value::Array(array.iter().map(shown_json).collect());
+    }
+    if let Some(map) = value.read_lock::<Map>() {
+        return Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.to_string(), shown_json(v)))
+                .collect(),
+        );
+    }
+    to_json(value, "value").unwrap_or_else(|_| Value::String(value.type_name().to_owned()))
+}
+
 /// Converts JSON back into a script value.
 pub fn from_json(value: &Value) -> Dynamic {
     match value {
@@ -108,7 +127,7 @@ pub fn render(value: &Dynamic) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::fingerprint::FingerprintKey;
+    use crate::secret::FingerprintKey;
 
     #[test]
     fn round_trips_plain_values() {

@@ -11,7 +11,7 @@ use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
 
 use crate::clients::breaker::{Admission, BreakerPolicy, Breakers};
 use crate::engine::gate::{ModuleBuilder, ParamType, PrimitiveError, Signature, raise};
-use crate::engine::{RunContext, diagnostic};
+use crate::engine::{RunContext, diagnostic, ranges};
 
 const CALL: &str = "breaker::guard";
 
@@ -33,18 +33,8 @@ pub fn policy_from(options: &Map) -> Result<BreakerPolicy, PrimitiveError> {
                     })?;
             }
             "recovery" => {
-                let seconds = value
-                    .as_int()
-                    .map(|n| n as f64)
-                    .or_else(|_| value.as_float())
-                    .ok()
-                    .filter(|s| s.is_finite() && *s >= 0.0)
-                    .ok_or_else(|| {
-                        PrimitiveError::new(format!(
-                            "recovery must be a number of seconds, found {value}"
-                        ))
-                    })?;
-                policy.recovery = Duration::from_secs_f64(seconds);
+                policy.recovery = ranges::seconds(value, "recovery", ranges::MAX_SCRIPT_SECONDS)
+                    .map_err(PrimitiveError::new)?;
             }
             other => {
                 return Err(PrimitiveError::new(format!(
@@ -59,7 +49,7 @@ pub fn policy_from(options: &Map) -> Result<BreakerPolicy, PrimitiveError> {
 fn breakers(context: &RunContext) -> Result<Breakers, PrimitiveError> {
     context
         .store()
-        .map(|store| Breakers::new(store.clone()))
+        .map(|store| Breakers::for_run(store.clone(), context.is_plan()))
         .ok_or_else(|| PrimitiveError::new("no state database in this mode"))
 }
 

@@ -36,8 +36,9 @@ impl Budget {
     /// Parses the budget secret's payload. The error says what is wrong without quoting the
     /// payload: it came from a secret store.
     pub fn parse(payload: &[u8]) -> Result<Self, String> {
-        let value: Value = serde_json::from_slice(payload)
-            .map_err(|e| format!("it is not JSON (line {}, column {})", e.line(), e.column()))?;
+        // Never serde's message: it quotes the payload and the column it stopped at.
+        let value: Value =
+            crate::secret::shape::json(payload, "JSON").map_err(|_| "it is not JSON".to_owned())?;
         let object = value.as_object().ok_or("it is not a JSON object")?;
         if object.keys().any(|k| k != "monthly_usd" && k != "alert_at") {
             return Err("it has a key other than monthly_usd and alert_at".into());

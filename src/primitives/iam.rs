@@ -10,8 +10,9 @@ use rhai::{Array, Dynamic, Map};
 
 use crate::clients::iam::{IamError, IamKeys, Verification, verify_key};
 use crate::clients::retry::RetryPolicy;
+use crate::engine::RunContext;
 use crate::engine::gate::{Args, Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
-use crate::engine::{RunContext, Secret};
+use crate::secret::{Secret, ServiceAccountKey, ShapeError};
 
 /// The project of `email` (`NAME@PROJECT.iam.gserviceaccount.com`), scope-checked.
 fn checked_account(context: &RunContext, email: &str) -> Result<String, PrimitiveError> {
@@ -57,6 +58,10 @@ fn client(context: &RunContext) -> Result<Arc<IamKeys>, PrimitiveError> {
         .remote()
         .iam(context.config(), runtime, context.cancellation())
         .map_err(PrimitiveError::new)
+}
+
+fn shape_error(error: ShapeError) -> PrimitiveError {
+    PrimitiveError::new(error.to_string())
 }
 
 fn remote(error: IamError) -> PrimitiveError {
@@ -173,10 +178,8 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                   not secret): how a staged key file is matched with the account's keys.",
         },
         |_, args| {
-            let json = args.secret(0)?;
-            crate::clients::iam::key_id_of(json.expose_for_request())
-                .map(Dynamic::from)
-                .map_err(PrimitiveError::new)
+            let key = ServiceAccountKey::parse(&args.secret(0)?).map_err(shape_error)?;
+            Ok(Dynamic::from(key.private_key_id))
         },
     );
     module.read(
@@ -190,11 +193,18 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
         },
         |_| "token exchange".to_owned(),
         |context, args| {
-            let json = args.secret(0)?;
+            let key = match ServiceAccountKey::parse(&args.secret(0)?) {
+                Ok(key) => key,
+                Err(not_a_key) => {
+                    // Not a key file cannot work: refused, as a token endpoint would.
+                    tracing::warn!("key check refused: {not_a_key}");
+                    return Ok("refused".into());
+                }
+            };
             let uris = context.remote().token_uris(context.config());
             let policy = RetryPolicy::from_limits(&context.config().limits);
             let outcome = context.block_on(verify_key(
-                json.expose_for_request(),
+                &key,
                 &uris,
                 &policy,
                 context.cancellation(),

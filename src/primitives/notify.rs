@@ -10,7 +10,7 @@ use crate::clients::slack;
 use crate::engine::RunContext;
 use crate::engine::gate::{Args, Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
 use crate::engine::values::{render, to_json};
-use crate::redact::mask;
+use crate::secret::mask::mask;
 
 fn payload(args: &Args) -> Result<serde_json::Value, PrimitiveError> {
     let value = args.any(1)?;

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Store, StoreError};
-use crate::redact::mask;
+use crate::secret::mask::mask;
 
 /// One alert condition as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::{BreakerState, Store, StoreError, now_ms};
-use crate::redact::mask;
+use crate::secret::mask::mask;
 
 /// One breaker as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -4,7 +4,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::{RunId, Store, StoreError, now_ms};
-use crate::redact::mask;
+use crate::secret::mask::mask;
 
 /// One line a run printed or logged.
 #[derive(Debug, Clone, Serialize)]

@@ -2,11 +2,12 @@
 //!
 //! WAL mode, versioned migrations, and a small typed API per table family; nothing outside this
 //! module writes SQL. No secret value is ever written here: callers hand in redacted text, and
-//! [`crate::redact::mask`] is applied again on the way in as a last guard.
+//! [`crate::secret::mask::mask`] is applied again on the way in as a last guard.
 
 mod alerts;
 mod breakers;
 mod budget;
+mod confine;
 mod events;
 mod kv;
 mod ledger;
@@ -25,6 +26,7 @@ use rusqlite::Connection;
 pub use alerts::AlertRecord;
 pub use breakers::BreakerRecord;
 pub use budget::{BudgetCheck, BudgetCheckKind, BudgetLevel, ModelSpend};
+pub use confine::{PlanConfinement, RUN_RECORD_TABLES};
 pub use events::EventRecord;
 pub use ledger::{LedgerEntry, LedgerIntent, LedgerKey, LedgerRecord};
 pub use locks::{AcquiredRun, LockHolder, format_ms};

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{RunId, RunMode, RunStatus, Store, StoreError, now_ms};
 use crate::process::{Liveness, ProcessIdentity};
-use crate::redact::mask;
+use crate::secret::mask::mask;
 
 /// What is known of a run when it starts.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::{RunId, StepEffect, StepStatus, Store, StoreError, now_ms};
-use crate::redact::mask;
+use crate::secret::mask::mask;
 
 /// The identity of one journaled step: its run and its sequence number in that run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

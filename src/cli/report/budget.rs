@@ -79,7 +79,7 @@ pub fn run(args: &BudgetArgs, host: &Host) -> Result<ExitStatus, HostError> {
     } else if checks.is_empty() {
         println!("no budget checks yet: `orchestra play vertex_budget` makes one");
     } else {
-        print!("{}", crate::redact::mask(&table(&checks)));
+        print!("{}", crate::secret::mask::mask(&table(&checks)));
     }
     Ok(ExitStatus::Success)
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{GithubClient, GithubError, Idempotent, RepoSlug, error::describe_octocrab};
 use crate::clients::retry::{self, RetryError, RetryPolicy};
-use crate::engine::Secret;
+use crate::secret::Secret;
 
 /// How the App and token calls are retried: the shared policy, and whether the run was
 /// cancelled (a long `Retry-After` wait stops then).
@@ -107,7 +107,10 @@ pub async fn mint_installation_token(
     retrying: Retrying<'_>,
 ) -> Result<InstallationToken, GithubError> {
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(app_key.expose_for_request())
-        .map_err(|e| GithubError::Config(format!("the app key is not an RSA PEM key: {e}")))?;
+        // jsonwebtoken's error describes the PEM it could not read: a fixed sentence instead.
+        .map_err(|_| {
+            GithubError::Config("the app key is not an RSA private key in PEM form".into())
+        })?;
     let app = Octocrab::builder()
         .base_uri(base_url)
         .map_err(|e| GithubError::Config(format!("bad GitHub URL {base_url}: {e}")))?

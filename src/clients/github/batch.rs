@@ -7,7 +7,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::{GithubClient, GithubError, PutOutcome, SecretName, SecretScope};
-use crate::engine::Secret;
+use crate::secret::Secret;
 
 /// Puts every `(name, value)` to `scope`; returns each outcome in the order given. `on_done` is
 /// called as each one finishes (a progress bar).

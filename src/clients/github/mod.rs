@@ -26,7 +26,7 @@ pub use seal::seal_for_github;
 
 use super::budget::{Pace, RateBudget};
 use super::retry::{self, RetryError, RetryPolicy};
-use crate::engine::Secret;
+use crate::secret::Secret;
 
 /// A response: status, headers and body text.
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 use rhai::{Dynamic, ImmutableString, Map};
 
 use super::types::PrimitiveError;
-use crate::engine::secret::Secret;
+use crate::secret::Secret;
 
 /// A primitive's arguments, taken out of Rhai's argument slots.
 pub struct Args {

@@ -65,7 +65,7 @@ fn guarded(
         return call();
     };
     let name = format!("service:{service}");
-    let breakers = crate::clients::breaker::Breakers::new(store.clone());
+    let breakers = crate::clients::breaker::Breakers::for_run(store.clone(), context.is_plan());
     let policy = crate::clients::breaker::BreakerPolicy::default();
     let store_error = |e: crate::store::StoreError| PrimitiveError::new(e.to_string());
     if let crate::clients::breaker::Admission::Refused {
@@ -119,13 +119,15 @@ fn journaled(
 
 /// Turns a primitive's failure into the error the script sees: a map naming the primitive.
 /// Rhai fills in the call position.
+///
+/// The message is not masked: the script can read it, and a mask it can read is an equality
+/// oracle (echo a string of guesses through an error, see which one came back masked). Secret
+/// bytes never reach a message to begin with (`secret::shape`); where the error goes on to a
+/// sink the script cannot read (the terminal, the log, the journal), that sink masks it.
 pub fn raise(primitive: &str, error: PrimitiveError) -> Box<EvalAltResult> {
     let mut map = Map::new();
     map.insert("primitive".into(), primitive.into());
-    map.insert(
-        "message".into(),
-        crate::redact::mask(&error.message).into_owned().into(),
-    );
+    map.insert("message".into(), error.message.into());
     if let Some(status) = error.status {
         map.insert("status".into(), Dynamic::from_int(i64::from(status)));
     }

@@ -6,7 +6,7 @@ use std::any::TypeId;
 use rhai::{Dynamic, ImmutableString, Map};
 use serde::Serialize;
 
-use crate::engine::secret::Secret;
+use crate::secret::Secret;
 
 /// What calling a primitive does to the world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

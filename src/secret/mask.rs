@@ -1,6 +1,6 @@
 //! Masks secret values that slip into text on its way out of the process.
 //!
-//! Every [`Secret`](crate::engine::Secret) this process creates registers its value (and the
+//! Every [`Secret`](crate::secret::Secret) this process creates registers its value (and the
 //! encodings it is commonly written in) here; every line bound for the terminal, the log file,
 //! the SQLite journal or an error message passes through [`mask`] first. This is the last line
 //! of defence: the `Secret` type already refuses to show its value, this catches the value when

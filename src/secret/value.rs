@@ -12,7 +12,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use super::fingerprint::FingerprintKey;
-use crate::redact;
+use super::mask;
 
 /// How many hex digits of the keyed fingerprint the redacted form shows.
 const SHORT_FINGERPRINT: usize = 8;
@@ -36,7 +36,7 @@ impl Secret {
         let secret = Self {
             inner: Arc::new(SecretInner { value, fingerprint }),
         };
-        redact::register(&secret.inner.value, &secret.redacted());
+        mask::register(&secret.inner.value, &secret.redacted());
         secret
     }
 
