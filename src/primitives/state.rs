@@ -1,13 +1,16 @@
 //! `state::` — a small key-value store that playbooks keep between runs, in SQLite.
 //!
 //! Values are JSON-shaped (strings, numbers, booleans, arrays, maps); a Secret anywhere inside
-//! is refused. Writes are mutations: journaled, and only listed under `--plan`.
+//! is refused. Writes are mutations: journaled, and only listed under `--plan`. Every entry is
+//! sealed at rest (`secret::seal`): the script reads back exactly what it wrote, and the
+//! database holds neither the names nor the values.
 
 use rhai::Dynamic;
 
 use crate::engine::RunContext;
 use crate::engine::gate::{Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
 use crate::engine::values::{from_json, render, to_json};
+use crate::secret::seal::StateSeal;
 use crate::store::Store;
 
 /// Longest key accepted.
@@ -29,18 +32,49 @@ fn check_key(key: &str) -> Result<(), PrimitiveError> {
     Ok(())
 }
 
-/// The value stored under `key`, or `()`.
+fn store_error(error: crate::store::StoreError) -> PrimitiveError {
+    PrimitiveError::new(error.to_string())
+}
+
+fn seal(context: &RunContext) -> Result<StateSeal, PrimitiveError> {
+    Ok(StateSeal::new(
+        context.fingerprint_key().map_err(PrimitiveError::new)?,
+    ))
+}
+
+/// One sealed entry: its name and its value, as JSON.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Entry {
+    name: String,
+    value: serde_json::Value,
+}
+
+fn open(seal: &StateSeal, sealed: &str) -> Result<Entry, PrimitiveError> {
+    let plain = seal
+        .open(sealed)
+        .map_err(|e| PrimitiveError::new(e.to_string()))?;
+    serde_json::from_slice(&plain)
+        .map_err(|_| PrimitiveError::new("a sealed state entry does not hold a name and a value"))
+}
+
+/// The value stored under `key`, or `()`. Entries written before state was sealed are still
+/// read (under their plain key) until the next write seals them.
 pub fn get(context: &RunContext, key: &str) -> Result<Option<Dynamic>, PrimitiveError> {
     check_key(key)?;
-    let json = store(context)?
-        .state_get(key)
-        .map_err(|e| PrimitiveError::new(e.to_string()))?;
-    json.map(|text| {
-        serde_json::from_str(&text)
-            .map(|v| from_json(&v))
-            .map_err(|e| PrimitiveError::new(format!("stored value of {key} is not JSON: {e}")))
-    })
-    .transpose()
+    let store = store(context)?;
+    let seal = seal(context)?;
+    if let Some(sealed) = store.state_get(&seal.lookup(key)).map_err(store_error)? {
+        return Ok(Some(from_json(&open(&seal, &sealed)?.value)));
+    }
+    let legacy = store.state_get(key).map_err(store_error)?;
+    legacy
+        .filter(|text| !StateSeal::is_sealed(text))
+        .map(|text| {
+            serde_json::from_str(&text)
+                .map(|v| from_json(&v))
+                .map_err(|_| PrimitiveError::new(format!("stored value of {key} is not JSON")))
+        })
+        .transpose()
 }
 
 /// What `set` would change.
@@ -55,19 +89,50 @@ pub fn describe_set(key: &str, value: &Dynamic) -> Result<Change, PrimitiveError
     })
 }
 
-/// Stores `value` under `key`.
+/// Stores `value` under `key`, sealed.
 pub fn set(context: &RunContext, key: &str, value: &Dynamic) -> Result<(), PrimitiveError> {
-    let json = to_json(value, "value").map_err(|e| PrimitiveError::new(e.to_string()))?;
-    store(context)?
-        .state_set(key, &json.to_string(), context.run_id())
-        .map_err(|e| PrimitiveError::new(e.to_string()))
+    let value = to_json(value, "value").map_err(|e| PrimitiveError::new(e.to_string()))?;
+    let store = store(context)?;
+    let seal = seal(context)?;
+    let entry = serde_json::to_vec(&Entry {
+        name: key.to_owned(),
+        value,
+    })
+    .map_err(|e| PrimitiveError::new(e.to_string()))?;
+    store
+        .state_set(&seal.lookup(key), &seal.seal(&entry), context.run_id())
+        .map_err(store_error)?;
+    store.state_delete(key).map_err(store_error)?;
+    Ok(())
 }
 
 /// Deletes `key`; whether it existed.
 pub fn delete(context: &RunContext, key: &str) -> Result<bool, PrimitiveError> {
-    store(context)?
-        .state_delete(key)
-        .map_err(|e| PrimitiveError::new(e.to_string()))
+    let store = store(context)?;
+    let sealed = store
+        .state_delete(&seal(context)?.lookup(key))
+        .map_err(store_error)?;
+    let legacy = store.state_delete(key).map_err(store_error)?;
+    Ok(sealed || legacy)
+}
+
+/// The stored keys that start with `prefix`, sorted: each sealed entry is opened for its name.
+pub fn keys(context: &RunContext, prefix: &str) -> Result<Vec<String>, PrimitiveError> {
+    let seal = seal(context)?;
+    let mut names = Vec::new();
+    for (row_key, value) in store(context)?.state_rows().map_err(store_error)? {
+        let name = if StateSeal::is_lookup(&row_key) {
+            open(&seal, &value)?.name
+        } else {
+            row_key
+        };
+        if name.starts_with(prefix) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
 }
 
 /// Registers `state::`.
@@ -130,10 +195,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             doc: "The stored keys that start with `prefix`, sorted.",
         },
         |context, args| {
-            let keys = store(context)?
-                .state_keys(&args.str(0)?)
-                .map_err(|e| PrimitiveError::new(e.to_string()))?;
-            Ok(keys
+            Ok(keys(context, &args.str(0)?)?
                 .into_iter()
                 .map(Dynamic::from)
                 .collect::<rhai::Array>()

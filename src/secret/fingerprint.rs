@@ -103,6 +103,16 @@ impl FingerprintKey {
         Self { key }
     }
 
+    /// A key for another purpose, derived from this one under `label` (HMAC-SHA256), so one
+    /// key file serves fingerprints, state sealing and lookups without any two sharing a key.
+    pub fn derive(&self, label: &str) -> Zeroizing<[u8; 32]> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_ref())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(b"orchestra derived key: ");
+        mac.update(label.as_bytes());
+        Zeroizing::new(mac.finalize().into_bytes().into())
+    }
+
     /// The full keyed fingerprint of `value`, as 64 lowercase hex digits.
     pub fn fingerprint(&self, value: &[u8]) -> String {
         // HMAC accepts keys of any length, so this cannot fail for a 32-byte key.

@@ -17,6 +17,7 @@
 
 pub mod fingerprint;
 pub mod mask;
+pub mod seal;
 pub mod shape;
 mod value;
 

@@ -1,6 +1,7 @@
 //! The `state` table: a small key-value store that playbooks keep between runs.
 //!
-//! Values are JSON text. The engine refuses to store a secret before it gets here.
+//! Values are text: `state::` seals them (the key a keyed hash, the value encrypted) before
+//! they get here, and the engine refuses to store a secret at all.
 
 use rusqlite::{OptionalExtension, params};
 
@@ -39,6 +40,14 @@ impl Store {
             .conn()
             .execute("DELETE FROM state WHERE key = ?1", [key])?
             > 0)
+    }
+
+    /// Every row, key and value, in key order.
+    pub fn state_rows(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT key, value FROM state ORDER BY key")?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.map(|r| r.map_err(StoreError::from)).collect()
     }
 
     /// The keys that start with `prefix`, sorted.

@@ -11,6 +11,7 @@ mod diagnostics;
 mod emulator;
 mod github;
 mod github_apps;
+mod hostile;
 mod iam;
 mod key_limit;
 mod kill_rotation;
