@@ -19,6 +19,7 @@ mod leaks;
 mod locks;
 mod notify;
 mod plan;
+mod plan_trace;
 mod play;
 mod rate_limits;
 mod rehearsal;
