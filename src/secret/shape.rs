@@ -110,6 +110,19 @@ pub fn utf8_text(secret: &Secret, expected: &'static str) -> Result<Zeroizing<St
         .map_err(|_| ShapeError { expected })
 }
 
+/// `secret` as a token that can go into an HTTP header (visible ASCII, no spaces), or the
+/// fixed error naming `expected`. HTTP clients refuse (octocrab panics on) anything else.
+pub fn header_token(
+    secret: &Secret,
+    expected: &'static str,
+) -> Result<Zeroizing<String>, ShapeError> {
+    let bytes = secret.expose_for_request();
+    if bytes.is_empty() || bytes.len() > 4096 || !bytes.iter().all(|b| (0x21..=0x7e).contains(b)) {
+        return Err(ShapeError { expected });
+    }
+    utf8_text(secret, expected)
+}
+
 /// `bytes` (a secret's payload) as a JSON value, or the fixed error naming `expected`: never
 /// serde's message, which quotes the input and the column it stopped at.
 pub fn json(bytes: &[u8], expected: &'static str) -> Result<serde_json::Value, ShapeError> {

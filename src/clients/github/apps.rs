@@ -66,8 +66,7 @@ pub struct TokenCheck {
 }
 
 fn text(secret: &Secret) -> Result<String, GithubError> {
-    String::from_utf8(secret.expose_for_request().to_vec())
-        .map_err(|_| GithubError::Config("the credential is not UTF-8 text".into()))
+    super::token_text(secret)
 }
 
 async fn answer(

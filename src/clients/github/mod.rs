@@ -93,6 +93,17 @@ pub enum PutOutcome {
     Updated,
 }
 
+/// A credential as header text; anything else is refused with a fixed message before an HTTP
+/// client sees it (octocrab panics on a header value it cannot encode).
+pub(crate) fn token_text(token: &Secret) -> Result<String, GithubError> {
+    crate::secret::shape::header_token(token, TOKEN_SHAPE)
+        .map(|text| text.as_str().to_owned())
+        .map_err(|e| GithubError::Config(e.to_string()))
+}
+
+/// What a GitHub credential must look like.
+const TOKEN_SHAPE: &str = "a GitHub token (visible ASCII characters, no spaces or line breaks)";
+
 impl GithubClient {
     /// A client for `base_url` (e.g. `https://api.github.com`, a GitHub Enterprise `/api/v3`
     /// URL, or the emulator) authenticated with `token`.
@@ -103,8 +114,7 @@ impl GithubClient {
         policy: RetryPolicy,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<Self, GithubError> {
-        let token = String::from_utf8(token.expose_for_request().to_vec())
-            .map_err(|_| GithubError::Config("the GitHub token is not UTF-8 text".into()))?;
+        let token = token_text(token)?;
         let octocrab = Octocrab::builder()
             .base_uri(base_url)
             .map_err(|e| GithubError::Config(format!("bad GitHub URL {base_url}: {e}")))?
@@ -127,8 +137,7 @@ impl GithubClient {
     /// client loads the trust store, milliseconds of CPU each), its budget and retry policy;
     /// its budget is keyed by `budget_key`.
     pub fn sharing(&self, token: &Secret, budget_key: String) -> Result<Self, GithubError> {
-        let token = String::from_utf8(token.expose_for_request().to_vec())
-            .map_err(|_| GithubError::Config("the GitHub token is not UTF-8 text".into()))?;
+        let token = token_text(token)?;
         let octocrab = self
             .octocrab
             .user_access_token(token)
