@@ -17,6 +17,7 @@ mod kill_rotation;
 mod leaks;
 mod locks;
 mod notify;
+mod path_injection;
 mod plan;
 mod play;
 mod rate_limits;

@@ -51,6 +51,24 @@ pub enum GithubError {
     /// The run was stopped while waiting.
     #[error("stopped while waiting: {0}")]
     Cancelled(String),
+    /// A request addressed a repository or organisation outside `[scope]`, or its path was
+    /// malformed; nothing was sent.
+    #[error("{0}")]
+    OutOfScope(String),
+    /// GitHub answered with a redirect, which orchestra never follows.
+    #[error("GitHub answered {0}")]
+    Redirect(String),
+}
+
+/// `answer` when it is a 2xx; else the error it stands for (a 3xx is a refused redirect).
+pub fn checked(answer: Answer) -> Result<Answer, GithubError> {
+    if (200..300).contains(&answer.status) {
+        return Ok(answer);
+    }
+    match crate::clients::http::redirect_refused(answer.status, &answer.headers) {
+        Some(refused) => Err(GithubError::Redirect(refused)),
+        None => Err(GithubError::from_answer(&answer)),
+    }
 }
 
 impl GithubError {
