@@ -1,6 +1,7 @@
 //! Plain HTTP clients as orchestra builds them: no redirect is ever followed. A 3xx could send
 //! a request, its body and its credentials to a host outside `[scope]`, so it is returned as
-//! an answer and turned into an error naming where it pointed. Knows nothing of Rhai.
+//! an answer and turned into an error naming where it pointed. Also the one percent-encoder
+//! for names put into URLs. Knows nothing of Rhai.
 
 use std::time::Duration;
 
@@ -32,10 +33,31 @@ pub fn redirect_refused(status: u16, headers: &http::HeaderMap) -> Option<String
     });
     Some(match host {
         Some(host) => {
-            format!("{status} redirect to {host} refused: orchestra follows no redirects")
+            format!("redirect to {host} refused: orchestra follows no redirects")
         }
-        None => format!("{status} redirect refused: orchestra follows no redirects"),
+        None => "redirect refused: orchestra follows no redirects".to_owned(),
     })
+}
+
+/// Characters a path segment keeps as they are (RFC 3986 unreserved).
+fn unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
+/// `text` percent-encoded for use as one path segment or query value: it can add no segment,
+/// query or fragment to the URL it is put in.
+pub fn encode_component(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if unreserved(byte) {
+            encoded.push(char::from(byte));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    encoded
 }
 
 /// The `host[:port]` of an absolute http(s) URL (credentials before `@` left out).
@@ -66,15 +88,15 @@ mod tests {
     fn a_redirect_names_its_host_and_never_its_path() {
         assert_eq!(
             redirect_refused(307, &location("http://user:pw@127.0.0.1:9/hook/T0KEN")).as_deref(),
-            Some("307 redirect to 127.0.0.1:9 refused: orchestra follows no redirects")
+            Some("redirect to 127.0.0.1:9 refused: orchestra follows no redirects")
         );
         assert_eq!(
             redirect_refused(302, &location("/elsewhere")).as_deref(),
-            Some("302 redirect to a path on the same host refused: orchestra follows no redirects")
+            Some("redirect to a path on the same host refused: orchestra follows no redirects")
         );
         assert_eq!(
             redirect_refused(301, &http::HeaderMap::new()).as_deref(),
-            Some("301 redirect refused: orchestra follows no redirects")
+            Some("redirect refused: orchestra follows no redirects")
         );
         assert_eq!(redirect_refused(200, &location("http://x/")), None);
         assert_eq!(redirect_refused(404, &location("http://x/")), None);

@@ -21,6 +21,7 @@ mod path_injection;
 mod plan;
 mod play;
 mod rate_limits;
+mod redirects;
 mod rehearsal;
 mod resume;
 mod rotate_tokens;

@@ -56,8 +56,13 @@ pub enum GithubError {
     #[error("{0}")]
     OutOfScope(String),
     /// GitHub answered with a redirect, which orchestra never follows.
-    #[error("GitHub answered {0}")]
-    Redirect(String),
+    #[error("GitHub answered {status}: {message}")]
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// Where it pointed, and that it was refused.
+        message: String,
+    },
 }
 
 /// `answer` when it is a 2xx; else the error it stands for (a 3xx is a refused redirect).
@@ -66,7 +71,10 @@ pub fn checked(answer: Answer) -> Result<Answer, GithubError> {
         return Ok(answer);
     }
     match crate::clients::http::redirect_refused(answer.status, &answer.headers) {
-        Some(refused) => Err(GithubError::Redirect(refused)),
+        Some(message) => Err(GithubError::Redirect {
+            status: answer.status,
+            message,
+        }),
         None => Err(GithubError::from_answer(&answer)),
     }
 }
@@ -99,6 +107,7 @@ impl GithubError {
         match self {
             Self::Api { status, .. } => Some(*status),
             Self::WaitTooLong { status, .. } => *status,
+            Self::Redirect { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -24,7 +24,7 @@ pub use apps::{
 pub use batch::put_secrets;
 pub use error::GithubError;
 pub use names::{EnvironmentName, Login, NameError, RepoName, RepoSlug, SecretName, Workflow};
-pub use path::{ApiPath, encode_component};
+pub use path::ApiPath;
 pub use scope::{Addressed, GithubScope, PathRefused, SecretScope, addressed, repo_path};
 pub use seal::seal_for_github;
 

@@ -3,28 +3,11 @@
 
 use std::fmt::Write as _;
 
+use crate::clients::http::encode_component;
+
 /// A GitHub REST path (`/repos/acme/api/actions/secrets`), relative to the API base URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiPath(String);
-
-/// Characters a path segment keeps as they are (RFC 3986 unreserved).
-fn unreserved(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
-}
-
-/// `text` percent-encoded for use as one path segment or query value.
-pub fn encode_component(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if unreserved(byte) {
-            encoded.push(char::from(byte));
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(encoded, "%{byte:02X}");
-        }
-    }
-    encoded
-}
 
 impl ApiPath {
     /// A path of fixed words, such as `["repos"]` or `["rate_limit"]`.

@@ -103,7 +103,7 @@ async fn a_redirect_is_refused_and_its_target_never_contacted() {
     let host = elsewhere.trim_start_matches("http://");
     assert_eq!(
         err.to_string(),
-        format!("GitHub answered 307 redirect to {host} refused: orchestra follows no redirects")
+        format!("GitHub answered 307: redirect to {host} refused: orchestra follows no redirects")
     );
     assert_eq!(contacted.load(Ordering::SeqCst), 0);
 }
