@@ -7,6 +7,7 @@ mod alerts;
 mod breakers;
 mod budget;
 mod check;
+mod daemon_crash;
 mod diagnostics;
 mod emulator;
 mod github;
