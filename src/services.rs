@@ -382,7 +382,13 @@ impl Services {
             RetryPolicy::from_limits(&config.limits),
             cancelled,
         )
-        .map(|client| Arc::new(client.with_budget_key(budget_key)))
+        .map(|client| {
+            let scope = crate::clients::github::GithubScope::new(
+                &config.scope.github_owners,
+                &config.scope.github_repos,
+            );
+            Arc::new(client.with_budget_key(budget_key).with_scope(scope))
+        })
         .map_err(|e| e.to_string())
     }
 }

@@ -1,7 +1,8 @@
 //! The control surface for tests and rehearsals, under `/_emulator/`: a state dump (secret
 //! values redacted unless `?reveal=true`), reset, faults, recorded Slack messages, the demo
 //! credentials, rate-limit windows, minting personal access tokens, Vertex AI token usage for
-//! Cloud Monitoring, and `verify` (does this credential work).
+//! Cloud Monitoring, `verify` (does this credential work), and the log of requests that
+//! reached the other routes (`GET`/`DELETE /_emulator/requests`: method and raw path).
 
 use serde_json::{Value, json};
 
@@ -40,6 +41,13 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
                 Some(messages) => json_response(200, &json!({"messages": messages})),
                 None => github_error(404, "no such webhook"),
             }
+        }
+        (&M::GET, ["requests"]) => {
+            json_response(200, &json!({"requests": shared.requests().list()}))
+        }
+        (&M::DELETE, ["requests"]) => {
+            shared.requests().clear();
+            json_response(200, &json!({"requests": []}))
         }
         (&M::GET, ["demo"]) => json_response(
             200,

@@ -31,6 +31,7 @@ mod github;
 mod google;
 mod http_util;
 mod keys;
+mod request_log;
 mod server;
 mod slack;
 mod state;

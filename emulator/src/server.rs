@@ -15,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use crate::faults::{self, FaultKind, FaultRule, Faults};
 use crate::fixtures::DemoCredentials;
 use crate::http_util::{self, GoogleCode, Request, Response};
+use crate::request_log::RequestLog;
 use crate::state::State;
 
 /// Largest request body accepted (Secret Manager's payload limit is 64 KiB; this leaves room).
@@ -26,6 +27,7 @@ pub struct Shared {
     initial: State,
     state_file: Option<PathBuf>,
     faults: Mutex<Faults>,
+    requests: Mutex<RequestLog>,
 }
 
 /// A request the emulator drops on purpose.
@@ -48,6 +50,7 @@ impl Shared {
             state: Mutex::new(state),
             state_file,
             faults: Mutex::new(Faults::new(faults)),
+            requests: Mutex::new(RequestLog::default()),
         }
     }
 
@@ -73,6 +76,12 @@ impl Shared {
         let initial = self.initial.clone();
         self.change(|current| *current = initial);
         self.faults().clear();
+        self.requests().clear();
+    }
+
+    /// The requests that reached the emulator (its own `/_emulator/` surface left out).
+    pub fn requests(&self) -> MutexGuard<'_, RequestLog> {
+        self.requests.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The fault rules.
@@ -168,6 +177,13 @@ async fn handle(
         path
     };
     let method = parts.method.clone();
+    if !path.starts_with("/_emulator/") {
+        let sent = parts
+            .uri
+            .path_and_query()
+            .map_or(raw_path.as_str(), |p| p.as_str());
+        shared.requests().record(method.as_str(), sent);
+    }
 
     let fault = shared.faults().take(method.as_str(), &path);
     match fault {

@@ -26,6 +26,17 @@ pub struct GoogleError {
 impl GoogleError {
     /// The failure of `service` that the official client reported.
     pub fn from_gax(service: &'static str, error: &GaxError) -> Self {
+        // The clients follow no redirects (`google_redirects`): a 3xx is refused, not retried.
+        if let (Some(status), Some(headers)) = (error.http_status_code(), error.http_headers())
+            && let Some(refused) = super::http::redirect_refused(status, headers)
+        {
+            return Self {
+                service,
+                code: "FAILED_PRECONDITION".into(),
+                http_status: Some(status),
+                message: refused,
+            };
+        }
         match error.status() {
             Some(status) => Self {
                 service,

@@ -54,9 +54,11 @@ impl IamKeys {
         policy: RetryPolicy,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<Self, String> {
-        let mut builder = Iam::builder()
-            .with_credentials(credentials)
-            .with_retry_policy(google_cloud_gax::retry_policy::NeverRetry);
+        let mut builder = super::google_redirects::never_followed(
+            Iam::builder()
+                .with_credentials(credentials)
+                .with_retry_policy(google_cloud_gax::retry_policy::NeverRetry),
+        );
         if let Some(endpoint) = endpoint {
             builder = builder.with_endpoint(endpoint);
         }
@@ -220,7 +222,10 @@ pub async fn verify_key(
             );
         }
     };
-    let http = reqwest::Client::new();
+    let http = match super::http::client(std::time::Duration::from_secs(30)) {
+        Ok(http) => http,
+        Err(e) => return Verification::Unknown(e),
+    };
     #[derive(Debug)]
     enum Failure {
         Refused(String),

@@ -67,9 +67,11 @@ impl SecretManager {
         policy: RetryPolicy,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<Self, String> {
-        let mut builder = SecretManagerService::builder()
-            .with_credentials(credentials)
-            .with_retry_policy(google_cloud_gax::retry_policy::NeverRetry);
+        let mut builder = super::google_redirects::never_followed(
+            SecretManagerService::builder()
+                .with_credentials(credentials)
+                .with_retry_policy(google_cloud_gax::retry_policy::NeverRetry),
+        );
         if let Some(endpoint) = endpoint {
             builder = builder.with_endpoint(endpoint);
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::clients::github::{RepoSlug, SecretName};
+use crate::clients::github::{RepoSlug, SecretName, SecretScope};
 
 /// The sync mapping and the export workflow's settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,23 +43,9 @@ pub struct SyncMapping {
 }
 
 fn check_target(text: &str) -> Result<(), String> {
-    if let Some(org) = text.strip_prefix("org:") {
-        let valid = !org.is_empty() && org.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        return if valid {
-            Ok(())
-        } else {
-            Err(format!("expected org:NAME, found '{text}'"))
-        };
-    }
-    let (repo, environment) = match text.split_once(':') {
-        Some((repo, env)) => (repo, Some(env)),
-        None => (text, None),
-    };
-    RepoSlug::parse(repo)?;
-    if environment == Some("") {
-        return Err(format!("empty environment in '{text}'"));
-    }
-    Ok(())
+    SecretScope::parse(text)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn check_gcp(text: &str) -> Result<(), String> {
@@ -91,7 +77,7 @@ fn check_gcp(text: &str) -> Result<(), String> {
 impl SyncMapping {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         check_gcp(&self.gcp).map_err(|e| ("gcp", e))?;
-        SecretName::parse(&self.github).map_err(|e| ("github", e))?;
+        SecretName::parse(&self.github).map_err(|e| ("github", e.to_string()))?;
         if self.targets.is_empty() {
             return Err(("targets", "expected at least one target".into()));
         }
@@ -99,7 +85,7 @@ impl SyncMapping {
             check_target(target).map_err(|e| ("targets", e))?;
         }
         if let Some(repo) = &self.export_repo {
-            RepoSlug::parse(repo).map_err(|e| ("export_repo", e))?;
+            RepoSlug::parse(repo).map_err(|e| ("export_repo", e.to_string()))?;
         }
         Ok(())
     }

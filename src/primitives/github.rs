@@ -9,7 +9,8 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Map};
 
 use crate::clients::github::{
-    GithubClient, GithubError, PutOutcome, RepoSlug, SecretName, SecretScope, put_secrets,
+    ApiPath, GithubClient, GithubError, GithubScope, PutOutcome, SecretName, SecretScope,
+    put_secrets,
 };
 use crate::config::Config;
 use crate::engine::gate::{Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
@@ -18,64 +19,30 @@ use crate::engine::{RunContext, Secret};
 
 /// Parses a target: `owner/repo`, `owner/repo:environment` or `org:NAME`.
 pub fn parse_target(text: &str) -> Result<SecretScope, PrimitiveError> {
-    if let Some(org) = text.strip_prefix("org:") {
-        if org.is_empty() || !org.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(PrimitiveError::new(format!(
-                "expected org:NAME, found '{text}'"
-            )));
-        }
-        return Ok(SecretScope::Org {
-            org: org.to_owned(),
-            visibility: "private".to_owned(),
-        });
-    }
-    let (repo, environment) = match text.split_once(':') {
-        Some((repo, env)) => (repo, Some(env)),
-        None => (text, None),
-    };
-    let repo = RepoSlug::parse(repo).map_err(|e| {
+    SecretScope::parse(text).map_err(|e| {
         PrimitiveError::new(format!(
-            "{e}; a target is owner/repo, owner/repo:environment or org:NAME"
+            "target {e}; a target is owner/repo, owner/repo:environment or org:NAME"
         ))
-    })?;
-    match environment {
-        Some(env) if !env.is_empty() => Ok(SecretScope::Environment(repo, env.to_owned())),
-        Some(_) => Err(PrimitiveError::new(format!(
-            "empty environment in '{text}'"
-        ))),
-        None => Ok(SecretScope::Repo(repo)),
-    }
+    })
 }
 
-/// Refuses a target outside `[scope]`.
+/// The GitHub part of `[scope]`.
+pub fn github_scope(config: &Config) -> GithubScope {
+    GithubScope::new(&config.scope.github_owners, &config.scope.github_repos)
+}
+
+/// Refuses a request path that addresses a repository or organisation outside `[scope]`:
+/// the check reads the path as it will be sent.
+pub fn check_path(config: &Config, path: &ApiPath) -> Result<(), PrimitiveError> {
+    github_scope(config)
+        .check_path(path.as_str())
+        .map(|_| ())
+        .map_err(PrimitiveError::new)
+}
+
+/// Refuses a secrets target outside `[scope]`.
 pub fn check_scope(config: &Config, scope: &SecretScope) -> Result<(), PrimitiveError> {
-    let owner = scope.owner();
-    let owner_allowed = config
-        .scope
-        .github_owners
-        .iter()
-        .any(|o| o.eq_ignore_ascii_case(owner));
-    let repo_allowed = match scope {
-        SecretScope::Repo(repo) | SecretScope::Environment(repo, _) => config
-            .scope
-            .github_repos
-            .iter()
-            .any(|r| r.eq_ignore_ascii_case(&repo.to_string())),
-        SecretScope::Org { .. } => false,
-    };
-    if owner_allowed || repo_allowed {
-        return Ok(());
-    }
-    let hint = match scope {
-        SecretScope::Org { org, .. } => format!("add \"{org}\" to [scope].github_owners"),
-        SecretScope::Repo(repo) | SecretScope::Environment(repo, _) => format!(
-            "add \"{repo}\" to [scope].github_repos (or \"{}\" to [scope].github_owners)",
-            repo.owner
-        ),
-    };
-    Err(PrimitiveError::new(format!(
-        "{scope} is outside the scope: {hint} in orchestra.toml"
-    )))
+    check_path(config, &scope.secrets_path())
 }
 
 /// The run's GitHub client.
@@ -128,7 +95,7 @@ fn batch_items(
 }
 
 fn secret_name(text: &str) -> Result<SecretName, PrimitiveError> {
-    SecretName::parse(text).map_err(PrimitiveError::new)
+    SecretName::parse(text).map_err(|e| PrimitiveError::new(e.to_string()))
 }
 
 /// Registers `github::`.
@@ -317,12 +284,14 @@ mod tests {
             parse_target("acme/api:production"),
             Ok(SecretScope::Environment(_, _))
         ));
-        assert!(matches!(
-            parse_target("org:acme"),
-            Ok(SecretScope::Org { .. })
-        ));
+        assert!(matches!(parse_target("org:acme"), Ok(SecretScope::Org(_))));
         assert!(parse_target("acme").is_err());
-        assert!(parse_target("acme/api:").is_err());
+        let err = parse_target("acme/api:../../../repos/evil/x").unwrap_err();
+        assert!(
+            err.message.starts_with("target environment: expected"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use rhai::{Dynamic, Map};
 
 use super::github::{client, remote};
-use crate::clients::github::{self as gh, RepoSlug};
+use crate::clients::github::{self as gh, RepoSlug, Workflow};
 use crate::clients::retry::RetryPolicy;
 use crate::engine::gate::{Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
 use crate::engine::values::to_json;
@@ -13,6 +13,19 @@ use crate::engine::{RunContext, Secret};
 
 fn base_url(context: &RunContext) -> Result<String, PrimitiveError> {
     Ok(client(context)?.base_url().to_owned())
+}
+
+/// The repository and workflow of a dispatch, parsed, with the dispatch path checked against
+/// `[scope]`.
+fn dispatch_target(
+    context: &RunContext,
+    args: &crate::engine::gate::Args,
+) -> Result<(RepoSlug, Workflow), PrimitiveError> {
+    let repo = RepoSlug::parse(&args.str(0)?).map_err(|e| PrimitiveError::new(e.to_string()))?;
+    let workflow =
+        Workflow::parse(&args.str(1)?).map_err(|e| PrimitiveError::new(e.to_string()))?;
+    super::github::check_path(context.config(), &gh::dispatch_path(&repo, &workflow))?;
+    Ok((repo, workflow))
 }
 
 fn positive(value: i64, what: &str) -> Result<u64, PrimitiveError> {
@@ -205,9 +218,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             doc: "Dispatches workflow `workflow` (file name or id) of `repo` on `ref` with `inputs`.",
         },
         |context, args| {
-            let repo = RepoSlug::parse(&args.str(0)?).map_err(PrimitiveError::new)?;
-            super::github::check_scope(context.config(), &gh::SecretScope::Repo(repo.clone()))?;
-            let workflow = args.str(1)?;
+            let (repo, workflow) = dispatch_target(context, args)?;
             let inputs = to_json(&args.map(3)?.into(), "inputs").map_err(|e| PrimitiveError::new(e.to_string()))?;
             Ok(Change {
                 target: format!("workflow {workflow} of {repo}"),
@@ -217,11 +228,11 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             })
         },
         |context, args, _| {
-            let repo = RepoSlug::parse(&args.str(0)?).map_err(PrimitiveError::new)?;
+            let (repo, workflow) = dispatch_target(context, args)?;
             let inputs = to_json(&args.map(3)?.into(), "inputs").map_err(|e| PrimitiveError::new(e.to_string()))?;
             let github = client(context)?;
             context
-                .block_on(github.dispatch_workflow(&repo, &args.str(1)?, &args.str(2)?, &inputs))?
+                .block_on(github.dispatch_workflow(&repo, &workflow, &args.str(2)?, &inputs))?
                 .map_err(remote)?;
             Ok(Dynamic::UNIT)
         },

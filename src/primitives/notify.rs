@@ -1,7 +1,11 @@
 //! `notify::` — messages to Slack channels configured in `[notify.slack]` (their webhook URLs
 //! are credentials, read from the environment), and plain JSON posts to hosts in
 //! `[scope].http_hosts`. Messages are text the playbook built, so secrets in them are already
-//! redacted; the redaction layer masks them once more on the way out.
+//! redacted; every string in the body is masked once more on the way out.
+//!
+//! The script sees only the status of a post (or an error naming the status): never anything
+//! derived from the masked body, nor the remote's echo of it, which would tell it whether a
+//! string it chose equals a held secret.
 
 use rhai::Dynamic;
 
@@ -24,10 +28,38 @@ fn payload(args: &Args) -> Result<serde_json::Value, PrimitiveError> {
             value.type_name()
         )));
     };
-    // Mask anything a secret left in the text before it leaves the process.
-    let masked = mask(&payload.to_string()).into_owned();
-    payload = serde_json::from_str(&masked).unwrap_or(payload);
+    mask_strings(&mut payload);
     Ok(payload)
+}
+
+/// Masks every string (keys too) inside `value`, so the body stays well-formed JSON whatever
+/// the mask replaces and nothing falls back to the unmasked text.
+fn mask_strings(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            if let std::borrow::Cow::Owned(masked) = mask(text) {
+                *text = masked;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_strings),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut inner) in entries {
+                mask_strings(&mut inner);
+                map.insert(mask(&key).into_owned(), inner);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// The JSON body of `notify::post`, every string masked.
+fn post_body(args: &Args) -> Result<serde_json::Value, PrimitiveError> {
+    let mut body =
+        to_json(&args.map(1)?.into(), "body").map_err(|e| PrimitiveError::new(e.to_string()))?;
+    mask_strings(&mut body);
+    Ok(body)
 }
 
 fn channel(args: &Args) -> Result<String, PrimitiveError> {
@@ -59,8 +91,16 @@ fn send(context: &RunContext, args: &Args) -> Result<Dynamic, PrimitiveError> {
             &policy,
             context.cancellation(),
         ))?
-        .map_err(|e| PrimitiveError::remote(e.to_string(), (e.status != 0).then_some(e.status)))?;
+        .map_err(refused)?;
     Ok(Dynamic::UNIT)
+}
+
+/// A failed post as the script sees it: who answered and the status, nothing of the body.
+fn refused(error: crate::clients::slack::SlackError) -> PrimitiveError {
+    PrimitiveError::remote(
+        error.to_string(),
+        (error.status != 0).then_some(error.status),
+    )
 }
 
 /// The `host[:port]` of an http(s) URL, if it is one.
@@ -72,7 +112,9 @@ fn host_of(url: &str) -> Option<&str> {
     (!host.is_empty() && !host.contains('@')).then_some(host)
 }
 
-fn checked_url(context: &RunContext, url: &str) -> Result<String, PrimitiveError> {
+/// `url` and its host, refused unless the host is in scope (or is the emulator under
+/// `--emulate`).
+fn checked_url(context: &RunContext, url: &str) -> Result<(String, String), PrimitiveError> {
     let host = host_of(url)
         .ok_or_else(|| PrimitiveError::new(format!("expected an http(s) URL, found '{url}'")))?;
     if let Some(emulator) = context.remote().emulator_url() {
@@ -81,7 +123,7 @@ fn checked_url(context: &RunContext, url: &str) -> Result<String, PrimitiveError
                 "{host} is not the emulator: under --emulate nothing else can be reached"
             )));
         }
-        return Ok(url.to_owned());
+        return Ok((url.to_owned(), host.to_owned()));
     }
     if !context
         .config()
@@ -94,7 +136,7 @@ fn checked_url(context: &RunContext, url: &str) -> Result<String, PrimitiveError
             "{host} is outside the scope: add \"{host}\" to [scope].http_hosts in orchestra.toml"
         )));
     }
-    Ok(url.to_owned())
+    Ok((url.to_owned(), host.to_owned()))
 }
 
 /// Registers `notify::`.
@@ -129,24 +171,22 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                   Only a 429 with Retry-After is retried (a POST may not be safe to repeat).",
         },
         |context, args| {
-            let url = checked_url(context, &args.str(0)?)?;
-            let body = to_json(&args.map(1)?.into(), "body").map_err(|e| PrimitiveError::new(e.to_string()))?;
+            let (url, _) = checked_url(context, &args.str(0)?)?;
+            let body = post_body(args)?;
             Ok(Change {
                 target: url.clone(),
                 action: format!("POST to {url}"),
-                fields: vec![("body".into(), mask(&body.to_string()).into_owned())],
+                fields: vec![("body".into(), body.to_string())],
                 placeholder: Dynamic::from_int(0),
             })
         },
         |context, args, _| {
-            let url = checked_url(context, &args.str(0)?)?;
-            let body = to_json(&args.map(1)?.into(), "body").map_err(|e| PrimitiveError::new(e.to_string()))?;
-            let body: serde_json::Value =
-                serde_json::from_str(&mask(&body.to_string())).unwrap_or(body);
+            let (url, host) = checked_url(context, &args.str(0)?)?;
+            let body = post_body(args)?;
             let policy = RetryPolicy::from_limits(&context.config().limits);
             let status = context
-                .block_on(slack::post_json(&url, &body, &policy, context.cancellation()))?
-                .map_err(|e| PrimitiveError::remote(e.to_string(), (e.status != 0).then_some(e.status)))?;
+                .block_on(slack::post_json(&host, &url, &body, &policy, context.cancellation()))?
+                .map_err(refused)?;
             Ok(Dynamic::from_int(i64::from(status)))
         },
     );

@@ -187,4 +187,33 @@ impl Store {
         tx.commit()?;
         Ok(reaped)
     }
+
+    /// Marks as `failed`, with `reason`, every run still `running` that process `pid` of this
+    /// host started, and frees its locks: for a parent that saw that child process die (a
+    /// crash, a signal) before it could record its own outcome. Returns the ids it marked.
+    pub fn fail_runs_of_dead_child(
+        &self,
+        pid: u32,
+        reason: &str,
+    ) -> Result<Vec<RunId>, StoreError> {
+        let host = ProcessIdentity::current().host;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let ids: Vec<i64> = {
+            let mut stmt = tx.prepare(
+                "SELECT id FROM runs WHERE status = 'running' AND pid = ?1 AND host = ?2",
+            )?;
+            stmt.query_map(params![pid, host], |row| row.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        for id in &ids {
+            tx.execute(
+                "UPDATE runs SET status = 'failed', finished_at = ?2, error = ?3 WHERE id = ?1",
+                params![id, now_ms(), mask(reason).into_owned()],
+            )?;
+            tx.execute("DELETE FROM locks WHERE run_id = ?1", [id])?;
+        }
+        tx.commit()?;
+        Ok(ids.into_iter().map(RunId).collect())
+    }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 use octocrab::Octocrab;
 use serde::Deserialize;
 
-use super::{GithubClient, GithubError, Idempotent, RepoSlug, error::describe_octocrab};
+use super::{
+    GithubClient, GithubError, Idempotent, RepoSlug, Workflow, error::describe_octocrab, repo_path,
+};
 use crate::clients::retry::{self, RetryError, RetryPolicy};
 use crate::secret::Secret;
 
@@ -83,16 +85,11 @@ async fn answer(
         .body_to_string(response)
         .await
         .map_err(|e| GithubError::Transport(describe_octocrab(&e)))?;
-    let answer = super::Answer {
+    super::error::checked(super::Answer {
         status,
         headers,
         body,
-    };
-    if (200..300).contains(&status) {
-        Ok(answer)
-    } else {
-        Err(GithubError::from_answer(&answer))
-    }
+    })
 }
 
 /// Mints an installation token for `installation_id` of app `app_id` with the app's private
@@ -117,7 +114,9 @@ pub async fn mint_installation_token(
         .set_connect_timeout(Some(Duration::from_secs(10)))
         .build()
         .map_err(|e| GithubError::Config(format!("cannot build the GitHub App client: {e}")))?;
-    let path = format!("/app/installations/{installation_id}/access_tokens");
+    let path = super::ApiPath::of(&["app", "installations"])
+        .number(installation_id)
+        .word("access_tokens");
     let answer = retrying
         .run(
             &format!("mint a token for installation {installation_id}"),
@@ -222,22 +221,33 @@ pub async fn check_token(
     }
 }
 
+/// `/repos/OWNER/NAME/actions/workflows/WORKFLOW/dispatches`.
+pub fn dispatch_path(repo: &RepoSlug, workflow: &Workflow) -> super::ApiPath {
+    repo_path(repo)
+        .word("actions")
+        .word("workflows")
+        .name(workflow.as_str())
+        .word("dispatches")
+}
+
 impl GithubClient {
     /// Dispatches workflow `workflow` of `repo` on `git_ref` with `inputs`. Not retried.
     pub async fn dispatch_workflow(
         &self,
         repo: &RepoSlug,
-        workflow: &str,
+        workflow: &Workflow,
         git_ref: &str,
         inputs: &serde_json::Value,
     ) -> Result<(), GithubError> {
-        let path = format!(
-            "/repos/{}/{}/actions/workflows/{workflow}/dispatches",
-            repo.owner, repo.name
-        );
+        let path = dispatch_path(repo, workflow);
         let body = serde_json::json!({"ref": git_ref, "inputs": inputs});
-        self.request(http::Method::POST, &path, Some(&body), Idempotent::No)
-            .await?;
+        self.request(
+            http::Method::POST,
+            path.as_str(),
+            Some(&body),
+            Idempotent::No,
+        )
+        .await?;
         Ok(())
     }
 

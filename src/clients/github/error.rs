@@ -51,6 +51,32 @@ pub enum GithubError {
     /// The run was stopped while waiting.
     #[error("stopped while waiting: {0}")]
     Cancelled(String),
+    /// A request addressed a repository or organisation outside `[scope]`, or its path was
+    /// malformed; nothing was sent.
+    #[error("{0}")]
+    OutOfScope(String),
+    /// GitHub answered with a redirect, which orchestra never follows.
+    #[error("GitHub answered {status}: {message}")]
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// Where it pointed, and that it was refused.
+        message: String,
+    },
+}
+
+/// `answer` when it is a 2xx; else the error it stands for (a 3xx is a refused redirect).
+pub fn checked(answer: Answer) -> Result<Answer, GithubError> {
+    if (200..300).contains(&answer.status) {
+        return Ok(answer);
+    }
+    match crate::clients::http::redirect_refused(answer.status, &answer.headers) {
+        Some(message) => Err(GithubError::Redirect {
+            status: answer.status,
+            message,
+        }),
+        None => Err(GithubError::from_answer(&answer)),
+    }
 }
 
 impl GithubError {
@@ -81,6 +107,7 @@ impl GithubError {
         match self {
             Self::Api { status, .. } => Some(*status),
             Self::WaitTooLong { status, .. } => *status,
+            Self::Redirect { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -6,6 +6,8 @@ mod apps;
 mod batch;
 mod error;
 mod names;
+mod path;
+mod scope;
 mod seal;
 
 use std::sync::Arc;
@@ -16,12 +18,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub use apps::{
-    InstallationToken, Retrying, TokenCheck, check_token, mint_installation_token,
+    InstallationToken, Retrying, TokenCheck, check_token, dispatch_path, mint_installation_token,
     revoke_installation_token,
 };
 pub use batch::put_secrets;
 pub use error::GithubError;
-pub use names::{RepoSlug, SecretName, SecretScope};
+pub use names::{EnvironmentName, Login, NameError, RepoName, RepoSlug, SecretName, Workflow};
+pub use path::ApiPath;
+pub use scope::{Addressed, GithubScope, PathRefused, SecretScope, addressed, repo_path};
 pub use seal::seal_for_github;
 
 use super::budget::{Pace, RateBudget};
@@ -62,6 +66,7 @@ pub struct GithubClient {
     budget: Arc<RateBudget>,
     policy: RetryPolicy,
     cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    scope: Option<Arc<GithubScope>>,
 }
 
 /// The repository public key that secrets are sealed to.
@@ -130,6 +135,7 @@ impl GithubClient {
             budget,
             policy,
             cancelled,
+            scope: None,
         })
     }
 
@@ -149,12 +155,20 @@ impl GithubClient {
             budget: Arc::clone(&self.budget),
             policy: self.policy,
             cancelled: Arc::clone(&self.cancelled),
+            scope: self.scope.clone(),
         })
     }
 
     /// The REST base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Refuses every request whose path addresses a repository or organisation outside
+    /// `scope` (the check runs on the path as sent, before the budget or the network).
+    pub fn with_scope(mut self, scope: GithubScope) -> Self {
+        self.scope = Some(Arc::new(scope));
+        self
     }
 
     /// Keys this client's budget by a credential fingerprint (never the credential itself).
@@ -171,6 +185,11 @@ impl GithubClient {
         body: Option<&Value>,
         idempotent: Idempotent,
     ) -> Result<Answer, GithubError> {
+        match &self.scope {
+            Some(scope) => scope.check_path(path).map(|_| ()),
+            None => addressed(path).map(|_| ()).map_err(|e| e.to_string()),
+        }
+        .map_err(GithubError::OutOfScope)?;
         let what = format!("GitHub {method} {path}");
         let cancelled = Arc::clone(&self.cancelled);
         let result = retry::with_retries(
@@ -232,16 +251,11 @@ impl GithubClient {
             .body_to_string(response)
             .await
             .map_err(|e| GithubError::Transport(error::describe_octocrab(&e)))?;
-        let answer = Answer {
+        error::checked(Answer {
             status,
             headers,
             body,
-        };
-        if (200..300).contains(&status) {
-            Ok(answer)
-        } else {
-            Err(GithubError::from_answer(&answer))
-        }
+        })
     }
 
     fn observe(&self, headers: &http::HeaderMap) {
@@ -275,9 +289,9 @@ impl GithubClient {
 
     /// The public key secrets in `scope` are sealed to.
     pub async fn public_key(&self, scope: &SecretScope) -> Result<PublicKey, GithubError> {
-        let path = format!("{}/public-key", scope.secrets_path());
+        let path = scope.secrets_path().word("public-key");
         let answer = self
-            .request(http::Method::GET, &path, None, Idempotent::Yes)
+            .request(http::Method::GET, path.as_str(), None, Idempotent::Yes)
             .await?;
         answer.json("public key")
     }
@@ -306,12 +320,17 @@ impl GithubClient {
             "encrypted_value": encrypted_value,
             "key_id": key.key_id,
         });
-        if let SecretScope::Org { visibility, .. } = scope {
-            body["visibility"] = Value::String(visibility.clone());
+        if let Some(visibility) = scope.visibility() {
+            body["visibility"] = Value::String(visibility.to_owned());
         }
-        let path = format!("{}/{}", scope.secrets_path(), name.as_str());
+        let path = scope.secrets_path().name(name.as_str());
         let answer = self
-            .request(http::Method::PUT, &path, Some(&body), Idempotent::Yes)
+            .request(
+                http::Method::PUT,
+                path.as_str(),
+                Some(&body),
+                Idempotent::Yes,
+            )
             .await?;
         Ok(if answer.status == 201 {
             PutOutcome::Created
@@ -329,7 +348,9 @@ impl GithubClient {
         }
         let mut all = Vec::new();
         for page in 1..=100 {
-            let path = format!("{}?per_page=100&page={page}", scope.secrets_path());
+            let path = scope
+                .secrets_path()
+                .with_query(&[("per_page", "100".into()), ("page", page.to_string())]);
             let answer = self
                 .request(http::Method::GET, &path, None, Idempotent::Yes)
                 .await?;
@@ -350,9 +371,9 @@ impl GithubClient {
         scope: &SecretScope,
         name: &SecretName,
     ) -> Result<bool, GithubError> {
-        let path = format!("{}/{}", scope.secrets_path(), name.as_str());
+        let path = scope.secrets_path().name(name.as_str());
         match self
-            .request(http::Method::DELETE, &path, None, Idempotent::Yes)
+            .request(http::Method::DELETE, path.as_str(), None, Idempotent::Yes)
             .await
         {
             Ok(_) => Ok(true),
@@ -361,3 +382,6 @@ impl GithubClient {
         }
     }
 }
+
+#[cfg(test)]
+mod wire_tests;

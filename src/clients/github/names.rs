@@ -1,71 +1,96 @@
-//! The names GitHub calls take, parsed once at the edge: repositories, secret names, and
-//! where a secret lives.
+//! The names GitHub calls take, parsed once at the edge: accounts, repositories, environments,
+//! secret names and workflows. A value of these types holds only what GitHub's naming rules
+//! allow, so a URL built from them (see `path.rs`) addresses what the name says and nothing else.
+//!
+//! The rules, from GitHub's documentation and its sign-up validation: a user or organisation
+//! login is 1-39 letters, digits and `-`, not starting with `-`; a repository name is 1-100
+//! letters, digits and `. - _` (never `.` or `..`); an Actions secret name is letters, digits
+//! and `_`, not starting with a digit or `GITHUB_`; an environment name is at most 255
+//! characters (it is sent URL-encoded, so it may hold spaces and `/`); a workflow is its file
+//! name under `.github/workflows/` or its numeric id.
 
 use std::fmt;
 
-/// `owner/name`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RepoSlug {
-    /// The owner (user or organisation).
-    pub owner: String,
-    /// The repository name.
-    pub name: String,
+/// A name that does not follow GitHub's rules for its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: expected {expected}, found '{found}'")]
+pub struct NameError {
+    /// The field: `owner`, `repository`, `environment`, `secret name`, `workflow`, …
+    pub field: &'static str,
+    /// What the field accepts.
+    pub expected: &'static str,
+    /// What was given (shortened).
+    pub found: String,
 }
 
-fn valid_owner(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 39
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !text.starts_with('-')
-}
-
-fn valid_repo(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 100
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        && text != "."
-        && text != ".."
-}
-
-impl RepoSlug {
-    /// Parses `owner/name`.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        match text.split_once('/') {
-            Some((owner, name)) if valid_owner(owner) && valid_repo(name) => Ok(Self {
-                owner: owner.to_owned(),
-                name: name.to_owned(),
-            }),
-            _ => Err(format!(
-                "expected a repository as owner/name (letters, digits, - _ .), found '{text}'"
-            )),
+impl NameError {
+    fn new(field: &'static str, expected: &'static str, found: &str) -> Self {
+        const SHOWN: usize = 80;
+        let mut shown: String = found.chars().take(SHOWN).collect();
+        if found.chars().count() > SHOWN {
+            shown.push('…');
+        }
+        Self {
+            field,
+            expected,
+            found: shown.escape_debug().to_string(),
         }
     }
 }
 
-impl fmt::Display for RepoSlug {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.owner, self.name)
-    }
-}
+const LOGIN_RULE: &str = "1-39 letters, digits and -, not starting with -";
 
-/// An Actions secret name: letters, digits and `_`, not starting with a digit or `GITHUB_`.
+/// A user or organisation login (`acme`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SecretName(String);
+pub struct Login(String);
 
-impl SecretName {
-    /// Parses a secret name as GitHub accepts it.
-    pub fn parse(text: &str) -> Result<Self, String> {
+impl Login {
+    /// Parses a login for `field` (`owner`, `organisation`).
+    pub fn parse(field: &'static str, text: &str) -> Result<Self, NameError> {
         let valid = !text.is_empty()
-            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !text.starts_with(|c: char| c.is_ascii_digit())
-            && !text.to_ascii_uppercase().starts_with("GITHUB_");
+            && text.len() <= 39
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !text.starts_with('-');
         if valid {
             Ok(Self(text.to_owned()))
         } else {
-            Err(format!(
-                "expected a secret name of letters, digits and _ (not starting with a digit or GITHUB_), found '{text}'"
+            Err(NameError::new(field, LOGIN_RULE, text))
+        }
+    }
+
+    /// The login.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A repository's name, without its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RepoName(String);
+
+impl RepoName {
+    /// Parses a repository name.
+    pub fn parse(text: &str) -> Result<Self, NameError> {
+        let valid = !text.is_empty()
+            && text.len() <= 100
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && text != "."
+            && text != "..";
+        if valid {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(NameError::new(
+                "repository",
+                "1-100 letters, digits and - _ . (not . or ..)",
+                text,
             ))
         }
     }
@@ -76,51 +101,153 @@ impl SecretName {
     }
 }
 
-/// Where an Actions secret lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretScope {
-    /// A repository's secrets.
-    Repo(RepoSlug),
-    /// An environment's secrets in a repository.
-    Environment(RepoSlug, String),
-    /// An organisation's secrets, with the visibility new secrets get.
-    Org {
-        /// The organisation.
-        org: String,
-        /// `all`, `private` or `selected`.
-        visibility: String,
-    },
+/// `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RepoSlug {
+    owner: Login,
+    name: RepoName,
 }
 
-impl SecretScope {
-    /// The REST path of the secrets collection.
-    pub fn secrets_path(&self) -> String {
-        match self {
-            Self::Repo(repo) => format!("/repos/{}/{}/actions/secrets", repo.owner, repo.name),
-            Self::Environment(repo, env) => format!(
-                "/repos/{}/{}/environments/{}/secrets",
-                repo.owner, repo.name, env
-            ),
-            Self::Org { org, .. } => format!("/orgs/{org}/actions/secrets"),
-        }
+impl RepoSlug {
+    /// Parses `owner/name`.
+    pub fn parse(text: &str) -> Result<Self, NameError> {
+        let Some((owner, name)) = text.split_once('/') else {
+            return Err(NameError::new(
+                "repository",
+                "owner/name (letters, digits, - _ .)",
+                text,
+            ));
+        };
+        Ok(Self {
+            owner: Login::parse("owner", owner)?,
+            name: RepoName::parse(name)?,
+        })
     }
 
-    /// The owner whose scope rules apply.
+    /// The owner (user or organisation).
     pub fn owner(&self) -> &str {
-        match self {
-            Self::Repo(repo) | Self::Environment(repo, _) => &repo.owner,
-            Self::Org { org, .. } => org,
-        }
+        self.owner.as_str()
+    }
+
+    /// The repository name.
+    pub fn name(&self) -> &str {
+        self.name.as_str()
     }
 }
 
-impl fmt::Display for SecretScope {
+impl fmt::Display for RepoSlug {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Repo(repo) => write!(f, "{repo}"),
-            Self::Environment(repo, env) => write!(f, "{repo} environment {env}"),
-            Self::Org { org, .. } => write!(f, "org {org}"),
+        write!(f, "{}/{}", self.owner, self.name.as_str())
+    }
+}
+
+/// An Actions secret name: letters, digits and `_`, not starting with a digit or `GITHUB_`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SecretName(String);
+
+impl SecretName {
+    /// Parses a secret name as GitHub accepts it.
+    pub fn parse(text: &str) -> Result<Self, NameError> {
+        let valid = !text.is_empty()
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !text.starts_with(|c: char| c.is_ascii_digit())
+            && !text.to_ascii_uppercase().starts_with("GITHUB_");
+        if valid {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(NameError::new(
+                "secret name",
+                "letters, digits and _ (not starting with a digit or GITHUB_)",
+                text,
+            ))
         }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A deployment environment's name (`production`, `staging eu`, `review/web`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EnvironmentName(String);
+
+impl EnvironmentName {
+    /// Parses an environment name: 1-255 characters, no control characters, none of `% ? # \`
+    /// (the name itself is given, never its URL encoding), and no empty, `.` or `..` part
+    /// between slashes, so no server that decodes `%2F` can read it as a way out of the
+    /// repository.
+    pub fn parse(text: &str) -> Result<Self, NameError> {
+        let valid = !text.is_empty()
+            && text.chars().count() <= 255
+            && text.trim() == text
+            && !text
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '%' | '?' | '#' | '\\'))
+            && text
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..");
+        if valid {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(NameError::new(
+                "environment",
+                "an environment name of 1-255 characters without control characters, % ? # \\ \
+                 or surrounding spaces, and no empty, . or .. part between slashes",
+                text,
+            ))
+        }
+    }
+
+    /// The name (unencoded).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EnvironmentName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A workflow as the dispatch endpoint takes it: its file name or its numeric id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Workflow(String);
+
+impl Workflow {
+    /// Parses a workflow file name (`orchestra-export.yml`: letters, digits and `. - _`, ending
+    /// `.yml` or `.yaml`, no folder) or a workflow id (digits).
+    pub fn parse(text: &str) -> Result<Self, NameError> {
+        let id = !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit());
+        let file = text.len() <= 255
+            && (text.ends_with(".yml") || text.ends_with(".yaml"))
+            && !text.starts_with('.')
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if id || file {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(NameError::new(
+                "workflow",
+                "a workflow file name such as deploy.yml (letters, digits, - _ ., ending .yml \
+                 or .yaml, no folder) or a numeric workflow id",
+                text,
+            ))
+        }
+    }
+
+    /// The file name or id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Workflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -138,6 +265,9 @@ mod tests {
             "ac me/api",
             "acme/../x",
             "acme/a/b",
+            "acme/..",
+            "..%2f/api",
+            "-acme/api",
         ] {
             assert!(RepoSlug::parse(bad).is_err(), "{bad}");
         }
@@ -146,8 +276,65 @@ mod tests {
     #[test]
     fn secret_names_follow_github_rules() {
         assert!(SecretName::parse("GCP_SA_KEY").is_ok());
-        for bad in ["", "1KEY", "GITHUB_TOKEN", "github_x", "A-B", "A B"] {
+        for bad in ["", "1KEY", "GITHUB_TOKEN", "github_x", "A-B", "A B", "../X"] {
             assert!(SecretName::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn environment_names_may_hold_spaces_and_slashes_but_never_a_way_out() {
+        for good in ["production", "staging eu", "review/web-42", "v1..2"] {
+            assert!(EnvironmentName::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "..",
+            ".",
+            "../../../repos/evil/x",
+            "prod/../../evil",
+            "prod/",
+            "/prod",
+            "a//b",
+            "%2e%2e",
+            "..%2F..%2Frepos",
+            "prod?x=1",
+            "prod#x",
+            "a\\..\\b",
+            "prod\n",
+            " prod",
+        ] {
+            let err = EnvironmentName::parse(bad).unwrap_err();
+            assert_eq!(err.field, "environment", "{bad}");
+        }
+        assert!(EnvironmentName::parse(&"e".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn workflows_are_file_names_or_ids() {
+        for good in ["orchestra-export.yml", "deploy.yaml", "123456"] {
+            assert!(Workflow::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "../../../../repos/evil/x/actions/workflows/a.yml",
+            ".github/workflows/a.yml",
+            "a.yml/../b.yml",
+            "%2e%2e%2fa.yml",
+            "..yml",
+            "deploy",
+            "a b.yml",
+        ] {
+            let err = Workflow::parse(bad).unwrap_err();
+            assert!(err.to_string().starts_with("workflow: expected"), "{err}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field_and_what_is_expected() {
+        let err = Login::parse("organisation", "ev/il").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("organisation: expected {LOGIN_RULE}, found 'ev/il'")
+        );
     }
 }

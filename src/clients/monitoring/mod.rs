@@ -93,9 +93,7 @@ impl Monitoring {
         policy: RetryPolicy,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
+        let http = crate::clients::http::client(Duration::from_secs(60))
             .map_err(|e| format!("cannot build the Cloud Monitoring client: {e}"))?;
         Ok(Self {
             http,
@@ -123,7 +121,11 @@ impl Monitoring {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<BTreeMap<String, ModelTokens>, MonitoringError> {
-        let url = format!("{}/v3/projects/{project}/timeSeries", self.base_url);
+        let url = format!(
+            "{}/v3/projects/{}/timeSeries",
+            self.base_url,
+            crate::clients::http::encode_component(project)
+        );
         // One alignment period over the whole interval: one summed point per series.
         let period = (end - start).num_seconds().max(60);
         let filter = format!(
@@ -229,6 +231,14 @@ impl Monitoring {
                 retry_after: None,
             })?;
         let status = response.status().as_u16();
+        if let Some(refused) = crate::clients::http::redirect_refused(status, response.headers()) {
+            return Err(MonitoringError {
+                code: "FAILED_PRECONDITION".into(),
+                http_status: Some(status),
+                message: refused,
+                retry_after: None,
+            });
+        }
         let retry_after = retry::retry_after_secs(response.headers()).map(Duration::from_secs);
         let body = response.bytes().await.map_err(|e| MonitoringError {
             code: "UNAVAILABLE".into(),
