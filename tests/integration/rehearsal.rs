@@ -84,6 +84,10 @@ grace = "0s"
                 "stdlib/tokens.rhai",
                 include_str!("../../stdlib/tokens.rhai"),
             )
+            .file(
+                "stdlib/policy.rhai",
+                include_str!("../../stdlib/policy.rhai"),
+            )
             .config(&emulator.config(&format!(
                 r#"[gcp]
 project = "demo-project"
@@ -106,16 +110,31 @@ max_retry_wait = "3s"
         Self { project, emulator }
     }
 
-    /// `orchestra play rotate_service_account_keys`, killed after `kill_after` changes if set.
+    /// `orchestra play rotate_service_account_keys --arg force=true`, killed after
+    /// `kill_after` changes if set.
     pub fn rotate(&self, kill_after: Option<usize>) -> Run {
         self.play("rotate_service_account_keys", kill_after, &[])
     }
 
-    /// `orchestra play PLAYBOOK` with `env`, killed after `kill_after` changes if set.
+    /// `orchestra play PLAYBOOK --arg force=true` with `env`, killed after `kill_after` changes
+    /// if set: a rotation whether or not it is due, as the kill and fault tests need.
     pub fn play(&self, playbook: &str, kill_after: Option<usize>, env: &[(&str, &str)]) -> Run {
+        self.play_args(playbook, &["force=true"], kill_after, env)
+    }
+
+    /// `orchestra play PLAYBOOK` with `--arg` for each of `args` and `env`, killed after
+    /// `kill_after` changes if set.
+    pub fn play_args(
+        &self,
+        playbook: &str,
+        args: &[&str],
+        kill_after: Option<usize>,
+        env: &[(&str, &str)],
+    ) -> Run {
         let mut command = self.project.command();
         command
             .args(["play", playbook])
+            .args(args.iter().flat_map(|a| ["--arg", a]))
             .env("ORCHESTRA_TEST_GITHUB_TOKEN", DEMO_GITHUB_TOKEN)
             .envs(env.iter().copied());
         if let Some(n) = kill_after {
