@@ -24,6 +24,8 @@ mod rehearsal;
 mod resume;
 mod rotate_tokens;
 mod rotation_faults;
+mod rotation_policy;
+mod rotation_window;
 mod sandbox;
 mod schedules;
 mod secrets;

@@ -20,6 +20,20 @@ consumers = [{ target = "acme/api", name = "BOT_TOKEN" }]
 "#;
 const SECRET: &str = "projects/demo-project/secrets/deployer-key";
 
+/// The demo account's `[[rotations.service_accounts]]` entry (keep_keys 2, pushed to acme/api's
+/// `GCP_SA_KEY`) with `grace`, then the `extra` lines.
+pub fn deployer_rotation(grace: &str, extra: &str) -> String {
+    format!(
+        r#"[[rotations.service_accounts]]
+account = "{ACCOUNT}"
+secret = "deployer-key"
+consumers = [{{ target = "acme/api", name = "GCP_SA_KEY" }}]
+keep_keys = 2
+grace = "{grace}"
+{extra}"#
+    )
+}
+
 /// A project wired to `emulator` the way an operator wires one to Google and GitHub.
 pub struct Rehearsal {
     pub project: Project,
@@ -30,18 +44,7 @@ impl Rehearsal {
     /// A fresh emulator and project rotating the demo service account's key; `retries`
     /// attempts per remote call.
     pub fn new(retries: u32) -> Self {
-        Self::with(
-            retries,
-            &format!(
-                r#"[[rotations.service_accounts]]
-account = "{ACCOUNT}"
-secret = "deployer-key"
-consumers = [{{ target = "acme/api", name = "GCP_SA_KEY" }}]
-keep_keys = 2
-grace = "0s"
-"#
-            ),
-        )
+        Self::with(retries, &deployer_rotation("0s", ""))
     }
 
     /// A fresh emulator and project rotating the demo App's installation token, the App's key
@@ -160,13 +163,19 @@ max_retry_wait = "3s"
 
     /// `orchestra resume RUN`.
     pub fn resume(&self, run: i64) -> Run {
+        self.orchestra(&["resume", &run.to_string()], &[])
+    }
+
+    /// `orchestra ARGS` with the demo GitHub token and `env`.
+    pub fn orchestra(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         Run::from(
             self.project
                 .command()
-                .args(["resume", &run.to_string()])
+                .args(args)
                 .env("ORCHESTRA_TEST_GITHUB_TOKEN", DEMO_GITHUB_TOKEN)
+                .envs(env.iter().copied())
                 .output()
-                .expect("resume"),
+                .expect("orchestra"),
         )
     }
 
