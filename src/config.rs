@@ -21,7 +21,7 @@ mod rate_limits;
 mod rotations;
 mod sync;
 
-pub use budget::{BudgetSettings, ModelPrice};
+pub use budget::{BILLING_ZONE, BudgetSettings, ModelPrice, MonthZone};
 pub(crate) use durations::{
     duration_from_text, duration_to_text, optional_duration_from_text, optional_duration_to_text,
 };

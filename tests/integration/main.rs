@@ -6,6 +6,7 @@ mod harness;
 mod alerts;
 mod breakers;
 mod budget;
+mod budget_month;
 mod check;
 mod diagnostics;
 mod emulator;
