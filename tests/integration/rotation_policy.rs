@@ -167,3 +167,21 @@ fn a_key_created_by_hand_in_iam_moves_the_due_date() {
     assert_eq!(enabled.len(), 1, "one enabled key: {enabled:?}");
     assert!(!keys.contains(&enabled[0]), "a new key is the enabled one");
 }
+
+#[test]
+fn an_installation_token_is_not_minted_again_before_its_max_age() {
+    let rehearsal = Rehearsal::installation();
+    let first = rehearsal.play_args("rotate_github_tokens", &[], None, &[]);
+    first.expect_code(0).stdout_has("deploy-bot: due (");
+    let token = rehearsal.bot_token_works("after the first rotation");
+    let rerun = rehearsal.play_args("rotate_github_tokens", &[], None, &[]);
+    rerun
+        .expect_code(0)
+        .stdout_has("deploy-bot: not due until ")
+        .stdout_has("max_age 30m");
+    assert_eq!(
+        rehearsal.bot_token_works("after the rerun"),
+        token,
+        "the rerun left the token in place"
+    );
+}
