@@ -94,6 +94,7 @@ fn journaled_step(c: &mut Criterion) {
                 source_hash: String::new(),
                 args_json: "{}".into(),
                 mode: RunMode::Apply,
+                resumes: None,
             },
         )
         .expect("run");

@@ -21,8 +21,10 @@ mod rate_limits;
 mod rotations;
 mod sync;
 
-pub use budget::{BudgetSettings, ModelPrice};
-pub(crate) use durations::{duration_from_text, duration_to_text};
+pub use budget::{BILLING_ZONE, BudgetSettings, ModelPrice, MonthZone};
+pub(crate) use durations::{
+    duration_from_text, duration_to_text, optional_duration_from_text, optional_duration_to_text,
+};
 pub use gcp::{GcpCredentials, GcpSettings};
 pub use github::GithubSettings;
 pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};

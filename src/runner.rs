@@ -141,6 +141,7 @@ pub fn play(host: &Host, request: &PlayRequest) -> Result<RunReport, HostError> 
             source_hash: prepared.source.hash.clone(),
             args_json,
             mode: request.mode,
+            resumes: request.resumes,
         },
     )?;
     if let Some(previous) = acquired.took_over_from {

@@ -1,8 +1,9 @@
 //! The control surface for tests and rehearsals, under `/_emulator/`: a state dump (secret
 //! values redacted unless `?reveal=true`), reset, faults, recorded Slack messages, the demo
 //! credentials, rate-limit windows, minting personal access tokens, Vertex AI token usage for
-//! Cloud Monitoring, `verify` (does this credential work), and the log of requests that
-//! reached the other routes (`GET`/`DELETE /_emulator/requests`: method and raw path).
+//! Cloud Monitoring, the calendar that stamps creation times, `verify` (does this credential
+//! work), and the log of requests that reached the other routes (`GET`/`DELETE
+//! /_emulator/requests`: method and raw path).
 
 use serde_json::{Value, json};
 
@@ -61,12 +62,46 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
         (&M::DELETE, ["github", "workflows", owner, repo, file]) => {
             set_workflow(shared, owner, repo, file, false)
         }
+        (&M::GET, ["clock"]) => clock_answer(),
+        (&M::POST, ["clock"]) => set_clock(request),
         (&M::POST, ["verify"]) => crate::verify::handle(shared, request),
         (&M::POST, ["monitoring", "usage"]) => {
             crate::google::monitoring::usage::control(shared, request)
         }
         _ => github_error(404, "Not Found"),
     }
+}
+
+fn clock_answer() -> Response {
+    let now = crate::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    json_response(200, &json!({ "now": now }))
+}
+
+/// `{"now": RFC 3339}` sets the calendar, `{"advance_secs": N}` moves it.
+fn set_clock(request: &Request) -> Response {
+    let body: Value = match serde_json::from_slice(&request.body) {
+        Ok(body) => body,
+        Err(e) => return json_response(400, &json!({"message": format!("expected JSON: {e}")})),
+    };
+    if let Some(text) = body.get("now").and_then(Value::as_str) {
+        match chrono::DateTime::parse_from_rfc3339(text) {
+            Ok(at) => crate::clock::set(at.with_timezone(&chrono::Utc)),
+            Err(_) => {
+                return json_response(
+                    400,
+                    &json!({"message": format!("now: expected an RFC 3339 time such as 2026-03-01T00:00:00Z, found \"{text}\"")}),
+                );
+            }
+        }
+    } else if let Some(seconds) = body.get("advance_secs").and_then(Value::as_i64) {
+        crate::clock::advance(seconds);
+    } else {
+        return json_response(
+            400,
+            &json!({"message": "expected {\"now\": RFC 3339} or {\"advance_secs\": N}"}),
+        );
+    }
+    clock_answer()
 }
 
 fn state(shared: &Shared, reveal: bool) -> Response {

@@ -211,14 +211,15 @@ pub fn page<T: Clone>(items: &[T], request: &Request) -> (Vec<T>, Option<String>
     (slice, next)
 }
 
-/// Now, as RFC 3339 with nanoseconds in UTC (Google's timestamp form).
+/// Now on the emulator's calendar (see `clock`), as RFC 3339 with nanoseconds in UTC
+/// (Google's timestamp form): what creation times are stamped with.
 pub fn rfc3339_now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    crate::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
-/// `seconds` from now, as RFC 3339 in UTC.
+/// `seconds` from now on the emulator's calendar, as RFC 3339 in UTC.
 pub fn rfc3339_in(seconds: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::seconds(seconds))
+    (crate::clock::now() + chrono::Duration::seconds(seconds))
         .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 

@@ -18,6 +18,7 @@
 //! | `POST /_emulator/github/tokens` | mint a personal access token (`{"login","scopes","expires_in"}`) |
 //! | `PUT`/`DELETE /_emulator/github/workflows/OWNER/REPO/FILE` | install or remove a workflow file (a dispatch of a missing one answers 404; acme/api has `deploy.yml` and `orchestra-export.yml`) |
 //! | `POST /_emulator/monitoring/usage` | add Vertex AI token usage (`{"model","type":"input"\|"output","tokens","at"\|"from"+"to","replace","project"}`), or `{"clear":true}` |
+//! | `GET\|POST /_emulator/clock` | read or move the calendar that stamps creation times (`{"now": RFC 3339}` or `{"advance_secs": N}`; see `clock`) |
 //! | `POST /_emulator/verify` | does a credential work (`{"github_token"}`, `{"access_token"}`, `{"key_file"}`) |
 
 // Handlers return early with the error answer itself (`Result<T, Response>`); boxing every
@@ -25,6 +26,7 @@
 #![allow(clippy::result_large_err)]
 
 mod admin;
+mod clock;
 mod faults;
 mod fixtures;
 mod github;

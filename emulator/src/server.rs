@@ -71,12 +71,14 @@ impl Shared {
         result
     }
 
-    /// Puts the state back as it was at start, and clears every fault.
+    /// Puts the state back as it was at start, clears every fault, and puts the calendar
+    /// back on the system clock.
     pub fn reset(&self) {
         let initial = self.initial.clone();
         self.change(|current| *current = initial);
         self.faults().clear();
         self.requests().clear();
+        crate::clock::reset();
     }
 
     /// The requests that reached the emulator (its own `/_emulator/` surface left out).

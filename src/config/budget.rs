@@ -1,4 +1,5 @@
-//! `[budget]`: where the Vertex AI budget lives and what each model's tokens cost.
+//! `[budget]`: where the Vertex AI budget lives, what each model's tokens cost, and the time
+//! zone whose calendar months the budget runs over.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,69 @@ pub struct BudgetSettings {
     /// here are merged over the defaults, which are Vertex AI's list prices when this was
     /// written; a model missing from the table is reported, never priced at 0.
     pub prices: BTreeMap<String, ModelPrice>,
+    /// Whose calendar the budget month follows: `America/Los_Angeles` (the default, as Cloud
+    /// Billing's budgets reset on the first of the month in Pacific Time), or any IANA zone
+    /// such as `UTC` for a budget kept on another calendar.
+    pub month_zone: MonthZone,
+}
+
+/// An IANA time zone, from the tz database bundled into the binary (so a container without
+/// `/usr/share/zoneinfo` agrees with a laptop).
+#[derive(Debug, Clone)]
+pub struct MonthZone {
+    name: String,
+    zone: jiff::tz::TimeZone,
+}
+
+/// Google Cloud Billing's time zone: its budgets and monthly invoices run on Pacific Time.
+pub const BILLING_ZONE: &str = "America/Los_Angeles";
+
+impl MonthZone {
+    /// The zone named `name` (`America/Los_Angeles`, `UTC`, …).
+    pub fn parse(name: &str) -> Result<Self, String> {
+        let zone = jiff::tz::db().get(name).map_err(|_| {
+            format!(
+                "expected an IANA time zone such as \"{BILLING_ZONE}\" or \"UTC\", found \"{name}\""
+            )
+        })?;
+        Ok(Self {
+            name: name.to_owned(),
+            zone,
+        })
+    }
+
+    /// The name it was given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The zone itself.
+    pub fn zone(&self) -> &jiff::tz::TimeZone {
+        &self.zone
+    }
+}
+
+impl Default for MonthZone {
+    fn default() -> Self {
+        // The bundled database always has it; UTC is the fallback should a build lack it.
+        Self::parse(BILLING_ZONE).unwrap_or_else(|_| Self {
+            name: "UTC".to_owned(),
+            zone: jiff::tz::TimeZone::UTC,
+        })
+    }
+}
+
+impl Serialize for MonthZone {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(&self.name)
+    }
+}
+
+impl<'de> Deserialize<'de> for MonthZone {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(de)?;
+        Self::parse(&name).map_err(serde::de::Error::custom)
+    }
 }
 
 /// What a model's tokens cost, in USD per million.
@@ -42,6 +106,7 @@ impl Default for BudgetSettings {
                 ("gemini-2.5-flash".to_owned(), price(0.30, 2.50)),
                 ("gemini-2.0-flash-lite".to_owned(), price(0.075, 0.30)),
             ]),
+            month_zone: MonthZone::default(),
         }
     }
 }
@@ -89,6 +154,19 @@ mod tests {
         assert_eq!(config.budget.prices["gemini-2.5-flash"].output, 2.0);
         assert_eq!(config.budget.prices["tuned-model"].output, 12.0);
         assert_eq!(config.budget.prices["gemini-2.5-pro"].output, 10.0);
+    }
+
+    #[test]
+    fn the_month_zone_defaults_to_pacific_time_and_takes_any_iana_zone() {
+        assert_eq!(
+            load("").unwrap().budget.month_zone.name(),
+            "America/Los_Angeles"
+        );
+        let config = load("[budget]\nmonth_zone = \"UTC\"\n").unwrap();
+        assert_eq!(config.budget.month_zone.name(), "UTC");
+        let err = load("[budget]\nmonth_zone = \"Pacific\"\n").unwrap_err();
+        assert!(err.contains("budget.month_zone"), "{err}");
+        assert!(err.contains("expected an IANA time zone"), "{err}");
     }
 
     #[test]

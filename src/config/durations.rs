@@ -27,3 +27,19 @@ pub(crate) fn duration_to_text<S: serde::Serializer>(
 ) -> Result<S::Ok, S::Error> {
     ser.serialize_str(&humantime::format_duration(*d).to_string())
 }
+
+pub(crate) fn optional_duration_from_text<'de, D: Deserializer<'de>>(
+    de: D,
+) -> Result<Option<Duration>, D::Error> {
+    duration_from_text(de).map(Some)
+}
+
+pub(crate) fn optional_duration_to_text<S: serde::Serializer>(
+    d: &Option<Duration>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => duration_to_text(d, ser),
+        None => ser.serialize_none(),
+    }
+}

@@ -1,6 +1,10 @@
 //! `[[rotations.service_accounts]]`: which service accounts `rotate_service_account_keys`
 //! rotates, where each key goes, and how long old keys and versions are kept;
 //! `[[rotations.github_tokens]]`: the GitHub tokens `rotate_github_tokens` rotates.
+//!
+//! Each entry has a `max_age`: a run rotates a credential only once the current one is that
+//! old (or `--arg force=…` names it), so a daily schedule, a rerun or a second machine all
+//! converge on one rotation per period.
 
 use std::time::Duration;
 
@@ -50,6 +54,14 @@ pub struct GithubTokenRotation {
     /// the summary lists it as a step by hand).
     #[serde(default)]
     pub revoke_old: bool,
+    /// How old the current token (its Secret Manager version's create time) may get before a
+    /// run rotates it; default [`GithubTokenKind::default_max_age`].
+    #[serde(
+        default,
+        deserialize_with = "super::optional_duration_from_text",
+        serialize_with = "super::optional_duration_to_text"
+    )]
+    pub max_age: Option<Duration>,
 }
 
 /// What kind of GitHub token.
@@ -62,8 +74,42 @@ pub enum GithubTokenKind {
     Pat,
 }
 
+impl GithubTokenKind {
+    /// The `max_age` when none is configured: 30 minutes for an installation token (it lives
+    /// one hour, so a token rotated at 30 minutes always has half an hour left), 90 days for a
+    /// personal access token (which the operator supplies by hand).
+    pub fn default_max_age(self) -> Duration {
+        match self {
+            GithubTokenKind::Installation => Duration::from_secs(30 * 60),
+            GithubTokenKind::Pat => Duration::from_secs(90 * 24 * 3600),
+        }
+    }
+}
+
+/// How long GitHub lets an installation token live.
+pub const INSTALLATION_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
 impl GithubTokenRotation {
+    /// The configured `max_age`, or the default for its kind.
+    pub fn max_age(&self) -> Duration {
+        self.max_age.unwrap_or_else(|| self.kind.default_max_age())
+    }
+
     fn validate(&self, at: &str) -> Result<(), String> {
+        if let Some(max_age) = self.max_age {
+            if max_age.is_zero() {
+                return Err(format!(
+                    "{at}.max_age: expected a duration above zero, such as \"30m\" or \"90d\""
+                ));
+            }
+            if self.kind == GithubTokenKind::Installation && max_age >= INSTALLATION_TOKEN_LIFETIME
+            {
+                return Err(format!(
+                    "{at}.max_age: an installation token lives one hour, expected less than \"1h\" (such as \"30m\"), found \"{}\"",
+                    humantime::format_duration(max_age)
+                ));
+            }
+        }
         match self.kind {
             GithubTokenKind::Installation => {
                 if self.app_id.is_none()
@@ -118,6 +164,14 @@ pub struct ServiceAccountRotation {
     /// or `destroy`.
     #[serde(default)]
     pub old_versions: OldVersions,
+    /// How old the account's newest enabled key (IAM's `validAfterTime`) may get before a run
+    /// rotates it, e.g. "30d" (the default).
+    #[serde(
+        default = "default_key_max_age",
+        deserialize_with = "super::duration_from_text",
+        serialize_with = "super::duration_to_text"
+    )]
+    pub max_age: Duration,
 }
 
 /// One consumer of a rotated key file.
@@ -155,6 +209,10 @@ fn default_keep_keys() -> u32 {
     2
 }
 
+fn default_key_max_age() -> Duration {
+    Duration::from_secs(30 * 24 * 3600)
+}
+
 fn default_grace() -> Duration {
     Duration::from_secs(7 * 24 * 3600)
 }
@@ -176,6 +234,11 @@ impl RotationSettings {
             if rotation.secret.trim().is_empty() {
                 return Err(format!("{at}.secret: expected a Secret Manager secret id"));
             }
+            if rotation.max_age.is_zero() {
+                return Err(format!(
+                    "{at}.max_age: expected a duration above zero, such as \"30d\""
+                ));
+            }
             if !(1..=10).contains(&rotation.keep_keys) {
                 return Err(format!(
                     "{at}.keep_keys: expected 1 to 10 (IAM allows 10 keys), found {}",
@@ -184,5 +247,61 @@ impl RotationSettings {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::config::Config;
+
+    fn load(toml: &str) -> Result<Config, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        std::fs::write(dir.path().join("orchestra.toml"), toml).map_err(|e| e.to_string())?;
+        Config::load(None, dir.path()).map_err(|e| e.to_string())
+    }
+
+    const ACCOUNT: &str = "[[rotations.service_accounts]]\naccount = \"a@p.iam.gserviceaccount.com\"\nsecret = \"a-key\"\n";
+    const INSTALLATION: &str = "[[rotations.github_tokens]]\nname = \"bot\"\nkind = \"installation\"\nsecret = \"bot-token\"\napp_id = 1\ninstallation_id = 2\napp_key_secret = \"app-key\"\n";
+
+    #[test]
+    fn max_age_defaults_to_30_days_for_keys_and_30_minutes_for_installation_tokens() {
+        let config = load(&format!("{ACCOUNT}{INSTALLATION}")).unwrap();
+        let rotations = &config.rotations;
+        assert_eq!(
+            rotations.service_accounts[0].max_age,
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(
+            rotations.github_tokens[0].max_age(),
+            Duration::from_secs(1800)
+        );
+    }
+
+    #[test]
+    fn max_age_is_read_as_a_duration() {
+        let config = load(&format!(
+            "{ACCOUNT}max_age = \"7d\"\n{INSTALLATION}max_age = \"20m\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            config.rotations.service_accounts[0].max_age,
+            Duration::from_secs(7 * 86_400)
+        );
+        assert_eq!(
+            config.rotations.github_tokens[0].max_age(),
+            Duration::from_secs(1200)
+        );
+    }
+
+    #[test]
+    fn an_installation_token_max_age_of_an_hour_or_more_names_the_field() {
+        let err = load(&format!("{INSTALLATION}max_age = \"2h\"\n")).unwrap_err();
+        assert!(err.contains("rotations.github_tokens[0].max_age"), "{err}");
+        assert!(err.contains("lives one hour"), "{err}");
+        let err = load(&format!("{ACCOUNT}max_age = \"soon\"\n")).unwrap_err();
+        assert!(err.contains("max_age"), "{err}");
+        assert!(err.contains("expected a duration"), "{err}");
     }
 }

@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 use rhai::{AST, Dynamic, Map, Scope};
 
-pub use crate::secret::Secret;
 pub use context::{PlannedChange, RunContext, Termination};
 pub use diagnostic::ScriptDiagnostic;
 pub use playbook::PlaybookSource;

@@ -1,5 +1,7 @@
 //! `budget::` — this month's Vertex AI spend against the budget kept in Secret Manager
 //! (`[budget].secret`), from Cloud Monitoring's token counts priced with `[budget].prices`.
+//! The month is a calendar month of `[budget].month_zone` (Pacific Time by default: Cloud
+//! Billing's budgets reset on the first of the month there).
 //! Read-only; every check is recorded in the state database (not under `--plan`) so
 //! `orchestra report budget` shows a history. The budget secret's payload never reaches an
 //! error, a log or the database.
@@ -8,8 +10,9 @@ use chrono::{DateTime, Utc};
 use rhai::{Array, Dynamic, Map};
 
 use super::budget_figures::{BUDGET_FORMAT, Budget, Month, PricedUsage, level, price};
+use crate::engine::RunContext;
 use crate::engine::gate::{Args, ModuleBuilder, ParamType, PrimitiveError, Signature};
-use crate::engine::{RunContext, Secret};
+use crate::secret::Secret;
 use crate::store::{BudgetCheck, BudgetCheckKind, BudgetLevel, now_ms};
 
 /// What a check looks at: a project, a month, and the moment the figures are for.
@@ -88,10 +91,10 @@ fn window(context: &RunContext, as_of: Option<DateTime<Utc>>) -> Result<Window, 
             })?,
     };
     super::secrets::check_project(context, &project)?;
-    let as_of = as_of.unwrap_or_else(Utc::now);
+    let as_of = as_of.unwrap_or_else(crate::clock::now);
     Ok(Window {
         project,
-        month: Month::of(as_of),
+        month: Month::of(as_of, &context.config().budget.month_zone),
         as_of,
     })
 }
@@ -161,6 +164,8 @@ fn new_check(
         kind,
         project: window.project.clone(),
         period_start: window.month.start.timestamp_millis(),
+        month: Some(window.month.label().to_owned()),
+        month_zone: Some(window.month.zone.clone()),
         as_of: window.as_of.timestamp_millis(),
         spent_usd: usage.spent_usd,
         budget_usd: None,
@@ -212,6 +217,7 @@ fn usage_map(context: &RunContext, window: &Window, usage: &PricedUsage) -> Map 
     let mut map = Map::new();
     map.insert("project".into(), window.project.clone().into());
     map.insert("month".into(), window.month.label().into());
+    map.insert("month_zone".into(), window.month.zone.clone().into());
     map.insert("from".into(), rfc3339(window.month.start).into());
     map.insert("as_of".into(), rfc3339(window.as_of).into());
     map.insert(
@@ -314,7 +320,8 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             name: "usage",
             params: &[],
             returns: "map",
-            doc: "This month's Vertex AI tokens and cost (UTC month, [budget].prices): #{month, from, as_of,\n\
+            doc: "This month's Vertex AI tokens and cost (the month of [budget].month_zone, Pacific Time\n\
+                  by default, as Cloud Billing counts; [budget].prices): #{month, month_zone, from, as_of,\n\
                   spent, per_model: [#{model, input_tokens, output_tokens, cost}], unpriced, prices}.\n\
                   A model without a price has cost () and is listed in unpriced.",
         },
@@ -334,7 +341,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
     let status_doc = "This month's spend against the budget in [budget].secret: #{budget, alert_at, threshold,\n\
                       spent, projected (linear to the month's end), level (\"ok\", \"warning\" at the threshold,\n\
                       \"critical\" at the budget, by spend or projection), per_model, unpriced, prices, month,\n\
-                      as_of, elapsed, days_left}.";
+                      month_zone, from, as_of, elapsed, days_left}.";
     module.read(
         Signature {
             name: "status",

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::clients::monitoring::ModelTokens;
-use crate::config::ModelPrice;
+use crate::config::{ModelPrice, MonthZone};
 use crate::store::{BudgetLevel, ModelSpend};
 
 /// What the budget secret must hold, for error messages.
@@ -22,7 +22,7 @@ const DEFAULT_ALERT_AT: f64 = 0.8;
 /// A monthly budget and the share of it that raises a warning.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Budget {
-    /// USD per calendar month (UTC).
+    /// USD per calendar month (of `[budget].month_zone`).
     pub monthly_usd: f64,
     /// The warning threshold, as a fraction of `monthly_usd`.
     pub alert_at: f64,
@@ -68,37 +68,60 @@ impl Budget {
     }
 }
 
-/// A calendar month in UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A calendar month in a time zone (Cloud Billing's Pacific Time unless `[budget].month_zone`
+/// says otherwise), as the instants it starts and ends at.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Month {
-    /// Its first instant.
+    /// Its first instant: midnight of the 1st in `zone`.
     pub start: DateTime<Utc>,
     /// The first instant of the next month.
     pub end: DateTime<Utc>,
+    /// `2026-03`: the month as `zone`'s calendar names it.
+    label: String,
+    /// The zone's name (`America/Los_Angeles`, `UTC`).
+    pub zone: String,
+}
+
+/// Midnight of the 1st of `month` in `zone`, as a UTC instant (or None past the calendar).
+fn first_instant(
+    year: i16,
+    month: i8,
+    zone: &jiff::tz::TimeZone,
+) -> Option<(DateTime<Utc>, String)> {
+    let zoned = jiff::civil::date(year, month, 1)
+        .to_zoned(zone.clone())
+        .ok()?;
+    let start = DateTime::from_timestamp_millis(zoned.timestamp().as_millisecond())?;
+    Some((start, format!("{year:04}-{month:02}")))
 }
 
 impl Month {
-    /// The month `at` falls in.
-    pub fn of(at: DateTime<Utc>) -> Self {
-        let first = |year, month| {
-            Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
-                .single()
-                .unwrap_or(at)
-        };
-        let (next_year, next_month) = if at.month() == 12 {
-            (at.year() + 1, 1)
+    /// The month `at` falls in, on the calendar of `zone`.
+    pub fn of(at: DateTime<Utc>, zone: &MonthZone) -> Self {
+        let tz = zone.zone();
+        let civil = jiff::Timestamp::from_millisecond(at.timestamp_millis())
+            .map(|t| t.to_zoned(tz.clone()).date())
+            .ok();
+        let (year, month) = civil.map_or((1970, 1), |d| (d.year(), d.month()));
+        let (next_year, next_month) = if month == 12 {
+            (year.saturating_add(1), 1)
         } else {
-            (at.year(), at.month() + 1)
+            (year, month + 1)
         };
+        let (start, label) =
+            first_instant(year, month, tz).unwrap_or_else(|| (at, at.format("%Y-%m").to_string()));
+        let end = first_instant(next_year, next_month, tz).map_or(at, |(end, _)| end);
         Self {
-            start: first(at.year(), at.month()),
-            end: first(next_year, next_month),
+            start,
+            end,
+            label,
+            zone: zone.name().to_owned(),
         }
     }
 
     /// `2026-03`.
-    pub fn label(&self) -> String {
-        self.start.format("%Y-%m").to_string()
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// How much of the month has gone by at `at`, from 0 to 1.
@@ -187,9 +210,13 @@ mod tests {
         text.parse().unwrap()
     }
 
+    fn utc() -> MonthZone {
+        MonthZone::parse("UTC").unwrap()
+    }
+
     #[test]
     fn the_projection_continues_the_rate_so_far_to_the_month_end() {
-        let march = Month::of(at("2026-03-16T00:00:00Z"));
+        let march = Month::of(at("2026-03-16T00:00:00Z"), &utc());
         assert_eq!(march.start, at("2026-03-01T00:00:00Z"));
         assert_eq!(march.end, at("2026-04-01T00:00:00Z"));
         assert_eq!(march.label(), "2026-03");
@@ -198,10 +225,28 @@ mod tests {
         assert!((projected - 434.0).abs() < 1e-9, "{projected}");
         assert_eq!(march.projected(90.0, at("2026-04-01T00:00:00Z")), 90.0);
         assert_eq!(march.projected(5.0, at("2026-03-01T00:00:30Z")), 5.0);
-        let december = Month::of(at("2026-12-31T23:59:59Z"));
+        let december = Month::of(at("2026-12-31T23:59:59Z"), &utc());
         assert_eq!(december.end, at("2027-01-01T00:00:00Z"));
-        let february = Month::of(at("2028-02-15T00:00:00Z"));
+        let february = Month::of(at("2028-02-15T00:00:00Z"), &utc());
         assert_eq!((february.end - february.start).num_days(), 29);
+    }
+
+    #[test]
+    fn a_pacific_month_starts_at_midnight_pacific_and_follows_daylight_saving() {
+        let pacific = MonthZone::default();
+        // 03:00 UTC on April 1st is still March 31st, 20:00 in California (PDT, UTC-7).
+        let march = Month::of(at("2026-04-01T03:00:00Z"), &pacific);
+        assert_eq!(march.label(), "2026-03");
+        assert_eq!(march.zone, "America/Los_Angeles");
+        // March starts in PST (UTC-8) and ends in PDT (UTC-7): one hour short of 31 days.
+        assert_eq!(march.start, at("2026-03-01T08:00:00Z"));
+        assert_eq!(march.end, at("2026-04-01T07:00:00Z"));
+        assert_eq!((march.end - march.start).num_hours(), 31 * 24 - 1);
+        let april = Month::of(at("2026-04-01T07:00:00Z"), &pacific);
+        assert_eq!(april.label(), "2026-04");
+        let december = Month::of(at("2027-01-01T05:00:00Z"), &pacific);
+        assert_eq!(december.label(), "2026-12");
+        assert_eq!(december.end, at("2027-01-01T08:00:00Z"));
     }
 
     #[test]

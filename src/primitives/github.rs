@@ -13,9 +13,10 @@ use crate::clients::github::{
     put_secrets,
 };
 use crate::config::Config;
+use crate::engine::RunContext;
 use crate::engine::gate::{Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
 use crate::engine::values::from_json;
-use crate::engine::{RunContext, Secret};
+use crate::secret::Secret;
 
 /// Parses a target: `owner/repo`, `owner/repo:environment` or `org:NAME`.
 pub fn parse_target(text: &str) -> Result<SecretScope, PrimitiveError> {

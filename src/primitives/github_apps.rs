@@ -7,9 +7,10 @@ use rhai::{Dynamic, Map};
 use super::github::{client, remote};
 use crate::clients::github::{self as gh, RepoSlug, Workflow};
 use crate::clients::retry::RetryPolicy;
+use crate::engine::RunContext;
 use crate::engine::gate::{Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
 use crate::engine::values::to_json;
-use crate::engine::{RunContext, Secret};
+use crate::secret::Secret;
 
 fn base_url(context: &RunContext) -> Result<String, PrimitiveError> {
     Ok(client(context)?.base_url().to_owned())

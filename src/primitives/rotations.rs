@@ -1,6 +1,8 @@
 //! `iam::configured_rotations()` and `github::configured_token_rotations()` — the
 //! `[[rotations.*]]` of orchestra.toml, as the rotation playbooks read them.
 
+use std::time::Duration;
+
 use rhai::{Array, Dynamic, Map};
 
 use crate::config::{Consumer, GithubTokenKind, GithubTokenRotation, ServiceAccountRotation};
@@ -17,6 +19,27 @@ fn consumers(consumers: &[Consumer]) -> Dynamic {
         })
         .collect::<Array>()
         .into()
+}
+
+/// `d` as the shortest whole unit that says it: "30d", "12h", "30m", "90s".
+fn duration_text(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0 => "0s".to_owned(),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// Puts `max_age` (as text) and `max_age_secs` into a job map.
+fn insert_max_age(map: &mut Map, max_age: Duration) {
+    map.insert("max_age".into(), duration_text(max_age).into());
+    map.insert(
+        "max_age_secs".into(),
+        i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX).into(),
+    );
 }
 
 fn token_rotation_map(rotation: &GithubTokenRotation) -> Dynamic {
@@ -46,6 +69,7 @@ fn token_rotation_map(rotation: &GithubTokenRotation) -> Dynamic {
             .into(),
     );
     map.insert("revoke_old".into(), rotation.revoke_old.into());
+    insert_max_age(&mut map, rotation.max_age());
     map.into()
 }
 
@@ -62,6 +86,7 @@ fn rotation_map(rotation: &ServiceAccountRotation) -> Dynamic {
             .into(),
     );
     map.insert("old_versions".into(), rotation.old_versions.as_str().into());
+    insert_max_age(&mut map, rotation.max_age);
     map.into()
 }
 
@@ -74,7 +99,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             returns: "array",
             doc: "The service-account rotations of orchestra.toml ([[rotations.service_accounts]]):\n\
                   [#{account, secret, consumers: [#{target, name}], keep_keys, grace_secs,\n\
-                  old_versions: \"disable\"|\"destroy\"}].",
+                  old_versions: \"disable\"|\"destroy\", max_age (text, e.g. \"30d\"), max_age_secs}].",
         },
         |context, _| {
             Ok(context
@@ -99,7 +124,8 @@ pub fn register_github(mut module: ModuleBuilder) -> ModuleBuilder {
             returns: "array",
             doc: "The GitHub token rotations of orchestra.toml ([[rotations.github_tokens]]):\n\
                   [#{name, kind: \"installation\"|\"pat\", secret, consumers: [#{target, name}],\n\
-                  app_id, installation_id, app_key_secret, source, scopes, revoke_old}].",
+                  app_id, installation_id, app_key_secret, source, scopes, revoke_old, max_age (text,\n\
+                  e.g. \"30m\"), max_age_secs}].",
         },
         |context, _| {
             Ok(context
@@ -113,4 +139,17 @@ pub fn register_github(mut module: ModuleBuilder) -> ModuleBuilder {
         },
     );
     module
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_reads_in_its_largest_whole_unit() {
+        assert_eq!(duration_text(Duration::from_secs(30 * 86_400)), "30d");
+        assert_eq!(duration_text(Duration::from_secs(7200)), "2h");
+        assert_eq!(duration_text(Duration::from_secs(1800)), "30m");
+        assert_eq!(duration_text(Duration::from_secs(90)), "90s");
+    }
 }

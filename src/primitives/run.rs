@@ -6,7 +6,7 @@ use std::path::Path;
 use rhai::{Dynamic, Map};
 
 use crate::engine::RunContext;
-use crate::engine::gate::{ModuleBuilder, ParamType, Signature};
+use crate::engine::gate::{ModuleBuilder, ParamType, PrimitiveError, Signature};
 use crate::schedule::{Interval, crontab};
 use crate::store::format_ms;
 
@@ -65,7 +65,24 @@ pub fn schedule_of(context: &RunContext, playbook: &str, now_secs: i64) -> Optio
 }
 
 fn now_secs() -> i64 {
-    crate::store::now_ms().div_euclid(1000)
+    crate::clock::now_secs()
+}
+
+/// The runs this one continues, nearest first: the run it resumes, the run that one resumed,
+/// and so on to the run that started the chain. Empty when this run is no resume.
+fn resumed_runs(context: &RunContext) -> Vec<i64> {
+    let Some(parent) = context.resumes() else {
+        return Vec::new();
+    };
+    let chain = context
+        .store()
+        .and_then(|store| store.resume_chain(parent).ok())
+        .unwrap_or_default();
+    if chain.is_empty() {
+        // No store to walk (a unit test): at least the run it names.
+        return vec![parent.0];
+    }
+    chain.into_iter().map(|id| id.0).collect()
 }
 
 /// Registers `run::`.
@@ -99,10 +116,45 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
     );
     module.local(
         Signature {
+            name: "resumed_runs",
+            params: &[],
+            returns: "array",
+            doc: "Every run this one continues, nearest first: the run it resumes, the run that one\n\
+                  resumed, … up to the run that started the chain ([] when this run is no resume).",
+        },
+        |context, _| {
+            Ok(resumed_runs(context)
+                .into_iter()
+                .map(Dynamic::from_int)
+                .collect::<rhai::Array>()
+                .into())
+        },
+    );
+    module.local(
+        Signature {
+            name: "parse_time",
+            params: &[("text", ParamType::Str)],
+            returns: "int",
+            doc: "An RFC 3339 time (e.g. a key's `created`, a version's `created`) in seconds since\n\
+                  the epoch.",
+        },
+        |_, args| {
+            let text = args.str(0)?;
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .map(|t| Dynamic::from_int(t.timestamp()))
+                .map_err(|_| {
+                    PrimitiveError::new(format!(
+                        "expected an RFC 3339 time such as 2026-03-01T12:00:00Z, found '{text}'"
+                    ))
+                })
+        },
+    );
+    module.local(
+        Signature {
             name: "now",
             params: &[],
             returns: "int",
-            doc: "The time, in seconds since the epoch (UTC).",
+            doc: "The time, in seconds since the epoch (UTC). Test builds: ORCHESTRA_TEST_NOW moves it.",
         },
         |_, _| Ok(Dynamic::from_int(now_secs())),
     );

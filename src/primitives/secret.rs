@@ -7,8 +7,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rhai::Dynamic;
 
 use crate::config::Config;
+use crate::engine::RunContext;
 use crate::engine::gate::{ModuleBuilder, ParamType, PrimitiveError, Signature};
-use crate::engine::{RunContext, Secret};
+use crate::secret::Secret;
 
 /// Fewest random bytes `generate` makes: less is not a secret worth the name.
 pub const MIN_GENERATED_BYTES: i64 = 16;

@@ -10,8 +10,9 @@ use rhai::{Array, Dynamic, Map};
 
 use super::secrets::{SecretRef, client, reads_failed, remote, resolve, secret_names};
 use crate::clients::secret_manager::SecretInfo;
+use crate::engine::RunContext;
 use crate::engine::gate::{ModuleBuilder, ParamType, PrimitiveError, Signature};
-use crate::engine::{RunContext, Secret};
+use crate::secret::Secret;
 
 /// The export workflow's file name, as `orchestra export-workflow` writes it.
 pub const EXPORT_WORKFLOW_FILE: &str = "orchestra-export.yml";

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Map};
 
 use crate::clients::secret_manager::{SecretManager, SecretManagerError};
+use crate::engine::RunContext;
 use crate::engine::gate::{Args, Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
-use crate::engine::{RunContext, Secret};
+use crate::secret::Secret;
 
 /// How many reads a batch keeps in flight.
 const BATCH_CONCURRENCY: usize = 8;

@@ -60,6 +60,11 @@ pub struct BudgetCheck {
     pub project: String,
     /// The start of the month checked (ms).
     pub period_start: i64,
+    /// The month checked as its zone's calendar names it (`2026-03`); None for checks
+    /// recorded before months had a zone (they were UTC months).
+    pub month: Option<String>,
+    /// The time zone whose calendar month was checked (`America/Los_Angeles`, `UTC`).
+    pub month_zone: Option<String>,
     /// The moment the figures are for (ms; now, unless the check was replayed).
     pub as_of: i64,
     /// USD spent in the month up to `as_of` on priced models.
@@ -89,8 +94,8 @@ impl Store {
         self.conn().execute(
             "INSERT INTO budget_checks (run_id, checked_at, kind, project, period_start, as_of,
                  spent_usd, budget_usd, alert_at, projected_usd, level, estimate_usd, within,
-                 unpriced, per_model)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 unpriced, per_model, month, month_zone)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 check.run_id.map(|r| r.0),
                 check.checked_at,
@@ -107,6 +112,8 @@ impl Store {
                 check.within,
                 check.unpriced.join(","),
                 per_model,
+                check.month,
+                check.month_zone,
             ],
         )?;
         Ok(())
@@ -117,7 +124,8 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT run_id, checked_at, kind, project, period_start, as_of, spent_usd, budget_usd,
-                 alert_at, projected_usd, level, estimate_usd, within, unpriced, per_model
+                 alert_at, projected_usd, level, estimate_usd, within, unpriced, per_model, month,
+                 month_zone
              FROM budget_checks ORDER BY checked_at DESC, id DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit], |row| {
@@ -132,6 +140,8 @@ impl Store {
                     kind: BudgetCheckKind::Status,
                     project: row.get(3)?,
                     period_start: row.get(4)?,
+                    month: row.get(15)?,
+                    month_zone: row.get(16)?,
                     as_of: row.get(5)?,
                     spent_usd: row.get(6)?,
                     budget_usd: row.get(7)?,
@@ -183,6 +193,8 @@ mod tests {
             kind: BudgetCheckKind::Status,
             project: "p".into(),
             period_start: 0,
+            month: Some("1970-01".into()),
+            month_zone: Some("UTC".into()),
             as_of: checked_at,
             spent_usd: 12.5,
             budget_usd: Some(500.0),

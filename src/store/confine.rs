@@ -81,6 +81,7 @@ mod tests {
                         source_hash: "h".into(),
                         args_json: "{}".into(),
                         mode: crate::store::RunMode::Plan,
+                        resumes: None,
                     },
                 )
                 .unwrap();

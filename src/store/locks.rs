@@ -117,6 +117,7 @@ mod tests {
             source_hash: "h".into(),
             args_json: "{}".into(),
             mode: RunMode::Apply,
+            resumes: None,
         }
     }
 

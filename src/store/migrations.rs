@@ -145,6 +145,15 @@ CREATE TABLE sync_ledger (
 );
 ";
 
+/// A resume records the run it resumes, so a resume of a resume can walk its chain to the root.
+const V7_RUN_RESUMES: &str = "ALTER TABLE runs ADD COLUMN resumes INTEGER REFERENCES runs(id);";
+
+/// A budget check records which calendar month it looked at, and in which time zone.
+const V8_BUDGET_MONTH_ZONE: &str = "
+ALTER TABLE budget_checks ADD COLUMN month TEXT;
+ALTER TABLE budget_checks ADD COLUMN month_zone TEXT;
+";
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -153,6 +162,8 @@ fn migrations() -> Migrations<'static> {
         M::up(V4_RATE_LIMIT_CHECKS),
         M::up(V5_BUDGET_CHECKS),
         M::up(V6_SYNC_LEDGER),
+        M::up(V7_RUN_RESUMES),
+        M::up(V8_BUDGET_MONTH_ZONE),
     ])
 }
 

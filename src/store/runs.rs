@@ -18,6 +18,8 @@ pub struct NewRun {
     pub args_json: String,
     /// Apply or plan.
     pub mode: RunMode,
+    /// The run this one resumes (`orchestra resume`).
+    pub resumes: Option<RunId>,
 }
 
 /// A run as stored.
@@ -45,10 +47,15 @@ pub struct RunRecord {
     pub finished_at: Option<i64>,
     /// The error it ended with (redacted).
     pub error: Option<String>,
+    /// The run this one resumes.
+    pub resumes: Option<RunId>,
 }
 
-const COLUMNS: &str =
-    "id, playbook, source_hash, args, mode, status, pid, host, started_at, finished_at, error";
+const COLUMNS: &str = "id, playbook, source_hash, args, mode, status, pid, host, started_at, finished_at, error, resumes";
+
+/// How far `resume_chain` walks: far beyond any real chain, and a stop should the table ever
+/// hold a loop.
+const MAX_CHAIN: usize = 1000;
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>> {
     let mode: String = row.get(4)?;
@@ -67,6 +74,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>> {
             started_at: row.get(8)?,
             finished_at: row.get(9)?,
             error: row.get(10)?,
+            resumes: row.get::<_, Option<i64>>(11)?.map(RunId),
         })
     })();
     match record {
@@ -91,8 +99,8 @@ impl Store {
         me: &ProcessIdentity,
     ) -> Result<RunId, StoreError> {
         tx.execute(
-            "INSERT INTO runs (playbook, source_hash, args, mode, status, pid, host, process_start, started_at)
-             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8)",
+            "INSERT INTO runs (playbook, source_hash, args, mode, status, pid, host, process_start, started_at, resumes)
+             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8, ?9)",
             params![
                 run.playbook,
                 run.source_hash,
@@ -101,7 +109,8 @@ impl Store {
                 me.pid,
                 me.host,
                 me.start_ticks.map(|t| t as i64),
-                now_ms()
+                now_ms(),
+                run.resumes.map(|r| r.0)
             ],
         )?;
         Ok(RunId(tx.last_insert_rowid()))
@@ -137,6 +146,30 @@ impl Store {
             )
             .optional()?;
         found.transpose()
+    }
+
+    /// The runs `first` continues: `first` itself, the run it resumes, and so on up to the run
+    /// that started the chain (nearest first). A run that is not a resume is a chain of one; an
+    /// id with no run yields an empty chain.
+    pub fn resume_chain(&self, first: RunId) -> Result<Vec<RunId>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT resumes FROM runs WHERE id = ?1")?;
+        let mut chain = Vec::new();
+        let mut next = Some(first);
+        while let Some(id) = next {
+            if chain.len() >= MAX_CHAIN || chain.contains(&id) {
+                break;
+            }
+            let Some(parent) = stmt
+                .query_row([id.0], |row| row.get::<_, Option<i64>>(0))
+                .optional()?
+            else {
+                break;
+            };
+            chain.push(id);
+            next = parent.map(RunId);
+        }
+        Ok(chain)
     }
 
     /// The newest `limit` runs, newest first.
@@ -215,5 +248,41 @@ impl Store {
         }
         tx.commit()?;
         Ok(ids.into_iter().map(RunId).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(store: &Store, resumes: Option<RunId>) -> RunId {
+        let run = NewRun {
+            playbook: "p.rhai".into(),
+            source_hash: "h".into(),
+            args_json: "{}".into(),
+            mode: RunMode::Apply,
+            resumes,
+        };
+        let id = store.start_run_with_lock("p", &run).unwrap().run_id;
+        store.finish_run(id, RunStatus::Interrupted, None).unwrap();
+        store.release_lock("p", id).unwrap();
+        id
+    }
+
+    #[test]
+    fn a_resume_of_a_resume_walks_back_to_the_run_that_started_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        let root = start(&store, None);
+        let unrelated = start(&store, None);
+        let first = start(&store, Some(root));
+        let second = start(&store, Some(first));
+        assert_eq!(
+            store.resume_chain(second).unwrap(),
+            vec![second, first, root]
+        );
+        assert_eq!(store.resume_chain(unrelated).unwrap(), vec![unrelated]);
+        assert_eq!(store.run(second).unwrap().unwrap().resumes, Some(first));
+        assert!(store.resume_chain(RunId(999)).unwrap().is_empty());
     }
 }

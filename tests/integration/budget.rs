@@ -11,7 +11,7 @@ use crate::harness::{EmulatorProcess, Project, Run};
 const AS_OF: &str = "2026-03-16T00:00:00Z";
 
 /// A project with the repository's playbook and stdlib, pointed at `emulator`.
-fn project_with(emulator: &EmulatorProcess, extra: &str) -> Project {
+pub fn project_with(emulator: &EmulatorProcess, extra: &str) -> Project {
     let project = Project::new();
     let url = emulator.url();
     project
@@ -33,20 +33,32 @@ fn project_with(emulator: &EmulatorProcess, extra: &str) -> Project {
 }
 
 fn play(project: &Project, emulator: &EmulatorProcess, args: &[&str]) -> Run {
-    Run::from(
-        project
-            .command()
-            .args(["play", "vertex_budget"])
-            .args(args)
-            .env("OPS_WEBHOOK", format!("{}/slack/ops", emulator.url()))
-            .output()
-            .expect("run"),
-    )
+    // These figures are for UTC months (15 of March's 31 days gone at AS_OF); the Pacific
+    // default has tests of its own in budget_month.rs.
+    play_in_zone(project, emulator, args, Some("UTC"))
+}
+
+/// `orchestra play vertex_budget ARGS`, with `[budget].month_zone` set to `zone` if given.
+pub fn play_in_zone(
+    project: &Project,
+    emulator: &EmulatorProcess,
+    args: &[&str],
+    zone: Option<&str>,
+) -> Run {
+    let mut command = project.command();
+    command
+        .args(["play", "vertex_budget"])
+        .args(args)
+        .env("OPS_WEBHOOK", format!("{}/slack/ops", emulator.url()));
+    if let Some(zone) = zone {
+        command.env("ORCHESTRA_BUDGET__MONTH_ZONE", zone);
+    }
+    Run::from(command.output().expect("run"))
 }
 
 /// Replaces the demo usage with `points` of (model, type, tokens), all on 10 March
 /// (`at: None`: now).
-fn usage(emulator: &EmulatorProcess, at: Option<&str>, points: &[(&str, &str, u64)]) {
+pub fn usage(emulator: &EmulatorProcess, at: Option<&str>, points: &[(&str, &str, u64)]) {
     let answer = emulator.call("POST", "/_emulator/monitoring/usage", "{\"clear\": true}");
     assert!(answer.contains("points"), "{answer}");
     for (model, kind, tokens) in points {

@@ -168,7 +168,7 @@ fn the_bundled_playbooks_compile_and_hello_runs() {
     );
     assert!(stdout.contains("retired: keys disabled [\""), "{stdout}");
     assert!(
-        stdout.contains("• next due: no schedule runs this playbook"),
+        stdout.contains("• schedule: none runs this playbook"),
         "{stdout}"
     );
     assert!(!stdout.contains("PRIVATE KEY"));

@@ -20,6 +20,20 @@ consumers = [{ target = "acme/api", name = "BOT_TOKEN" }]
 "#;
 const SECRET: &str = "projects/demo-project/secrets/deployer-key";
 
+/// The demo account's `[[rotations.service_accounts]]` entry (keep_keys 2, pushed to acme/api's
+/// `GCP_SA_KEY`) with `grace`, then the `extra` lines.
+pub fn deployer_rotation(grace: &str, extra: &str) -> String {
+    format!(
+        r#"[[rotations.service_accounts]]
+account = "{ACCOUNT}"
+secret = "deployer-key"
+consumers = [{{ target = "acme/api", name = "GCP_SA_KEY" }}]
+keep_keys = 2
+grace = "{grace}"
+{extra}"#
+    )
+}
+
 /// A project wired to `emulator` the way an operator wires one to Google and GitHub.
 pub struct Rehearsal {
     pub project: Project,
@@ -30,18 +44,7 @@ impl Rehearsal {
     /// A fresh emulator and project rotating the demo service account's key; `retries`
     /// attempts per remote call.
     pub fn new(retries: u32) -> Self {
-        Self::with(
-            retries,
-            &format!(
-                r#"[[rotations.service_accounts]]
-account = "{ACCOUNT}"
-secret = "deployer-key"
-consumers = [{{ target = "acme/api", name = "GCP_SA_KEY" }}]
-keep_keys = 2
-grace = "0s"
-"#
-            ),
-        )
+        Self::with(retries, &deployer_rotation("0s", ""))
     }
 
     /// A fresh emulator and project rotating the demo App's installation token, the App's key
@@ -84,6 +87,10 @@ grace = "0s"
                 "stdlib/tokens.rhai",
                 include_str!("../../stdlib/tokens.rhai"),
             )
+            .file(
+                "stdlib/policy.rhai",
+                include_str!("../../stdlib/policy.rhai"),
+            )
             .config(&emulator.config(&format!(
                 r#"[gcp]
 project = "demo-project"
@@ -106,16 +113,31 @@ max_retry_wait = "3s"
         Self { project, emulator }
     }
 
-    /// `orchestra play rotate_service_account_keys`, killed after `kill_after` changes if set.
+    /// `orchestra play rotate_service_account_keys --arg force=true`, killed after
+    /// `kill_after` changes if set.
     pub fn rotate(&self, kill_after: Option<usize>) -> Run {
         self.play("rotate_service_account_keys", kill_after, &[])
     }
 
-    /// `orchestra play PLAYBOOK` with `env`, killed after `kill_after` changes if set.
+    /// `orchestra play PLAYBOOK --arg force=true` with `env`, killed after `kill_after` changes
+    /// if set: a rotation whether or not it is due, as the kill and fault tests need.
     pub fn play(&self, playbook: &str, kill_after: Option<usize>, env: &[(&str, &str)]) -> Run {
+        self.play_args(playbook, &["force=true"], kill_after, env)
+    }
+
+    /// `orchestra play PLAYBOOK` with `--arg` for each of `args` and `env`, killed after
+    /// `kill_after` changes if set.
+    pub fn play_args(
+        &self,
+        playbook: &str,
+        args: &[&str],
+        kill_after: Option<usize>,
+        env: &[(&str, &str)],
+    ) -> Run {
         let mut command = self.project.command();
         command
             .args(["play", playbook])
+            .args(args.iter().flat_map(|a| ["--arg", a]))
             .env("ORCHESTRA_TEST_GITHUB_TOKEN", DEMO_GITHUB_TOKEN)
             .envs(env.iter().copied());
         if let Some(n) = kill_after {
@@ -141,13 +163,19 @@ max_retry_wait = "3s"
 
     /// `orchestra resume RUN`.
     pub fn resume(&self, run: i64) -> Run {
+        self.orchestra(&["resume", &run.to_string()], &[])
+    }
+
+    /// `orchestra ARGS` with the demo GitHub token and `env`.
+    pub fn orchestra(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         Run::from(
             self.project
                 .command()
-                .args(["resume", &run.to_string()])
+                .args(args)
                 .env("ORCHESTRA_TEST_GITHUB_TOKEN", DEMO_GITHUB_TOKEN)
+                .envs(env.iter().copied())
                 .output()
-                .expect("resume"),
+                .expect("orchestra"),
         )
     }
 

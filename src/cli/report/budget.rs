@@ -1,5 +1,6 @@
 //! `orchestra report budget`: the last budget checks (`budget::status`, `usage`, `within`)
-//! from the state database, newest first.
+//! from the state database, newest first, each with the month it checked and the time zone
+//! whose calendar that month was.
 
 use clap::Args;
 
@@ -39,10 +40,30 @@ fn outcome(check: &BudgetCheck) -> String {
     }
 }
 
+/// `2026-03 America/Los_Angeles`; checks recorded before months had a zone were UTC months.
+fn month(check: &BudgetCheck) -> String {
+    match (&check.month, &check.month_zone) {
+        (Some(month), Some(zone)) => format!("{month} {zone}"),
+        _ => format!(
+            "{} UTC",
+            format_ms(check.period_start).get(..7).unwrap_or("-")
+        ),
+    }
+}
+
 fn table(checks: &[BudgetCheck]) -> String {
     let mut out = format!(
-        "{:<20}  {:<6}  {:>6}  {:<14}  {:>10}  {:>10}  {:>10}  {:<14}  {}\n",
-        "CHECKED", "KIND", "RUN", "PROJECT", "SPENT", "PROJECTED", "BUDGET", "OUTCOME", "TOP MODEL"
+        "{:<20}  {:<6}  {:>6}  {:<14}  {:<27}  {:>10}  {:>10}  {:>10}  {:<14}  {}\n",
+        "CHECKED",
+        "KIND",
+        "RUN",
+        "PROJECT",
+        "MONTH (ZONE)",
+        "SPENT",
+        "PROJECTED",
+        "BUDGET",
+        "OUTCOME",
+        "TOP MODEL"
     );
     for check in checks {
         let top = check
@@ -55,13 +76,14 @@ fn table(checks: &[BudgetCheck]) -> String {
             format!(" (no price: {})", check.unpriced.join(", "))
         };
         out.push_str(&format!(
-            "{:<20}  {:<6}  {:>6}  {:<14}  {:>10}  {:>10}  {:>10}  {:<14}  {top}{unpriced}\n",
+            "{:<20}  {:<6}  {:>6}  {:<14}  {:<27}  {:>10}  {:>10}  {:>10}  {:<14}  {top}{unpriced}\n",
             format_ms(check.checked_at),
             check.kind.as_str(),
             check
                 .run_id
                 .map_or_else(|| "-".to_owned(), |r| r.to_string()),
             check.project,
+            month(check),
             usd(Some(check.spent_usd)),
             usd(check.projected_usd),
             usd(check.budget_usd),

@@ -10,8 +10,8 @@ use std::time::Duration;
 use super::{GithubClient, GithubError, GithubScope, Idempotent};
 use crate::clients::budget::RateBudget;
 use crate::clients::retry::RetryPolicy;
-use crate::engine::Secret;
-use crate::engine::fingerprint::FingerprintKey;
+use crate::secret::FingerprintKey;
+use crate::secret::Secret;
 
 /// A server on 127.0.0.1 that answers every request with `answer` and counts connections.
 fn server(answer: String) -> (String, Arc<AtomicUsize>) {
