@@ -34,6 +34,7 @@ mod rotation_policy;
 mod rotation_window;
 mod sandbox;
 mod schedules;
+mod secret_fuzz;
 mod secrets;
 mod sync;
 mod sync_faults;
