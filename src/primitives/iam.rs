@@ -19,11 +19,16 @@ fn checked_account(context: &RunContext, email: &str) -> Result<String, Primitiv
     let project = email
         .split_once('@')
         .and_then(|(name, domain)| {
-            (!name.is_empty()).then_some(domain)?.strip_suffix(".iam.gserviceaccount.com")
+            // The account id becomes a URL path segment: IAM's own characters only.
+            let id_ok = (1..=30).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            id_ok.then_some(domain)?.strip_suffix(".iam.gserviceaccount.com")
         })
         .ok_or_else(|| {
             PrimitiveError::new(format!(
-                "expected a service account as NAME@PROJECT.iam.gserviceaccount.com, found '{email}'"
+                "expected a service account as NAME@PROJECT.iam.gserviceaccount.com (NAME: up to 30 lowercase letters, digits and hyphens), found '{email}'"
             ))
         })?;
     if !context

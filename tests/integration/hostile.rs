@@ -242,3 +242,23 @@ fn to_json_shows_a_secret_as_its_fingerprint() {
         .stdout_has("{\"n\":[1,\"Secret(fp:");
     assert!(!run.stdout.contains("orchestra::"), "{}", run.stdout);
 }
+
+#[test]
+fn a_service_account_with_path_characters_is_refused_before_any_request() {
+    let project = Project::new();
+    project
+        .config("[scope]\ngcp_projects = [\"demo-project\"]\n")
+        .playbook(
+            "sa.rhai",
+            r#"
+for account in ["../x@demo-project.iam.gserviceaccount.com", "a/b@demo-project.iam.gserviceaccount.com",
+                "a%2Fb@demo-project.iam.gserviceaccount.com", "a?b@demo-project.iam.gserviceaccount.com"] {
+    try { iam::list_keys(account); print("SENT"); } catch (e) { print(e.message); }
+}
+"#,
+        );
+    let run = play(&project, "sa", &[]);
+    run.expect_code(0)
+        .stdout_has("NAME: up to 30 lowercase letters, digits and hyphens");
+    assert!(!run.stdout.contains("SENT"), "{}", run.stdout);
+}

@@ -58,7 +58,7 @@ fn a_bad_account_or_project_is_refused_first() {
         .run(&["play", "bad", "--emulate"])
         .expect_code(0)
         .stdout_has(
-            "expected a service account as NAME@PROJECT.iam.gserviceaccount.com, found 'nobody'",
+            "expected a service account as NAME@PROJECT.iam.gserviceaccount.com (NAME: up to 30 lowercase letters, digits and hyphens), found 'nobody'",
         )
         .stdout_has("project prod is outside the scope: add \"prod\" to [scope].gcp_projects");
 }
