@@ -450,3 +450,18 @@ pub struct WatchedCredential {
     /// A client using it, or why there is none.
     pub client: Result<Arc<GithubClient>, String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_url;
+
+    #[test]
+    fn only_loopback_hosts_take_a_time_scale() {
+        assert!(is_loopback_url("http://127.0.0.1:8900"));
+        assert!(is_loopback_url("http://localhost:8900/api/v3"));
+        assert!(is_loopback_url("http://[::1]:80"));
+        assert!(!is_loopback_url("https://api.github.com"));
+        assert!(!is_loopback_url("https://github.acme.example/api/v3"));
+        assert!(!is_loopback_url("http://127.0.0.1.example.com"));
+    }
+}

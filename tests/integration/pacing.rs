@@ -63,3 +63,29 @@ fn an_unpaced_burst_of_writes_is_refused_by_the_points_limit() {
     assert_eq!(refused, 20);
     assert_eq!(refusals(&emulator)["points"], 20);
 }
+
+#[test]
+fn the_same_batch_without_pacing_is_refused() {
+    let project = Project::new();
+    let emulator = EmulatorProcess::start_with(&project, &["--time-scale", "30"]);
+    // Pacing told GitHub allows far more points than it does: the batch bursts.
+    project
+        .config(&emulator.config(&format!(
+            "{SCOPE}[limits]\ntime_scale = 30\ngithub_points_per_minute = 1000000\n"
+        )))
+        .playbook(
+            "burst.rhai",
+            r#"
+let batch = #{};
+for i in 0..300 { batch[`BURST_${i}`] = secret::generate(16); }
+github::put_secrets("org:acme", batch);
+"#,
+        );
+    let mut cmd = project.command();
+    cmd.args(["play", "burst"])
+        .env("ORCHESTRA_TEST_GITHUB_TOKEN", DEMO_GITHUB_TOKEN);
+    // Whether the retries then get every secret through is not the point here.
+    let _ = cmd.output().expect("run");
+    let refused = refusals(&emulator)["points"].as_u64().expect("a count");
+    assert!(refused > 0, "an unpaced batch of 300 was never refused");
+}
