@@ -121,6 +121,39 @@ pub struct Limits {
     pub max_retry_wait: Duration,
     /// Attempts per remote call (the first included) before a transient failure is final.
     pub retry_attempts: u32,
+    /// GitHub requests in flight at once per credential (GitHub's secondary limit: 100).
+    pub github_concurrency: u32,
+    /// GitHub points a minute per credential (GitHub's secondary limit: 900 per endpoint;
+    /// orchestra counts them across all of a credential's requests).
+    pub github_points_per_minute: u32,
+    /// Points a GitHub GET, HEAD or OPTIONS costs (1).
+    pub github_read_points: u32,
+    /// Points a GitHub POST, PATCH, PUT or DELETE costs (5).
+    pub github_write_points: u32,
+    /// Content-creating GitHub requests a minute per credential (80).
+    pub github_content_per_minute: u32,
+    /// Content-creating GitHub requests an hour per credential (500).
+    pub github_content_per_hour: u32,
+    /// Whether an Actions-secret or variable PUT counts as content creation (GitHub does not
+    /// say; false).
+    pub github_secret_puts_are_content: bool,
+    /// For rehearsals only: pace on a minute `time_scale` times shorter, to match an emulator
+    /// run with `--time-scale N` (`--emulate` starts its emulator with this scale). Applied
+    /// only when GitHub is on a loopback address; at least 1.
+    #[serde(deserialize_with = "time_scale_from_number")]
+    pub time_scale: f64,
+}
+
+/// `[limits].time_scale`: a finite number of at least 1.
+fn time_scale_from_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let n = f64::deserialize(d)?;
+    if n.is_finite() && n >= 1.0 {
+        Ok(n)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "limits.time_scale: expected a number of at least 1 (how many times shorter the minute is), found {n}"
+        )))
+    }
 }
 
 /// What playbooks may touch; a primitive refuses anything outside before any request leaves.
@@ -230,6 +263,14 @@ impl Default for Limits {
             max_modules: 64,
             max_retry_wait: Duration::from_secs(120),
             retry_attempts: 5,
+            github_concurrency: 100,
+            github_points_per_minute: 900,
+            github_read_points: 1,
+            github_write_points: 5,
+            github_content_per_minute: 80,
+            github_content_per_hour: 500,
+            github_secret_puts_are_content: false,
+            time_scale: 1.0,
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::clients::budget::RateBudget;
 use crate::clients::github::GithubClient;
 use crate::clients::iam::{GOOGLE_TOKEN_URI, IamKeys};
 use crate::clients::monitoring::Monitoring;
+use crate::clients::pacing::{GithubPacer, PaceSettings};
 use crate::clients::retry::RetryPolicy;
 use crate::clients::secret_manager::SecretManager;
 use crate::config::{Config, MAIN_CREDENTIAL, TokenSource};
@@ -35,6 +36,7 @@ pub enum Endpoints {
 pub struct Services {
     endpoints: Endpoints,
     budget: Arc<RateBudget>,
+    pacer: OnceLock<Arc<GithubPacer>>,
     github: std::sync::Mutex<Option<(Arc<GithubClient>, Option<std::time::Instant>)>>,
     secret_manager: OnceLock<Result<Arc<SecretManager>, String>>,
     iam: OnceLock<Result<Arc<IamKeys>, String>>,
@@ -47,6 +49,7 @@ impl Services {
         Self {
             endpoints,
             budget: Arc::new(RateBudget::default()),
+            pacer: OnceLock::new(),
             github: std::sync::Mutex::new(None),
             secret_manager: OnceLock::new(),
             iam: OnceLock::new(),
@@ -368,6 +371,29 @@ impl Services {
         watched
     }
 
+    /// The one GitHub pacer of this run, from `[limits]`. `time_scale` applies only to a
+    /// GitHub on a loopback address (the emulator): pacing a real GitHub on a short minute
+    /// would burst into its limits.
+    fn github_pacer(&self, config: &Config) -> Arc<GithubPacer> {
+        let pacer = self.pacer.get_or_init(|| {
+            let url = self.github_api_url(config);
+            let scale = config.limits.time_scale;
+            let scale = if scale != 1.0 && !is_loopback_url(&url) {
+                tracing::warn!(
+                    "limits.time_scale = {scale} ignored: GitHub at {url} is not on a loopback address, so orchestra paces on the real minute"
+                );
+                1.0
+            } else {
+                scale
+            };
+            Arc::new(GithubPacer::new(PaceSettings::from_limits(
+                &config.limits,
+                scale,
+            )))
+        });
+        Arc::clone(pacer)
+    }
+
     fn github_client(
         &self,
         config: &Config,
@@ -387,10 +413,32 @@ impl Services {
                 &config.scope.github_owners,
                 &config.scope.github_repos,
             );
-            Arc::new(client.with_budget_key(budget_key).with_scope(scope))
+            Arc::new(
+                client
+                    .with_budget_key(budget_key)
+                    .with_scope(scope)
+                    .with_pacer(self.github_pacer(config)),
+            )
         })
         .map_err(|e| e.to_string())
     }
+}
+
+/// Whether `url`'s host is 127.0.0.1, `::1` or `localhost`.
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// One GitHub credential being watched.
@@ -401,4 +449,19 @@ pub struct WatchedCredential {
     pub kind: String,
     /// A client using it, or why there is none.
     pub client: Result<Arc<GithubClient>, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_url;
+
+    #[test]
+    fn only_loopback_hosts_take_a_time_scale() {
+        assert!(is_loopback_url("http://127.0.0.1:8900"));
+        assert!(is_loopback_url("http://localhost:8900/api/v3"));
+        assert!(is_loopback_url("http://[::1]:80"));
+        assert!(!is_loopback_url("https://api.github.com"));
+        assert!(!is_loopback_url("https://github.acme.example/api/v3"));
+        assert!(!is_loopback_url("http://127.0.0.1.example.com"));
+    }
 }

@@ -39,7 +39,15 @@ fn main() {
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 async fn run() -> Result<(), Failure> {
-    let emulator = orchestra_emulator::start(orchestra_emulator::EmulatorConfig::default()).await?;
+    // The server's own speed: GitHub's secondary limits would refuse most of these requests.
+    let emulator = orchestra_emulator::start(orchestra_emulator::EmulatorConfig {
+        limits: orchestra_emulator::LimitSettings {
+            enabled: false,
+            ..orchestra_emulator::LimitSettings::default()
+        },
+        ..orchestra_emulator::EmulatorConfig::default()
+    })
+    .await?;
     let base = emulator.base_url();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS)

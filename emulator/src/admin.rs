@@ -64,12 +64,31 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
         }
         (&M::GET, ["clock"]) => clock_answer(),
         (&M::POST, ["clock"]) => set_clock(request),
+        (&M::GET, ["limits"]) => limits(shared),
         (&M::POST, ["verify"]) => crate::verify::handle(shared, request),
         (&M::POST, ["monitoring", "usage"]) => {
             crate::google::monitoring::usage::control(shared, request)
         }
         _ => github_error(404, "Not Found"),
     }
+}
+
+/// The secondary limits in force and how often each has refused.
+fn limits(shared: &Shared) -> Response {
+    let limiter = shared.limiter();
+    let refusals = limiter.refusals();
+    json_response(
+        200,
+        &json!({
+            "settings": limiter.settings(),
+            "refusals": {
+                "concurrency": refusals.concurrency,
+                "points": refusals.points,
+                "content": refusals.content,
+                "total": refusals.concurrency + refusals.points + refusals.content,
+            },
+        }),
+    )
 }
 
 fn clock_answer() -> Response {

@@ -19,6 +19,7 @@
 //! | `PUT`/`DELETE /_emulator/github/workflows/OWNER/REPO/FILE` | install or remove a workflow file (a dispatch of a missing one answers 404; acme/api has `deploy.yml` and `orchestra-export.yml`) |
 //! | `POST /_emulator/monitoring/usage` | add Vertex AI token usage (`{"model","type":"input"\|"output","tokens","at"\|"from"+"to","replace","project"}`), or `{"clear":true}` |
 //! | `GET\|POST /_emulator/clock` | read or move the calendar that stamps creation times (`{"now": RFC 3339}` or `{"advance_secs": N}`; see `clock`) |
+//! | `GET /_emulator/limits` | GitHub's secondary limits in force (`--limits`, `--time-scale`) and the refusals each has given (`refusals.concurrency`, `.points`, `.content`, `.total`) |
 //! | `POST /_emulator/verify` | does a credential work (`{"github_token"}`, `{"access_token"}`, `{"key_file"}`) |
 
 // Handlers return early with the error answer itself (`Result<T, Response>`); boxing every
@@ -33,6 +34,7 @@ mod github;
 mod google;
 mod http_util;
 mod keys;
+mod limits;
 mod request_log;
 mod server;
 mod slack;
@@ -46,6 +48,7 @@ use std::sync::Arc;
 pub use faults::{FaultKind, FaultRule};
 pub use fixtures::DemoCredentials;
 pub use keys::sign_rs256;
+pub use limits::LimitSettings;
 
 /// How to start an emulator.
 #[derive(Debug, Clone)]
@@ -58,6 +61,8 @@ pub struct EmulatorConfig {
     pub seed: Option<PathBuf>,
     /// Faults active from the start.
     pub faults: Vec<FaultRule>,
+    /// GitHub's secondary limits (on, at their documented values, by default).
+    pub limits: LimitSettings,
 }
 
 impl Default for EmulatorConfig {
@@ -67,6 +72,7 @@ impl Default for EmulatorConfig {
             state_file: None,
             seed: None,
             faults: Vec::new(),
+            limits: LimitSettings::default(),
         }
     }
 }
@@ -119,6 +125,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
         state,
         config.state_file.clone(),
         config.faults,
+        config.limits,
     ));
     let (tx, rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(server::serve(listener, Arc::clone(&shared), rx));

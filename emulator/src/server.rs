@@ -15,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use crate::faults::{self, FaultKind, FaultRule, Faults};
 use crate::fixtures::DemoCredentials;
 use crate::http_util::{self, GoogleCode, Request, Response};
+use crate::limits::{LimitSettings, Limiter};
 use crate::request_log::RequestLog;
 use crate::state::State;
 
@@ -28,6 +29,7 @@ pub struct Shared {
     state_file: Option<PathBuf>,
     faults: Mutex<Faults>,
     requests: Mutex<RequestLog>,
+    limiter: Limiter,
 }
 
 /// A request the emulator drops on purpose.
@@ -43,14 +45,20 @@ impl std::fmt::Display for Dropped {
 impl std::error::Error for Dropped {}
 
 impl Shared {
-    /// State, its file, and the faults active from the start.
-    pub fn new(state: State, state_file: Option<PathBuf>, faults: Vec<FaultRule>) -> Self {
+    /// State, its file, the faults active from the start, and the secondary limits.
+    pub fn new(
+        state: State,
+        state_file: Option<PathBuf>,
+        faults: Vec<FaultRule>,
+        limits: LimitSettings,
+    ) -> Self {
         Self {
             initial: state.clone(),
             state: Mutex::new(state),
             state_file,
             faults: Mutex::new(Faults::new(faults)),
             requests: Mutex::new(RequestLog::default()),
+            limiter: Limiter::new(limits),
         }
     }
 
@@ -78,12 +86,18 @@ impl Shared {
         self.change(|current| *current = initial);
         self.faults().clear();
         self.requests().clear();
+        self.limiter.reset();
         crate::clock::reset();
     }
 
     /// The requests that reached the emulator (its own `/_emulator/` surface left out).
     pub fn requests(&self) -> MutexGuard<'_, RequestLog> {
         self.requests.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// GitHub's secondary limits and their refusal counts.
+    pub fn limiter(&self) -> &Limiter {
+        &self.limiter
     }
 
     /// The fault rules.
@@ -186,6 +200,17 @@ async fn handle(
             .map_or(raw_path.as_str(), |p| p.as_str());
         shared.requests().record(method.as_str(), sent);
     }
+
+    // Held until the answer is ready: GitHub's concurrency limit counts requests in flight.
+    let _in_flight = if faults::is_github_path(&path) {
+        let credential = http_util::credential_of(&parts.headers).unwrap_or("anonymous");
+        match shared.limiter().admit(credential, &method, &path) {
+            Ok(guard) => guard,
+            Err(refused) => return Ok(crate::limits::refusal_response(refused)),
+        }
+    } else {
+        None
+    };
 
     let fault = shared.faults().take(method.as_str(), &path);
     match fault {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use clap::Args;
-use orchestra_emulator::{EmulatorConfig, FaultRule};
+use orchestra_emulator::{EmulatorConfig, FaultRule, LimitSettings};
 
 use crate::error::HostError;
 use crate::exit::ExitStatus;
@@ -17,10 +17,17 @@ use crate::runner::Host;
 Examples:
   orchestra emulator --port 8900 --state .orchestra/emulator.json
   orchestra emulator --fault '{\"path\":\"/v1/**\",\"kind\":\"status\",\"status\":503,\"count\":2}'
+  orchestra emulator --time-scale 60     # GitHub's secondary limits with a one-second minute
+  orchestra emulator --limits off        # answer as fast as it can, as before
 
 Fault kinds: status (with status, retry_after, message), latency (ms), drop. Limit a fault with
 count (next N matching requests) or fraction (0..1). Faults can also be added while it runs:
-POST /_emulator/faults with the same JSON; DELETE /_emulator/faults clears them.")]
+POST /_emulator/faults with the same JSON; DELETE /_emulator/faults clears them.
+
+GitHub's secondary limits are enforced per credential: 100 requests in flight, 900 points a
+minute per endpoint (GET 1, POST/PATCH/PUT/DELETE 5), 80 content-creating requests a minute and
+500 an hour. GET /_emulator/limits shows them and the refusals given. Point orchestra at an
+emulator with --time-scale N by setting [limits].time_scale = N, so it paces on the same clock.")]
 pub struct EmulatorArgs {
     /// Port on 127.0.0.1 (0 picks a free one)
     #[arg(long, default_value_t = 8900)]
@@ -38,6 +45,32 @@ pub struct EmulatorArgs {
     /// A fault rule as JSON (repeatable)
     #[arg(long = "fault", value_name = "JSON", value_parser = FaultRule::parse)]
     faults: Vec<FaultRule>,
+
+    /// Enforce GitHub's secondary rate limits: on or off
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_enabled)]
+    limits: bool,
+
+    /// Make the limits' minute N times shorter (1 is real time), so a rehearsal of a long
+    /// paced run takes seconds
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_scale)]
+    time_scale: f64,
+
+    /// Count Actions-secret and variable PUTs against the content-creation limit (80 a
+    /// minute, 500 an hour); GitHub does not document whether they count
+    #[arg(long)]
+    secret_puts_are_content: bool,
+}
+
+fn parse_enabled(text: &str) -> Result<bool, String> {
+    LimitSettings::default()
+        .with_enabled(text)
+        .map(|s| s.enabled)
+}
+
+fn parse_scale(text: &str) -> Result<f64, String> {
+    LimitSettings::default()
+        .with_time_scale(text)
+        .map(|s| s.time_scale)
 }
 
 /// Runs `orchestra emulator` until the cancel flag is set.
@@ -46,6 +79,12 @@ pub fn run(args: &EmulatorArgs, host: &Host) -> Result<ExitStatus, HostError> {
         state_file: args.state.as_ref().map(|p| host.cwd.join(p)),
         seed: args.seed.as_ref().map(|p| host.cwd.join(p)),
         faults: args.faults.clone(),
+        limits: LimitSettings {
+            enabled: args.limits,
+            time_scale: args.time_scale,
+            secret_puts_are_content: args.secret_puts_are_content,
+            ..LimitSettings::default()
+        },
         ..EmulatorConfig::default()
     };
     config.bind.set_port(args.port);

@@ -119,7 +119,15 @@ pub fn run(
 fn start_emulator(host: &Host) -> Result<orchestra_emulator::RunningEmulator, HostError> {
     host.runtime
         .block_on(orchestra_emulator::start(
-            orchestra_emulator::EmulatorConfig::default(),
+            orchestra_emulator::EmulatorConfig {
+                // The emulator's limits run on the clock orchestra paces on.
+                limits: orchestra_emulator::LimitSettings {
+                    time_scale: host.config.limits.time_scale,
+                    secret_puts_are_content: host.config.limits.github_secret_puts_are_content,
+                    ..orchestra_emulator::LimitSettings::default()
+                },
+                ..orchestra_emulator::EmulatorConfig::default()
+            },
         ))
         .map_err(|e| HostError::Io(format!("cannot start the emulator: {e}")))
 }

@@ -1,5 +1,5 @@
-//! What every remote call shares: circuit breakers, the retry policy and the per-credential
-//! rate-limit budget. Knows nothing of Rhai.
+//! What every remote call shares: circuit breakers, the retry policy, the per-credential
+//! rate-limit budget and the pacing under GitHub's secondary limits. Knows nothing of Rhai.
 
 pub mod breaker;
 pub mod budget;
@@ -9,6 +9,7 @@ pub mod google_redirects;
 pub mod http;
 pub mod iam;
 pub mod monitoring;
+pub mod pacing;
 pub mod retry;
 pub mod secret_manager;
 pub mod slack;

@@ -250,7 +250,14 @@ pub const DEMO_GITHUB_TOKEN: &str = "ghp_orchestraDemoToken0000000000000000";
 impl EmulatorProcess {
     /// Starts `orchestra emulator --port 0` in `project`.
     pub fn start(project: &Project) -> Self {
-        let mut process = project.spawn(&["emulator", "--port", "0"]);
+        Self::start_with(project, &[])
+    }
+
+    /// Starts `orchestra emulator --port 0` with `extra` arguments (`--time-scale 30`).
+    pub fn start_with(project: &Project, extra: &[&str]) -> Self {
+        let mut args = vec!["emulator", "--port", "0"];
+        args.extend_from_slice(extra);
+        let mut process = project.spawn(&args);
         let line = process.wait_for("listening on http://127.0.0.1:");
         let port = line.rsplit(':').next().expect("port").trim().to_owned();
         Self {
@@ -276,6 +283,16 @@ impl EmulatorProcess {
             path,
             &format!("Authorization: Bearer {token}\r\n"),
             "",
+        )
+    }
+
+    /// Sends one request with `token` as the GitHub credential; the body of the answer.
+    pub fn send_as(&self, token: &str, method: &str, path: &str, body: &str) -> String {
+        self.send(
+            method,
+            path,
+            &format!("Authorization: Bearer {token}\r\n"),
+            body,
         )
     }
 

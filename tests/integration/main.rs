@@ -20,6 +20,7 @@ mod kill_rotation;
 mod leaks;
 mod locks;
 mod notify;
+mod pacing;
 mod path_injection;
 mod plan;
 mod plan_trace;

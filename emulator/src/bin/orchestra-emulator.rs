@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use orchestra_emulator::{EmulatorConfig, FaultRule};
 
-const USAGE: &str =
-    "usage: orchestra-emulator [--port N] [--state FILE] [--seed FILE] [--fault JSON]...";
+const USAGE: &str = "usage: orchestra-emulator [--port N] [--state FILE] [--seed FILE] [--fault JSON]... [--limits on|off] [--time-scale N] [--secret-puts-are-content]";
 
 fn parse() -> Result<EmulatorConfig, String> {
     let mut config = EmulatorConfig::default();
@@ -27,6 +26,9 @@ fn parse() -> Result<EmulatorConfig, String> {
             "--state" => config.state_file = Some(PathBuf::from(value()?)),
             "--seed" => config.seed = Some(PathBuf::from(value()?)),
             "--fault" => config.faults.push(FaultRule::parse(&value()?)?),
+            "--limits" => config.limits = config.limits.with_enabled(&value()?)?,
+            "--time-scale" => config.limits = config.limits.with_time_scale(&value()?)?,
+            "--secret-puts-are-content" => config.limits.secret_puts_are_content = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument '{other}'\n{USAGE}")),
         }

@@ -8,6 +8,7 @@ mod github_routes;
 mod google_clients;
 mod harness;
 mod iam;
+mod limits;
 mod monitoring;
 mod octocrab_client;
 mod persistence;

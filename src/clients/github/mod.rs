@@ -29,6 +29,7 @@ pub use scope::{Addressed, GithubScope, PathRefused, SecretScope, addressed, rep
 pub use seal::seal_for_github;
 
 use super::budget::{Pace, RateBudget};
+use super::pacing::GithubPacer;
 use super::retry::{self, RetryError, RetryPolicy};
 use crate::secret::Secret;
 
@@ -67,6 +68,7 @@ pub struct GithubClient {
     policy: RetryPolicy,
     cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     scope: Option<Arc<GithubScope>>,
+    pacer: Option<Arc<GithubPacer>>,
 }
 
 /// The repository public key that secrets are sealed to.
@@ -136,6 +138,7 @@ impl GithubClient {
             policy,
             cancelled,
             scope: None,
+            pacer: None,
         })
     }
 
@@ -156,6 +159,7 @@ impl GithubClient {
             policy: self.policy,
             cancelled: Arc::clone(&self.cancelled),
             scope: self.scope.clone(),
+            pacer: self.pacer.clone(),
         })
     }
 
@@ -168,6 +172,13 @@ impl GithubClient {
     /// `scope` (the check runs on the path as sent, before the budget or the network).
     pub fn with_scope(mut self, scope: GithubScope) -> Self {
         self.scope = Some(Arc::new(scope));
+        self
+    }
+
+    /// Paces every request under GitHub's secondary limits with `pacer` (shared by every client
+    /// of the process; each credential has its own lane in it, keyed like the budget).
+    pub fn with_pacer(mut self, pacer: Arc<GithubPacer>) -> Self {
+        self.pacer = Some(pacer);
         self
     }
 
@@ -234,6 +245,16 @@ impl GithubClient {
                 return Err(GithubError::Cancelled("waiting for GitHub quota".into()));
             }
         }
+        // Held until the answer is in: the concurrency cap counts requests in flight.
+        let _ticket = match &self.pacer {
+            Some(pacer) => Some(
+                pacer
+                    .acquire(&self.credential, &method, path, &*self.cancelled)
+                    .await
+                    .map_err(|e| GithubError::Cancelled(e.to_string()))?,
+            ),
+            None => None,
+        };
         let response = match method {
             http::Method::GET => self.octocrab._get(path).await,
             http::Method::PUT => self.octocrab._put(path, body).await,
