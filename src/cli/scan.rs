@@ -95,7 +95,13 @@ pub fn run(args: &ScanArgs, config: &Config, cwd: &Path) -> Result<ExitStatus, H
     } else if args.staged {
         git::scan_staged(&root, &matcher)
     } else {
-        walker::scan_tree(&root, &matcher, config.scan.max_file_size)
+        let state_dir = key_path.parent().map(Path::to_path_buf);
+        walker::scan_tree(
+            &root,
+            &matcher,
+            config.scan.max_file_size,
+            state_dir.as_slice(),
+        )
     }
     .map_err(usage)?;
 

@@ -41,6 +41,15 @@ struct RulesFile {
     rule: Vec<RuleSpec>,
     #[serde(default)]
     stopwords: Stopwords,
+    #[serde(default)]
+    allowlist: Allowlist,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Allowlist {
+    #[serde(default)]
+    regexes: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,7 +146,13 @@ impl RuleSet {
                 .map(|w| w.to_lowercase())
                 .collect(),
             allow_paths: Vec::new(),
-            allow_values: Vec::new(),
+            allow_values: file
+                .allowlist
+                .regexes
+                .iter()
+                .enumerate()
+                .map(|(i, p)| compile(origin, &format!("allowlist.regexes[{i}]"), p))
+                .collect::<Result<_, _>>()?,
         })
     }
 

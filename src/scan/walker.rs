@@ -1,7 +1,7 @@
 //! The working-tree walk: ripgrep's parallel walker (`.gitignore` respected, hidden files
 //! such as `.env` included, `.git` itself skipped), binary and huge files counted, not read.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
@@ -23,19 +23,24 @@ struct Collected {
     error: Option<ScanError>,
 }
 
-/// Scans every file under `root`, in parallel.
+/// Scans every file under `root`, in parallel, except under the folders in `skip` (the
+/// state folder: its key file is not for reading).
 pub fn scan_tree(
     root: &Path,
     matcher: &Matcher,
     max_file_size: u64,
+    skip: &[PathBuf],
 ) -> Result<(Vec<Finding>, ScanStats), ScanError> {
     let collected = Mutex::new(Collected::default());
+    let skip = skip.to_vec();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     WalkBuilder::new(root)
         .hidden(false)
         .require_git(false)
         .threads(threads)
-        .filter_entry(|entry| entry.file_name() != ".git")
+        .filter_entry(move |entry| {
+            entry.file_name() != ".git" && !skip.iter().any(|s| s.as_path() == entry.path())
+        })
         .build_parallel()
         .run(|| {
             let collected = &collected;
