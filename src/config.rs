@@ -19,6 +19,7 @@ mod github_credentials;
 mod notify;
 mod rate_limits;
 mod rotations;
+mod scan;
 mod sync;
 
 pub use budget::{BILLING_ZONE, BudgetSettings, ModelPrice, MonthZone};
@@ -34,6 +35,7 @@ pub use rotations::{
     Consumer, GithubTokenKind, GithubTokenRotation, OldVersions, RotationSettings,
     ServiceAccountRotation,
 };
+pub use scan::ScanSettings;
 pub use sync::{SyncMapping, SyncSettings};
 
 /// The default config file name, looked up in the working directory.
@@ -67,6 +69,8 @@ pub struct Config {
     pub budget: BudgetSettings,
     /// What `playbooks/sync_secrets.rhai` keeps in step (`[sync]`, `[[sync.secrets]]`).
     pub sync: SyncSettings,
+    /// What `orchestra scan` adds to or takes from the shipped rules (`[scan]`).
+    pub scan: ScanSettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -234,6 +238,7 @@ impl Default for Config {
             rotations: RotationSettings::default(),
             budget: BudgetSettings::default(),
             sync: SyncSettings::default(),
+            scan: ScanSettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }

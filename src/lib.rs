@@ -16,6 +16,7 @@ pub mod logging;
 pub mod primitives;
 pub mod process;
 pub mod runner;
+pub mod scan;
 pub mod schedule;
 pub mod secret;
 pub mod services;

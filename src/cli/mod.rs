@@ -12,6 +12,7 @@ mod render;
 mod report;
 mod resume;
 mod runs;
+mod scan;
 mod schedule;
 
 use std::path::PathBuf;
@@ -82,6 +83,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Run the local GitHub, Secret Manager, IAM, Monitoring and Slack stand-in
     Emulator(emulator::EmulatorArgs),
+    /// Find credentials in the working tree, the index or git history
+    Scan(scan::ScanArgs),
     /// Print the GitHub Actions workflow that github-to-gcp secret syncs dispatch
     ExportWorkflow(export_workflow::ExportWorkflowArgs),
 }
@@ -130,6 +133,9 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
     if let Command::Check(args) = &cli.command {
         return check::run(args, Arc::new(config), &cwd);
     }
+    if let Command::Scan(args) = &cli.command {
+        return scan::run(args, &config, &cwd);
+    }
     if let Command::Schedule(args) = &cli.command {
         return schedule::run(args, Arc::new(config), &cwd);
     }
@@ -168,7 +174,11 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         Command::Daemon(args) => daemon::run(args, &host, &stop),
         Command::Report(args) => report::run(args, &host),
         Command::Emulator(args) => emulator::run(args, &host),
-        Command::Doc(_) | Command::Check(_) | Command::Schedule(_) | Command::ExportWorkflow(_) => {
+        Command::Doc(_)
+        | Command::Check(_)
+        | Command::Schedule(_)
+        | Command::Scan(_)
+        | Command::ExportWorkflow(_) => {
             unreachable!("handled above")
         }
     };

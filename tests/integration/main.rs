@@ -34,6 +34,8 @@ mod rotation_faults;
 mod rotation_policy;
 mod rotation_window;
 mod sandbox;
+mod scan;
+mod scan_git;
 mod schedules;
 mod secret_fuzz;
 mod secrets;

@@ -1,0 +1,154 @@
+//! `orchestra scan`: find credentials in the working tree, the index or git history. Thin:
+//! the walk, rules, matching and reports live in `crate::scan`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+
+use crate::config::Config;
+use crate::engine::context::fingerprint_key_path;
+use crate::error::HostError;
+use crate::exit::ExitStatus;
+use crate::scan::baseline::Baseline;
+use crate::scan::{Matcher, RuleSet, ScanError, git, hook, report, walker};
+use crate::secret::FingerprintKey;
+
+/// Arguments of `orchestra scan`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  orchestra scan                                   the working tree, .gitignore respected
+  orchestra scan --history --since v1.2            lines added by each commit since v1.2
+  orchestra scan --staged                          what `git commit` would record
+  orchestra scan --format sarif > scan.sarif       for GitHub code scanning
+  orchestra scan --write-baseline .orchestra-baseline.json
+  orchestra scan --baseline .orchestra-baseline.json
+  orchestra scan --install-hook                    a pre-commit hook running --staged
+
+Findings show the rule, file, line, column, commit, a masked preview and a keyed
+fingerprint, never the value. Put `orchestra:allow` on a line to suppress it.
+
+Exit codes: 0 no findings, 1 findings, 2 error")]
+pub struct ScanArgs {
+    /// The folder (or repository) to scan [default: the working directory]
+    path: Option<PathBuf>,
+
+    /// Scan the lines every commit added, not the working tree
+    #[arg(long, conflicts_with = "staged")]
+    history: bool,
+
+    /// With --history: only commits after REV (`REV..HEAD`)
+    #[arg(long, value_name = "REV", requires = "history")]
+    since: Option<String>,
+
+    /// Scan the lines added in the index (for a pre-commit hook)
+    #[arg(long)]
+    staged: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    /// Report only findings not in this baseline
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Write every finding to this baseline file (and exit 0)
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+
+    /// Install a git pre-commit hook that runs `orchestra scan --staged`
+    #[arg(long, conflicts_with_all = ["history", "staged", "baseline", "write_baseline"])]
+    install_hook: bool,
+}
+
+/// How findings are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// One line per finding
+    Text,
+    /// A JSON object with findings and counts
+    Json,
+    /// SARIF 2.1.0
+    Sarif,
+}
+
+/// Runs `orchestra scan`: 0 when nothing is found, 1 with findings, 2 on error.
+pub fn run(args: &ScanArgs, config: &Config, cwd: &Path) -> Result<ExitStatus, HostError> {
+    let usage = |e: ScanError| HostError::Usage(e.to_string());
+    let root = args
+        .path
+        .as_ref()
+        .map_or_else(|| cwd.to_owned(), |p| cwd.join(p));
+    if args.install_hook {
+        let path = hook::install(&root).map_err(usage)?;
+        eprintln!("installed {}", path.display());
+        return Ok(ExitStatus::Success);
+    }
+    let rules = load_rules(config).map_err(usage)?;
+    let key_path = fingerprint_key_path(&config.resolve(&config.paths.state_db));
+    let key = Arc::new(FingerprintKey::load_or_create(&key_path).map_err(|e| usage(e.into()))?);
+    let matcher = Matcher::new(rules.clone(), key).map_err(usage)?;
+    let (mut findings, mut stats) = if args.history {
+        git::scan_history(&root, &matcher, args.since.as_deref())
+    } else if args.staged {
+        git::scan_staged(&root, &matcher)
+    } else {
+        let state_dir = key_path.parent().map(Path::to_path_buf);
+        walker::scan_tree(
+            &root,
+            &matcher,
+            config.scan.max_file_size,
+            state_dir.as_slice(),
+        )
+    }
+    .map_err(usage)?;
+
+    if let Some(path) = &args.write_baseline {
+        Baseline::from_findings(&findings)
+            .write(&cwd.join(path))
+            .map_err(usage)?;
+        eprintln!("wrote {} finding(s) to {}", findings.len(), path.display());
+        return Ok(ExitStatus::Success);
+    }
+    if let Some(path) = &args.baseline {
+        let baseline = Baseline::read(&cwd.join(path)).map_err(usage)?;
+        let before = findings.len();
+        findings.retain(|f| !baseline.contains(f));
+        stats.baselined = (before - findings.len()) as u64;
+    }
+
+    let out = match args.format {
+        Format::Text => report::text(&findings),
+        Format::Json => pretty(&report::json(&findings, &stats))?,
+        Format::Sarif => pretty(&report::sarif(&findings, &rules))?,
+    };
+    print!("{out}");
+    eprintln!("{}", report::summary(&findings, &stats));
+    // Code 1 is the documented "findings" code of `orchestra scan`.
+    Ok(if findings.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::PlaybookFailed
+    })
+}
+
+fn load_rules(config: &Config) -> Result<RuleSet, ScanError> {
+    let base = match &config.scan.rules_file {
+        Some(file) => {
+            let path = config.resolve(file);
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| ScanError::io("read", &path, &e))?;
+            RuleSet::parse(&path.display().to_string(), &text)?
+        }
+        None => RuleSet::shipped()?,
+    };
+    base.with_overrides(&config.scan.overrides())
+}
+
+fn pretty(value: &serde_json::Value) -> Result<String, HostError> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| HostError::Io(format!("cannot render the report: {e}")))
+}
