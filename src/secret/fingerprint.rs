@@ -106,22 +106,32 @@ impl FingerprintKey {
     /// A key for another purpose, derived from this one under `label` (HMAC-SHA256), so one
     /// key file serves fingerprints, state sealing and lookups without any two sharing a key.
     pub fn derive(&self, label: &str) -> Zeroizing<[u8; 32]> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_ref())
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        mac.update(b"orchestra derived key: ");
-        mac.update(label.as_bytes());
-        Zeroizing::new(mac.finalize().into_bytes().into())
+        Zeroizing::new(hmac_sha256(
+            self.key.as_ref(),
+            &[b"orchestra derived key: ", label.as_bytes()],
+        ))
     }
 
     /// The full keyed fingerprint of `value`, as 64 lowercase hex digits.
     pub fn fingerprint(&self, value: &[u8]) -> String {
-        // HMAC accepts keys of any length, so this cannot fail for a 32-byte key.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_ref())
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        mac.update(value);
-        let digest = mac.finalize().into_bytes();
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        hex(&hmac_sha256(self.key.as_ref(), &[value]))
     }
+}
+
+/// HMAC-SHA256 under `key` of `parts`, one after the other.
+pub(super) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// `bytes` as lowercase hex digits.
+pub(super) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -13,11 +13,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::{Nonce, XSalsa20Poly1305};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::FingerprintKey;
+use super::fingerprint::{hex, hmac_sha256};
 
 /// What a sealed value starts with (version 1).
 const SEALED_PREFIX: &str = "s1:";
@@ -51,12 +50,8 @@ impl StateSeal {
     /// The row key an entry named `name` is stored under: a keyed hash, so names are not
     /// readable from the table and equal names find the same row.
     pub fn lookup(&self, name: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.lookup_key.as_ref())
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        mac.update(name.as_bytes());
-        let digest = mac.finalize().into_bytes();
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{LOOKUP_PREFIX}{hex}")
+        let digest = hmac_sha256(self.lookup_key.as_ref(), &[name.as_bytes()]);
+        format!("{LOOKUP_PREFIX}{}", hex(&digest))
     }
 
     /// Whether a row key is one [`StateSeal::lookup`] made (rather than a name from before
