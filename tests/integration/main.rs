@@ -19,6 +19,7 @@ mod key_limit;
 mod kill_rotation;
 mod leaks;
 mod locks;
+mod memory;
 mod notify;
 mod pacing;
 mod path_injection;
