@@ -20,6 +20,7 @@ mod kill_rotation;
 mod leaks;
 mod locks;
 mod memory;
+mod memory_mcp;
 mod notify;
 mod pacing;
 mod path_injection;
