@@ -292,3 +292,19 @@ fn a_secret_offered_as_a_value_is_refused_and_never_shown() {
             .all(|(key, _, _)| key == "agent/shown")
     );
 }
+
+#[test]
+fn the_bundled_memory_check_passes_on_the_local_backend() {
+    let project = Project::new();
+    project
+        .playbook(
+            "memory_check.rhai",
+            include_str!("../../playbooks/memory_check.rhai"),
+        )
+        .run(&["play", "memory_check"])
+        .expect_code(0)
+        .stdout_has("memory check on backend local: answering")
+        .stdout_has("round trip: ok")
+        .stdout_has("writes: 3 stored, 3 listed, 0 left after forgetting");
+    assert!(memory_rows(&project).is_empty(), "the check cleans up");
+}

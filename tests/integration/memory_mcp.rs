@@ -270,3 +270,63 @@ fn without_node_the_local_copy_serves_the_run_says_so_once_and_a_later_run_flush
         .expect_code(0)
         .stdout_has("outbox   0 write(s) waiting");
 }
+
+#[test]
+fn the_bundled_memory_check_passes_on_the_mcp_backend() {
+    let project = Project::new();
+    let graph = project.path().join("graph.jsonl");
+    project
+        .config(&mcp_config(&node_command(), &graph))
+        .playbook(
+            "memory_check.rhai",
+            include_str!("../../playbooks/memory_check.rhai"),
+        )
+        .run(&["play", "memory_check"])
+        .expect_code(0)
+        .stdout_has("memory check on backend mcp: answering")
+        .stdout_has("round trip: ok")
+        .stdout_has("writes: 3 stored, 3 listed, 0 left after forgetting");
+    assert!(graph_entities(&graph).is_empty(), "the check cleans up");
+}
+
+#[test]
+fn with_no_node_on_path_the_local_copy_serves() {
+    let project = Project::new();
+    let graph = project.path().join("graph.jsonl");
+    project
+        .config(&mcp_config(&node_command(), &graph))
+        .playbook(
+            "mem.rhai",
+            r#"memory::store("agent/notes", #{ x: 1 });
+               print(`x=${memory::retrieve("agent/notes").x} health=${memory::status().health}`);"#,
+        );
+    let output = project
+        .command()
+        .args(["play", "mem"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .expect("run");
+    let run = Run::from(output);
+    run.expect_code(0)
+        .stdout_has("x=1 health=unreachable")
+        .stderr_has("`node` is not installed or not on PATH");
+    assert_eq!(said_unreachable(&run), 1, "{}", run.stderr);
+}
+
+#[test]
+fn a_server_that_never_answers_the_handshake_is_given_up_on_in_time() {
+    let project = Project::new();
+    let graph = project.path().join("graph.jsonl");
+    let silent = vec!["sleep".to_owned(), "30".to_owned()];
+    let config = mcp_config(&silent, &graph) + "handshake_timeout = \"1s\"\n";
+    project
+        .config(&config)
+        .playbook(
+            "mem.rhai",
+            r#"memory::store("a", 1); print(`a=${memory::retrieve("a")}`);"#,
+        )
+        .run(&["play", "mem"])
+        .expect_code(0)
+        .stdout_has("a=1")
+        .stderr_has("did not finish its handshake within 1s");
+}
