@@ -31,7 +31,7 @@ fn prepared(context: &Arc<RunContext>, script: &str) -> engine::PreparedPlaybook
 fn per_call_ns(playbook: &engine::PreparedPlaybook, rounds: u32) -> f64 {
     let started = Instant::now();
     for _ in 0..rounds {
-        black_box(playbook.eval_here().expect("eval"));
+        let _ = black_box(playbook.eval_here().expect("eval"));
     }
     started.elapsed().as_nanos() as f64 / f64::from(rounds) / CALLS as f64
 }
@@ -50,12 +50,13 @@ fn cached_retrieve(c: &mut Criterion) {
         .capture_prints()
         .ephemeral_fingerprints()
         .build();
-    prepared(
+    let seeded = prepared(
         &context,
         r#"memory::store("bench/agent", #{ model: "gemini-2.5-flash", temperature: 0.2 }); memory::retrieve("bench/agent")"#,
     )
     .eval_here()
     .expect("seed the entry and the cache");
+    assert!(seeded.is_map(), "the seeded entry reads back as a map");
     let with_call = prepared(
         &context,
         &format!(
