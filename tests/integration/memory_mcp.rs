@@ -330,3 +330,39 @@ fn a_server_that_never_answers_the_handshake_is_given_up_on_in_time() {
         .stdout_has("a=1")
         .stderr_has("did not finish its handshake within 1s");
 }
+
+#[test]
+fn a_secret_offered_as_a_value_never_reaches_the_server_or_the_outbox() {
+    let project = Project::new();
+    let graph = project.path().join("graph.jsonl");
+    let value = format!("mcpcanary-{}-{}", std::process::id(), line!());
+    let config = mcp_config(&node_command(), &graph) + "\n[scope]\nenv = [\"MEMORY_SECRET\"]\n";
+    project.config(&config).playbook(
+        "leak.rhai",
+        r#"let s = secret::from_env("MEMORY_SECRET");
+           memory::store("agent/ok", 1);
+           try { memory::store("agent/token", #{ token: s }); } catch (e) { print(`refused: ${e.message}`); }
+           memory::store("agent/token", s);"#,
+    );
+    let output = project
+        .command()
+        .args(["-vv", "play", "leak"])
+        .env("MEMORY_SECRET", &value)
+        .output()
+        .expect("run");
+    let run = Run::from(output.clone());
+    run.expect_code(1)
+        .stdout_has("refused: refusing to store a Secret (at value.token)")
+        .stderr_has("playbooks/leak.rhai:4:");
+    let needles = vec![value];
+    crate::leaks::assert_absent(&output.stdout, &needles, "stdout");
+    crate::leaks::assert_absent(&output.stderr, &needles, "stderr");
+    let graph_bytes = std::fs::read(&graph).expect("graph file");
+    crate::leaks::assert_absent(&graph_bytes, &needles, "the server's graph");
+    for file in crate::leaks::files_below(&project.path().join(".orchestra")) {
+        let bytes = std::fs::read(&file).expect("read");
+        crate::leaks::assert_absent(&bytes, &needles, &file.display().to_string());
+    }
+    let names: Vec<String> = graph_entities(&graph).into_iter().map(|e| e.0).collect();
+    assert_eq!(names, ["agent/ok"]);
+}
