@@ -16,6 +16,7 @@ mod durations;
 mod gcp;
 mod github;
 mod github_credentials;
+mod memory;
 mod notify;
 mod rate_limits;
 mod rotations;
@@ -29,6 +30,10 @@ pub(crate) use durations::{
 pub use gcp::{GcpCredentials, GcpSettings};
 pub use github::GithubSettings;
 pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};
+pub use memory::{
+    FirestoreMemorySettings, MCP_MEMORY_SERVER, McpMemorySettings, MemoryBackendKind,
+    MemorySettings,
+};
 pub use notify::{NotifySettings, SlackChannel};
 pub use rate_limits::RateLimitSettings;
 pub use rotations::{
@@ -71,6 +76,8 @@ pub struct Config {
     pub sync: SyncSettings,
     /// What `orchestra scan` adds to or takes from the shipped rules (`[scan]`).
     pub scan: ScanSettings,
+    /// Where `memory::` keeps entries, its cache, and the MCP server (`[memory]`).
+    pub memory: MemorySettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -239,6 +246,7 @@ impl Default for Config {
             budget: BudgetSettings::default(),
             sync: SyncSettings::default(),
             scan: ScanSettings::default(),
+            memory: MemorySettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }
@@ -327,6 +335,7 @@ impl Config {
         config.rate_limits.validate().map_err(in_file)?;
         config.rotations.validate().map_err(in_file)?;
         config.sync.validate().map_err(in_file)?;
+        config.memory.validate().map_err(in_file)?;
         config.base_dir = file
             .as_deref()
             .and_then(Path::parent)

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod exit;
 pub mod logging;
+pub mod memory;
 pub mod primitives;
 pub mod process;
 pub mod runner;

@@ -41,6 +41,7 @@ pub struct Services {
     secret_manager: OnceLock<Result<Arc<SecretManager>, String>>,
     iam: OnceLock<Result<Arc<IamKeys>, String>>,
     monitoring: OnceLock<Result<Arc<Monitoring>, String>>,
+    memory: OnceLock<Result<Arc<crate::memory::Memory>, String>>,
 }
 
 impl Services {
@@ -54,6 +55,7 @@ impl Services {
             secret_manager: OnceLock::new(),
             iam: OnceLock::new(),
             monitoring: OnceLock::new(),
+            memory: OnceLock::new(),
         }
     }
 
@@ -130,6 +132,17 @@ impl Services {
                 Monitoring::new(endpoint, credentials, policy, cancelled)
             },
         )
+    }
+
+    /// The memory of this process (`[memory]`: its backend, cache and outbox), opened on first
+    /// use by `open`; every run of the process shares its cache.
+    pub fn memory(
+        &self,
+        open: impl FnOnce() -> Result<crate::memory::Memory, crate::memory::MemoryError>,
+    ) -> Result<Arc<crate::memory::Memory>, String> {
+        self.memory
+            .get_or_init(|| open().map(Arc::new).map_err(|e| e.to_string()))
+            .clone()
     }
 
     /// The Google client kept in `cell`, built on first use by `build` from the endpoint

@@ -7,6 +7,7 @@ mod daemon;
 mod doc;
 mod emulator;
 mod export_workflow;
+mod memory;
 mod play;
 mod render;
 mod report;
@@ -85,6 +86,8 @@ enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Find credentials in the working tree, the index or git history
     Scan(scan::ScanArgs),
+    /// Read and write memory entries; the backend's health, outbox and cache
+    Memory(memory::MemoryArgs),
     /// Print the GitHub Actions workflow that github-to-gcp secret syncs dispatch
     ExportWorkflow(export_workflow::ExportWorkflowArgs),
 }
@@ -174,6 +177,7 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         Command::Daemon(args) => daemon::run(args, &host, &stop),
         Command::Report(args) => report::run(args, &host),
         Command::Emulator(args) => emulator::run(args, &host),
+        Command::Memory(args) => memory::run(args, &host),
         Command::Doc(_)
         | Command::Check(_)
         | Command::Schedule(_)

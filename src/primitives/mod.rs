@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -10,6 +10,7 @@ mod github;
 mod github_apps;
 mod iam;
 mod ledger;
+mod memory;
 mod monitor;
 mod notify;
 mod progress;
@@ -35,6 +36,7 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
         secret::register(ModuleBuilder::new("secret", Arc::clone(context))),
         state::register(ModuleBuilder::new("state", Arc::clone(context))),
         ledger::register(ModuleBuilder::new("ledger", Arc::clone(context))),
+        memory::register(ModuleBuilder::new("memory", Arc::clone(context))),
         secret_sync::register(
             ModuleBuilder::new("secret_sync", Arc::clone(context))
                 .with_service_breaker("secretmanager"),

@@ -154,6 +154,27 @@ ALTER TABLE budget_checks ADD COLUMN month TEXT;
 ALTER TABLE budget_checks ADD COLUMN month_zone TEXT;
 ";
 
+/// `memory::` entries of the local backend (and, for a remote backend, the last known copy
+/// served while it is unreachable), plus the outbox of writes a remote backend has not taken yet,
+/// flushed in `seq` order.
+const V9_MEMORY: &str = "
+CREATE TABLE memory (
+    key        TEXT PRIMARY KEY,
+    value      TEXT    NOT NULL,
+    expires_at INTEGER,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE memory_outbox (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    backend    TEXT    NOT NULL,
+    op         TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    value      TEXT,
+    expires_at INTEGER,
+    queued_at  INTEGER NOT NULL
+);
+";
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -164,6 +185,7 @@ fn migrations() -> Migrations<'static> {
         M::up(V6_SYNC_LEDGER),
         M::up(V7_RUN_RESUMES),
         M::up(V8_BUDGET_MONTH_ZONE),
+        M::up(V9_MEMORY),
     ])
 }
 

@@ -19,6 +19,8 @@ mod key_limit;
 mod kill_rotation;
 mod leaks;
 mod locks;
+mod memory;
+mod memory_mcp;
 mod notify;
 mod pacing;
 mod path_injection;

@@ -21,6 +21,16 @@ pub(super) fn invoke(primitive: &Primitive, context: &RunContext, args: &Args) -
                 guarded(context, primitive.service, || call(context, args))
             })
         }
+        Behaviour::CachedRead(probe, target, call) => match probe(context, args) {
+            Ok(Some(hit)) => Ok(hit),
+            Ok(None) => {
+                let target = target(args);
+                journaled(context, name, StepEffect::Read, &target, "", || {
+                    guarded(context, primitive.service, || call(context, args))
+                })
+            }
+            Err(e) => Err(e),
+        },
         Behaviour::Mutate(describe, apply) => {
             let change = describe(context, args).map_err(|e| raise(name, e))?;
             if context.is_plan() {

@@ -31,11 +31,13 @@ type Call = dyn Fn(&RunContext, &Args) -> Result<Dynamic, PrimitiveError> + Send
 type Describe = dyn Fn(&RunContext, &Args) -> Result<Change, PrimitiveError> + Send + Sync;
 type Apply = dyn Fn(&RunContext, &Args, &Change) -> Result<Dynamic, PrimitiveError> + Send + Sync;
 type Target = dyn Fn(&Args) -> String + Send + Sync;
+type Probe = dyn Fn(&RunContext, &Args) -> Result<Option<Dynamic>, PrimitiveError> + Send + Sync;
 
 enum Behaviour {
     Local(Box<Call>),
     Control(Box<Control>),
     Read(Box<Target>, Box<Call>),
+    CachedRead(Box<Probe>, Box<Target>, Box<Call>),
     Mutate(Box<Describe>, Box<Apply>),
 }
 
@@ -106,6 +108,26 @@ impl ModuleBuilder {
             signature,
             Effect::Read,
             Behaviour::Read(Box::new(target), Box::new(call)),
+        );
+    }
+
+    /// Registers a read served from an in-process cache when it can be: `probe` answers from
+    /// the cache (touching nothing outside the process, so it is neither journaled nor guarded),
+    /// and only when it has no answer does `call` read remote state as [`Self::read`] does.
+    pub fn cached_read(
+        &mut self,
+        signature: Signature,
+        probe: impl Fn(&RunContext, &Args) -> Result<Option<Dynamic>, PrimitiveError>
+        + Send
+        + Sync
+        + 'static,
+        target: impl Fn(&Args) -> String + Send + Sync + 'static,
+        call: impl Fn(&RunContext, &Args) -> Result<Dynamic, PrimitiveError> + Send + Sync + 'static,
+    ) {
+        self.add(
+            signature,
+            Effect::Read,
+            Behaviour::CachedRead(Box::new(probe), Box::new(target), Box::new(call)),
         );
     }
 
