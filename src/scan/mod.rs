@@ -13,9 +13,13 @@ pub mod hook;
 pub mod matcher;
 pub mod report;
 pub mod rules;
+pub mod value;
+pub mod verification;
+pub mod verify;
 pub mod walker;
 
 pub use error::ScanError;
 pub use finding::{Finding, ScanStats};
 pub use matcher::Matcher;
 pub use rules::{RuleSet, RuleSpec};
+pub use verification::{Outcome, Verification};
