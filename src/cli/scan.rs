@@ -107,7 +107,7 @@ pub fn run(args: &ScanArgs, config: &Config, cwd: &Path) -> Result<ExitStatus, H
         eprintln!("installed {}", path.display());
         return Ok(ExitStatus::Success);
     }
-    let rules = load_rules(config).map_err(usage)?;
+    let rules = RuleSet::from_config(config).map_err(usage)?;
     let key_path = fingerprint_key_path(&config.resolve(&config.paths.state_db));
     let key = Arc::new(FingerprintKey::load_or_create(&key_path).map_err(|e| usage(e.into()))?);
     let matcher = Matcher::new(rules.clone(), Arc::clone(&key)).map_err(usage)?;
@@ -219,19 +219,6 @@ fn verify_findings(
     }
     runtime.shutdown_background();
     Ok(())
-}
-
-fn load_rules(config: &Config) -> Result<RuleSet, ScanError> {
-    let base = match &config.scan.rules_file {
-        Some(file) => {
-            let path = config.resolve(file);
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| ScanError::io("read", &path, &e))?;
-            RuleSet::parse(&path.display().to_string(), &text)?
-        }
-        None => RuleSet::shipped()?,
-    };
-    base.with_overrides(&config.scan.overrides())
 }
 
 fn pretty(value: &serde_json::Value) -> Result<String, HostError> {

@@ -36,6 +36,7 @@ mod rotation_window;
 mod sandbox;
 mod scan;
 mod scan_git;
+mod scan_self;
 mod scan_verify;
 mod schedules;
 mod secret_fuzz;
