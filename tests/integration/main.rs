@@ -41,6 +41,7 @@ mod scan_verify;
 mod schedules;
 mod secret_fuzz;
 mod secrets;
+mod secure_exposed;
 mod sync;
 mod sync_faults;
 mod sync_fixture;
