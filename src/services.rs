@@ -208,6 +208,28 @@ impl Services {
         })
     }
 
+    /// The verifier of found credentials: this run's GitHub, token endpoints and IAM, and
+    /// `[scan].slack_hooks_url` (each the emulator's under `--emulate`).
+    pub fn scan_verifier(
+        &self,
+        config: &Config,
+        key: Arc<FingerprintKey>,
+        runtime: &tokio::runtime::Handle,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> crate::scan::verify::Verifier {
+        crate::scan::verify::Verifier {
+            github_api_url: self.github_api_url(config),
+            token_uris: self.token_uris(config),
+            slack_hooks_url: self
+                .emulator_url()
+                .map_or_else(|| config.scan.slack_hooks_url.clone(), str::to_owned),
+            iam: self.iam(config, runtime, Arc::clone(&cancelled)),
+            policy: RetryPolicy::from_limits(&config.limits),
+            cancelled,
+            key,
+        }
+    }
+
     /// The webhook URL of Slack channel `name`, as a Secret: the emulator's under `--emulate`,
     /// else read from the variable `[notify.slack.NAME].webhook_env` names.
     pub fn slack_webhook(

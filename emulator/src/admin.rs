@@ -36,6 +36,8 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
             shared.faults().clear();
             json_response(200, &json!({"faults": []}))
         }
+        (&M::POST, ["slack", "webhooks"]) => crate::slack::create_hook(shared, request),
+        (&M::DELETE, ["slack", "webhooks", name]) => crate::slack::remove_hooks(shared, name),
         (&M::GET, ["slack", name]) => {
             let state = shared.state();
             match state.slack.webhooks.get(*name) {

@@ -198,10 +198,15 @@ pub fn is_google_path(path: &str) -> bool {
     path.starts_with("/v1/") || path.starts_with("/v3/")
 }
 
+/// Whether `path` is a Slack webhook's (`/slack/NAME` or `/services/T…/B…/…`).
+pub fn is_slack_path(path: &str) -> bool {
+    path.starts_with("/slack/") || path.starts_with("/services/")
+}
+
 /// Whether `path` (prefix removed) belongs to GitHub: everything the other services do not own.
 pub fn is_github_path(path: &str) -> bool {
     !(is_google_path(path)
-        || path.starts_with("/slack/")
+        || is_slack_path(path)
         || path == "/token"
         || path.starts_with("/_emulator"))
 }
@@ -213,7 +218,7 @@ pub fn error_response(
     retry_after: Option<u64>,
     message: Option<&str>,
 ) -> Response {
-    let mut response = if path.starts_with("/slack/") {
+    let mut response = if is_slack_path(path) {
         let text = message.unwrap_or(match status {
             429 => "rate_limited",
             404 => "no_service",

@@ -4,7 +4,7 @@
 //! so a wrong shape on either side cannot hide behind a shared struct. One HTTP server on
 //! 127.0.0.1 routes by path: GitHub REST at `/` and `/api/v3`, Google APIs at `/v1/...` and
 //! `/v3/...` (Monitoring), the
-//! OAuth token endpoint at `/token`, Slack webhooks at `/slack/NAME`, and the control surface
+//! OAuth token endpoint at `/token`, Slack webhooks at `/slack/NAME` and `/services/T…/B…/…`, and the control surface
 //! for tests at `/_emulator/`:
 //!
 //! | call | what it does |
@@ -13,6 +13,8 @@
 //! | `POST /_emulator/reset` | state back to how it started, faults cleared |
 //! | `GET\|POST\|DELETE /_emulator/faults` | list, add (`{"method","path","status"\|"ms"\|"drop","retry_after","count"\|"fraction"}`), clear |
 //! | `GET /_emulator/slack/NAME` | messages a webhook received |
+//! | `POST /_emulator/slack/webhooks` | a Slack-shaped webhook for a channel (`{"name","archived"}`): `{name, url, slack_url}` |
+//! | `DELETE /_emulator/slack/webhooks/NAME` | remove a channel's Slack-shaped webhooks (they answer `403 invalid_token`) |
 //! | `GET /_emulator/demo` | the demo credentials |
 //! | `POST /_emulator/github/rate-limit` | set a token's window (`{"token","limit","remaining","reset_in","status":403\|429}`) |
 //! | `POST /_emulator/github/tokens` | mint a personal access token (`{"login","scopes","expires_in"}`) |

@@ -259,6 +259,7 @@ fn route(shared: &Shared, request: &Request) -> Response {
         "v1" | "v3" => crate::google::handle(shared, request),
         "token" => crate::google::oauth::token(shared, request),
         "slack" => crate::slack::handle(shared, request),
+        "services" => crate::slack::handle_services(shared, request),
         _ => crate::github::handle(shared, request),
     }
 }
@@ -267,7 +268,7 @@ fn too_large(path: &str) -> Response {
     let message = format!("request body larger than {BODY_LIMIT} bytes");
     if faults::is_google_path(path) {
         http_util::google_error(GoogleCode::InvalidArgument, &message)
-    } else if path.starts_with("/slack/") {
+    } else if faults::is_slack_path(path) {
         let mut r = http_util::empty_response(413);
         *r.body_mut() = Full::new(Bytes::from_static(b"request_too_large"));
         r

@@ -344,6 +344,15 @@ pub struct AccessToken {
 pub struct SlackState {
     /// Messages received, by webhook name.
     pub webhooks: BTreeMap<String, Vec<serde_json::Value>>,
+    /// Slack-shaped hooks (`T…/B…/SECRET`), by path, to the webhook name they post to.
+    #[serde(default)]
+    pub hooks: BTreeMap<String, String>,
+    /// Paths of hooks that were removed: they answer `invalid_token`.
+    #[serde(default)]
+    pub revoked: std::collections::BTreeSet<String>,
+    /// Webhook names whose channel is archived: they answer `channel_is_archived`.
+    #[serde(default)]
+    pub archived: std::collections::BTreeSet<String>,
 }
 
 /// Loads `state_file` if it exists, else seeds from `seed` (or the built-in demo).

@@ -11,8 +11,9 @@ use crate::engine::context::fingerprint_key_path;
 use crate::error::HostError;
 use crate::exit::ExitStatus;
 use crate::scan::baseline::Baseline;
-use crate::scan::{Matcher, RuleSet, ScanError, git, hook, report, walker};
+use crate::scan::{Matcher, Outcome, RuleSet, ScanError, git, hook, report, value, verify, walker};
 use crate::secret::FingerprintKey;
+use crate::services::{Endpoints, Services};
 
 /// Arguments of `orchestra scan`.
 #[derive(Debug, Args)]
@@ -25,9 +26,17 @@ Examples:
   orchestra scan --write-baseline .orchestra-baseline.json
   orchestra scan --baseline .orchestra-baseline.json
   orchestra scan --install-hook                    a pre-commit hook running --staged
+  orchestra scan --verify                          ask each issuer: live, refused or unknown
+  orchestra scan --verify --only-live              report only what still works
 
 Findings show the rule, file, line, column, commit, a masked preview and a keyed
 fingerprint, never the value. Put `orchestra:allow` on a line to suppress it.
+
+--verify sends each value to its own issuer only: GitHub tokens to GitHub's /user,
+service-account key files to their token_uri (Google's or one of [gcp].token_uris) and
+IAM, Slack webhooks an empty message to [scan].slack_hooks_url, which Slack refuses without
+posting; anything else is `unknown`. Off unless asked ([scan].verify = true turns it on;
+--no-verify turns it off).
 
 Exit codes: 0 no findings, 1 findings, 2 error")]
 pub struct ScanArgs {
@@ -61,6 +70,18 @@ pub struct ScanArgs {
     /// Install a git pre-commit hook that runs `orchestra scan --staged`
     #[arg(long, conflicts_with_all = ["history", "staged", "baseline", "write_baseline"])]
     install_hook: bool,
+
+    /// Ask each finding's issuer whether it is live, refused or unknown
+    #[arg(long, conflicts_with = "no_verify")]
+    verify: bool,
+
+    /// Send nothing anywhere, whatever [scan].verify says (offline use)
+    #[arg(long)]
+    no_verify: bool,
+
+    /// With verification: report only the findings their issuer accepted
+    #[arg(long, conflicts_with = "no_verify")]
+    only_live: bool,
 }
 
 /// How findings are printed.
@@ -86,10 +107,10 @@ pub fn run(args: &ScanArgs, config: &Config, cwd: &Path) -> Result<ExitStatus, H
         eprintln!("installed {}", path.display());
         return Ok(ExitStatus::Success);
     }
-    let rules = load_rules(config).map_err(usage)?;
+    let rules = RuleSet::from_config(config).map_err(usage)?;
     let key_path = fingerprint_key_path(&config.resolve(&config.paths.state_db));
     let key = Arc::new(FingerprintKey::load_or_create(&key_path).map_err(|e| usage(e.into()))?);
-    let matcher = Matcher::new(rules.clone(), key).map_err(usage)?;
+    let matcher = Matcher::new(rules.clone(), Arc::clone(&key)).map_err(usage)?;
     let (mut findings, mut stats) = if args.history {
         git::scan_history(&root, &matcher, args.since.as_deref())
     } else if args.staged {
@@ -119,6 +140,25 @@ pub fn run(args: &ScanArgs, config: &Config, cwd: &Path) -> Result<ExitStatus, H
         stats.baselined = (before - findings.len()) as u64;
     }
 
+    let verify = !args.no_verify && (args.verify || args.only_live || config.scan.verify);
+    if verify && !findings.is_empty() {
+        let origin = if args.history {
+            value::Origin::History
+        } else if args.staged {
+            value::Origin::Index
+        } else {
+            value::Origin::Tree
+        };
+        verify_findings(config, &root, origin, &matcher, &key, &mut findings)?;
+        if args.only_live {
+            findings.retain(|f| {
+                f.verification
+                    .as_ref()
+                    .is_some_and(|v| v.outcome == Outcome::Live)
+            });
+        }
+    }
+
     let out = match args.format {
         Format::Text => report::text(&findings),
         Format::Json => pretty(&report::json(&findings, &stats))?,
@@ -134,17 +174,51 @@ pub fn run(args: &ScanArgs, config: &Config, cwd: &Path) -> Result<ExitStatus, H
     })
 }
 
-fn load_rules(config: &Config) -> Result<RuleSet, ScanError> {
-    let base = match &config.scan.rules_file {
-        Some(file) => {
-            let path = config.resolve(file);
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| ScanError::io("read", &path, &e))?;
-            RuleSet::parse(&path.display().to_string(), &text)?
+/// Takes each finding's value out again and asks its issuer about it.
+fn verify_findings(
+    config: &Config,
+    root: &Path,
+    origin: value::Origin,
+    matcher: &Matcher,
+    key: &Arc<FingerprintKey>,
+    findings: &mut [crate::scan::Finding],
+) -> Result<(), HostError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| HostError::Io(format!("cannot start the async runtime: {e}")))?;
+    let services = Services::new(Endpoints::Configured);
+    let verifier = services.scan_verifier(
+        config,
+        Arc::clone(key),
+        runtime.handle(),
+        Arc::new(|| false),
+    );
+    let mut items = Vec::new();
+    let mut missing = Vec::new();
+    for (index, finding) in findings.iter().enumerate() {
+        match value::recover(root, origin, matcher, key, finding) {
+            Ok(Some(found)) => items.push((index, finding.rule.clone(), found.value)),
+            Ok(None) => missing.push(index),
+            Err(e) => return Err(HostError::Usage(e.to_string())),
         }
-        None => RuleSet::shipped()?,
-    };
-    base.with_overrides(&config.scan.overrides())
+    }
+    let (indices, work): (Vec<usize>, Vec<(String, crate::secret::Secret)>) = items
+        .into_iter()
+        .map(|(index, rule, value)| (index, (rule, value)))
+        .unzip();
+    let verdicts = runtime.block_on(verify::verify_all(Arc::new(verifier), work));
+    for (index, verdict) in indices.into_iter().zip(verdicts) {
+        findings[index].verification = Some(verdict);
+    }
+    for index in missing {
+        findings[index].verification = Some(crate::scan::Verification::unknown(
+            "the value is no longer where it was found",
+        ));
+    }
+    runtime.shutdown_background();
+    Ok(())
 }
 
 fn pretty(value: &serde_json::Value) -> Result<String, HostError> {

@@ -178,3 +178,47 @@ pub async fn post_json(
     .await
     .map_err(RetryError::into_inner)
 }
+
+/// What a webhook answered to an empty message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// HTTP status.
+    pub status: u16,
+    /// Slack's documented code in the body (`ok`, `no_text`, `invalid_token`, …), or empty.
+    pub code: String,
+}
+
+/// Posts an empty JSON object to the webhook at `webhook`. Slack checks the hook before the
+/// payload, so a live hook answers `400 no_text` (nothing is posted) and a dead one its own
+/// code. Retried on no answer, 5xx and 429: an empty message is never posted, so a resend is
+/// harmless.
+pub async fn probe_webhook(
+    webhook: &Secret,
+    policy: &RetryPolicy,
+    cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+) -> Result<Probe, SlackError> {
+    let url = String::from_utf8_lossy(webhook.expose_for_request()).into_owned();
+    let client = client_for("Slack")?;
+    let empty = serde_json::json!({});
+    let answer = retry::with_retries(
+        policy,
+        "Slack webhook check",
+        || async {
+            match send_once(&client, "Slack", Shown::SlackCode, &url, &empty).await {
+                Ok(status) => Ok(Probe {
+                    status,
+                    code: "ok".to_owned(),
+                }),
+                Err(e) if matches!(e.status, 0 | 429 | 500..=599) => Err(e),
+                Err(e) => Ok(Probe {
+                    status: e.status,
+                    code: e.detail,
+                }),
+            }
+        },
+        |e: &SlackError| waited_out(e).unwrap_or(Retry::Backoff),
+        move || cancelled(),
+    )
+    .await;
+    answer.map_err(RetryError::into_inner)
+}

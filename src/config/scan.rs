@@ -26,6 +26,11 @@ pub struct ScanSettings {
     pub stopwords: Vec<String>,
     /// Files larger than this many bytes are skipped and counted.
     pub max_file_size: u64,
+    /// Whether `orchestra scan` asks each finding's issuer if it is live (`--verify`,
+    /// `--no-verify` override it). Off by default: a scan sends nothing anywhere unasked.
+    pub verify: bool,
+    /// Where found Slack webhooks are checked: Slack's hooks host, or a local emulator's URL.
+    pub slack_hooks_url: String,
 }
 
 impl Default for ScanSettings {
@@ -38,6 +43,8 @@ impl Default for ScanSettings {
             allow_regexes: Vec::new(),
             stopwords: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            verify: false,
+            slack_hooks_url: crate::scan::verify::SLACK_HOOKS_URL.to_owned(),
         }
     }
 }

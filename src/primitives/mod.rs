@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -17,6 +17,8 @@ mod progress;
 mod rate_projection;
 mod rotations;
 mod run;
+mod scan;
+mod scan_files;
 mod secret;
 mod secret_sync;
 mod secrets;
@@ -57,6 +59,10 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
         notify::register(
             ModuleBuilder::new("notify", Arc::clone(context)).with_service_breaker("slack"),
         ),
+        scan_files::register(scan::register(ModuleBuilder::new(
+            "scan",
+            Arc::clone(context),
+        ))),
         budget::register(
             ModuleBuilder::new("budget", Arc::clone(context)).with_service_breaker("monitoring"),
         ),

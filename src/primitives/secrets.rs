@@ -192,6 +192,31 @@ fn options_check(options: &Map) -> Result<Option<String>, PrimitiveError> {
     Ok(options.get("alias").map(|a| a.to_string()))
 }
 
+/// managed-by=orchestra and the labels a `create` call adds, checked against Google's rules.
+fn create_labels(
+    args: &crate::engine::gate::Args,
+) -> Result<Vec<(String, String)>, PrimitiveError> {
+    let mut labels = vec![("managed-by".to_owned(), "orchestra".to_owned())];
+    let Ok(extra) = args.map(1) else {
+        return Ok(labels);
+    };
+    let allowed = |t: &str| {
+        t.len() <= 63
+            && t.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    };
+    for (key, value) in extra {
+        let value = value.into_string().unwrap_or_default();
+        if key.is_empty() || !allowed(&key) || !allowed(&value) || key == "managed-by" {
+            return Err(PrimitiveError::new(format!(
+                "label {key}={value}: expected lowercase letters, digits, _ and - (up to 63), and not managed-by"
+            )));
+        }
+        labels.push((key.to_string(), value));
+    }
+    Ok(labels)
+}
+
 /// Registers `secrets::`.
 pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
     module.read(
@@ -346,35 +371,46 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                 .into())
         },
     );
-    module.mutate(
-        Signature {
-            name: "create",
-            params: &[("secret", ParamType::Str)],
-            returns: "()",
-            doc: "Creates `secret` (automatic replication) labelled managed-by=orchestra.",
-        },
-        |context, args| {
-            let secret = resolve(context, &args.str(0)?)?;
-            Ok(Change {
-                target: format!("Secret Manager secret {}", secret.name()),
-                action: format!("create Secret Manager secret {}", secret.name()),
-                fields: vec![("labels".into(), "managed-by=orchestra".into())],
-                placeholder: Dynamic::UNIT,
-            })
-        },
-        |context, args, _| {
-            let secret = resolve(context, &args.str(0)?)?;
-            let sm = client(context)?;
-            context
-                .block_on(sm.create(
-                    &secret.project,
-                    &secret.id,
-                    &[("managed-by".into(), "orchestra".into())],
-                ))?
-                .map_err(remote)?;
-            Ok(Dynamic::UNIT)
-        },
-    );
+    for (params, doc) in [
+        (
+            &[("secret", ParamType::Str)][..],
+            "Creates `secret` (automatic replication) labelled managed-by=orchestra.",
+        ),
+        (
+            &[("secret", ParamType::Str), ("labels", ParamType::Map)][..],
+            "Creates `secret` labelled managed-by=orchestra and with `labels` (Google's label\n\
+             rules: lowercase letters, digits, _ and -, up to 63 characters).",
+        ),
+    ] {
+        module.mutate(
+            Signature {
+                name: "create",
+                params,
+                returns: "()",
+                doc,
+            },
+            |context, args| {
+                let secret = resolve(context, &args.str(0)?)?;
+                let labels = create_labels(args)?;
+                let shown: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                Ok(Change {
+                    target: format!("Secret Manager secret {}", secret.name()),
+                    action: format!("create Secret Manager secret {}", secret.name()),
+                    fields: vec![("labels".into(), shown.join(","))],
+                    placeholder: Dynamic::UNIT,
+                })
+            },
+            |context, args, _| {
+                let secret = resolve(context, &args.str(0)?)?;
+                let labels = create_labels(args)?;
+                let sm = client(context)?;
+                context
+                    .block_on(sm.create(&secret.project, &secret.id, &labels))?
+                    .map_err(remote)?;
+                Ok(Dynamic::UNIT)
+            },
+        );
+    }
     module.mutate(
         Signature {
             name: "add_version",

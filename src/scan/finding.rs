@@ -21,6 +21,9 @@ pub struct Finding {
     pub preview: String,
     /// The keyed fingerprint of the value (HMAC-SHA256 under the state's key file).
     pub fingerprint: String,
+    /// What the issuer said of it, when the scan verified it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<super::Verification>,
 }
 
 /// A masked preview: at most `keep` leading characters (never more than a quarter of the

@@ -43,6 +43,12 @@ fn run_git(root: &Path, args: &[&str]) -> Result<String, ScanError> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// The text of `path` as `commit` has it (`None`: as the index has it).
+pub fn show_file(root: &Path, commit: Option<&str>, path: &str) -> Result<String, ScanError> {
+    let spec = format!("{}:{path}", commit.unwrap_or(""));
+    run_git(root, &["show", "--no-textconv", &spec])
+}
+
 /// Scans every line each commit added, newest first; `since` limits it to `since..HEAD`.
 pub fn scan_history(
     root: &Path,

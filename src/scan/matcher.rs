@@ -76,6 +76,15 @@ impl Matcher {
 
     /// Every finding in `text`.
     pub fn scan(&self, source: Source<'_>, text: &str) -> Vec<Finding> {
+        self.locate(source, text)
+            .into_iter()
+            .map(|(finding, _)| finding)
+            .collect()
+    }
+
+    /// Every finding in `text`, each with the byte range of its value in `text` (for the
+    /// verifier and the rewriter, which take the value out of the text themselves).
+    pub fn locate(&self, source: Source<'_>, text: &str) -> Vec<(Finding, std::ops::Range<usize>)> {
         let mut triggered = vec![false; self.rules.rules.len()];
         let mut any = false;
         for hit in self.keywords.find_overlapping_iter(text) {
@@ -114,23 +123,28 @@ impl Matcher {
                     continue;
                 }
                 seen.push(span);
+                let range = secret.start()..secret.end();
                 let line = source
                     .line_numbers
                     .and_then(|numbers| numbers.get(line_index).copied())
                     .unwrap_or_else(|| u32::try_from(line_index + 1).unwrap_or(u32::MAX));
                 let column = text[line_start..secret.start()].chars().count() + 1;
-                findings.push(Finding {
-                    rule: rule.spec.id.clone(),
-                    file: source.path.to_owned(),
-                    line,
-                    column: u32::try_from(column).unwrap_or(u32::MAX),
-                    commit: source.commit.map(str::to_owned),
-                    preview: preview(secret.as_str(), rule.spec.preview),
-                    fingerprint: self.key.fingerprint(secret.as_str().as_bytes()),
-                });
+                findings.push((
+                    Finding {
+                        rule: rule.spec.id.clone(),
+                        file: source.path.to_owned(),
+                        line,
+                        column: u32::try_from(column).unwrap_or(u32::MAX),
+                        commit: source.commit.map(str::to_owned),
+                        preview: preview(secret.as_str(), rule.spec.preview),
+                        fingerprint: self.key.fingerprint(secret.as_str().as_bytes()),
+                        verification: None,
+                    },
+                    range,
+                ));
             }
         }
-        findings.sort_by_key(|f| (f.line, f.column));
+        findings.sort_by_key(|(f, _)| (f.line, f.column));
         findings
     }
 

@@ -19,8 +19,13 @@ pub fn text(findings: &[Finding]) -> String {
                 .as_deref()
                 .map(|c| format!(" commit {}", &c[..c.len().min(12)]))
                 .unwrap_or_default();
+            let verified = f
+                .verification
+                .as_ref()
+                .map(|v| format!(" {}", v.summary()))
+                .unwrap_or_default();
             format!(
-                "{}:{}:{}: {} {} fp:{}{commit}\n",
+                "{}:{}:{}: {} {} fp:{}{commit}{verified}\n",
                 f.file,
                 f.line,
                 f.column,
@@ -78,8 +83,15 @@ pub fn sarif(findings: &[Finding], rules: &RuleSet) -> Value {
                 }],
                 "partialFingerprints": { "orchestra/v1": f.fingerprint },
             });
-            if let (Some(commit), Some(map)) = (&f.commit, result.as_object_mut()) {
-                map.insert("properties".into(), json!({ "commit": commit }));
+            let mut properties = serde_json::Map::new();
+            if let Some(commit) = &f.commit {
+                properties.insert("commit".into(), json!(commit));
+            }
+            if let Some(verification) = &f.verification {
+                properties.insert("verification".into(), json!(verification));
+            }
+            if let (false, Some(map)) = (properties.is_empty(), result.as_object_mut()) {
+                map.insert("properties".into(), Value::Object(properties));
             }
             result
         })

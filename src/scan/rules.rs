@@ -126,6 +126,21 @@ fn compile_rule(origin: &str, spec: RuleSpec) -> Result<Rule, ScanError> {
 }
 
 impl RuleSet {
+    /// The rules `config` asks for: `[scan].rules_file` or the shipped ones, with `[scan]`'s
+    /// overrides applied.
+    pub fn from_config(config: &crate::config::Config) -> Result<Self, ScanError> {
+        let base = match &config.scan.rules_file {
+            Some(file) => {
+                let path = config.resolve(file);
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| ScanError::io("read", &path, &e))?;
+                Self::parse(&path.display().to_string(), &text)?
+            }
+            None => Self::shipped()?,
+        };
+        base.with_overrides(&config.scan.overrides())
+    }
+
     /// Parses a rules file in orchestra's format; `origin` names it in errors.
     pub fn parse(origin: &str, text: &str) -> Result<Self, ScanError> {
         let file: RulesFile = toml::from_str(text).map_err(|e| ScanError::Rules {

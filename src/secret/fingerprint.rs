@@ -13,7 +13,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-/// The key under which fingerprints are computed.
+/// The key under which fingerprints are computed. A clone holds its own zeroised copy.
+#[derive(Clone)]
 pub struct FingerprintKey {
     key: Zeroizing<[u8; 32]>,
 }
