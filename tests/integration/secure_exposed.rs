@@ -312,7 +312,11 @@ fn live_credentials_move_and_what_was_exposed_stops_working() {
     fixture.assert_nothing_leaked(&[&run, &again]);
 }
 
+// Some 30 kill points, each a fresh emulator, repository, killed run and resume: it did not
+// finish within 25 minutes on the shared 2-core machine it was written on, so it is opt-in
+// until it is made cheaper (`cargo nextest run --run-ignored all secure_exposed`).
 #[test]
+#[ignore = "slow: every kill point of the playbook in turn; run with --run-ignored"]
 fn killed_after_any_change_and_resumed_it_converges() {
     let mut kill_points = 0;
     for n in 1.. {
