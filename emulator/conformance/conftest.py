@@ -123,6 +123,7 @@ def firestore_emulator():
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    started = False
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -135,6 +136,7 @@ def firestore_emulator():
                 pass
             assert time.monotonic() < deadline, f"the Firestore emulator did not answer in 120 s: see {log.name}"
             time.sleep(0.25)
+        started = True
         yield FirestoreEmulator(host)
     finally:
         try:
@@ -146,3 +148,5 @@ def firestore_emulator():
         except ProcessLookupError:
             pass
         log.close()
+        if started:  # the log is kept only when the emulator did not come up
+            os.unlink(log.name)
