@@ -341,13 +341,13 @@ for i in 0..15 {
     let a = project
         .command()
         .env("FIRESTORE_EMULATOR_HOST", fs.host())
-        .args(["play", "count", "--lock", "a"])
+        .args(["--state-db", "a.db", "play", "count"])
         .spawn()
         .expect("a");
     let b = project
         .command()
         .env("FIRESTORE_EMULATOR_HOST", fs.host())
-        .args(["play", "count", "--lock", "b"])
+        .args(["--state-db", "b.db", "play", "count"])
         .spawn()
         .expect("b");
     for child in [a, b] {
