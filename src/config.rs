@@ -181,6 +181,9 @@ pub struct Scope {
     pub github_repos: Vec<String>,
     /// Hosts plain HTTP calls may reach.
     pub http_hosts: Vec<String>,
+    /// Firestore databases `firestore::` may touch: `PROJECT/DATABASE`, or `PROJECT` for its
+    /// `(default)` database.
+    pub firestore_databases: Vec<String>,
 }
 
 /// One schedule for `orchestra daemon`.

@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod exit;
+pub mod firestore_emulator;
 pub mod logging;
 pub mod memory;
 pub mod primitives;

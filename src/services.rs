@@ -8,6 +8,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::clients::budget::RateBudget;
+use crate::clients::firestore::{Endpoint as FirestoreEndpoint, Firestore, FirestoreSettings};
 use crate::clients::github::GithubClient;
 use crate::clients::iam::{GOOGLE_TOKEN_URI, IamKeys};
 use crate::clients::monitoring::Monitoring;
@@ -42,6 +43,8 @@ pub struct Services {
     iam: OnceLock<Result<Arc<IamKeys>, String>>,
     monitoring: OnceLock<Result<Arc<Monitoring>, String>>,
     memory: OnceLock<Result<Arc<crate::memory::Memory>, String>>,
+    firestore_emulator: Option<String>,
+    firestore: OnceLock<Result<Arc<Firestore>, String>>,
 }
 
 impl Services {
@@ -56,7 +59,70 @@ impl Services {
             iam: OnceLock::new(),
             monitoring: OnceLock::new(),
             memory: OnceLock::new(),
+            firestore_emulator: None,
+            firestore: OnceLock::new(),
         }
+    }
+
+    /// These services with Firestore at the emulator on `host` (`127.0.0.1:PORT`), as
+    /// `--emulate` starts it.
+    pub fn with_firestore_emulator(mut self, host: String) -> Self {
+        self.firestore_emulator = Some(host);
+        self
+    }
+
+    /// The Firestore client, built on first use: the emulator `--emulate` started, else
+    /// `FIRESTORE_EMULATOR_HOST`, else `[gcp].firestore_url` or Google's with the run's
+    /// credentials. One per process: gRPC multiplexes every call on its connection.
+    pub fn firestore(
+        &self,
+        config: &Config,
+        runtime: &tokio::runtime::Handle,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Arc<Firestore>, String> {
+        self.firestore
+            .get_or_init(|| {
+                let settings = self.firestore_settings(config)?;
+                runtime
+                    .block_on(Firestore::connect(
+                        &settings,
+                        RetryPolicy::from_limits(&config.limits),
+                        cancelled,
+                    ))
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+
+    /// Which Firestore database, and where.
+    pub fn firestore_settings(&self, config: &Config) -> Result<FirestoreSettings, String> {
+        let project = self
+            .default_project(config)
+            .ok_or("no project for Firestore: set [gcp].project in orchestra.toml")?;
+        let database = config
+            .gcp
+            .firestore_database
+            .clone()
+            .unwrap_or_else(|| "(default)".to_owned());
+        let emulator = self.firestore_emulator.clone().or_else(|| {
+            std::env::var("FIRESTORE_EMULATOR_HOST")
+                .ok()
+                .filter(|h| !h.is_empty())
+        });
+        let endpoint = match emulator {
+            Some(host) => FirestoreEndpoint::Emulator(host),
+            None => {
+                let (url, credentials) =
+                    self.google_endpoint(config, config.gcp.firestore_url.clone())?;
+                FirestoreEndpoint::Remote { url, credentials }
+            }
+        };
+        Ok(FirestoreSettings {
+            project,
+            database,
+            endpoint,
+        })
     }
 
     /// The emulator's base URL under `--emulate`.

@@ -92,11 +92,29 @@ pub fn run(
     } else {
         None
     };
+    let firestore = if args.emulate && needs_firestore(&args.playbook, host) {
+        let started =
+            crate::firestore_emulator::FirestoreEmulator::start().map_err(HostError::Io)?;
+        eprintln!(
+            "emulate: Firestore is the installed Firestore emulator at {} (pid {}), started for this playbook",
+            started.host(),
+            started.pid()
+        );
+        Some(started)
+    } else {
+        None
+    };
     let services = match &emulator {
-        Some(emulator) => Arc::new(Services::new(Endpoints::Emulated {
-            base_url: emulator.base_url(),
-            github_token: emulator.demo_credentials().github_token,
-        })),
+        Some(emulator) => {
+            let services = Services::new(Endpoints::Emulated {
+                base_url: emulator.base_url(),
+                github_token: emulator.demo_credentials().github_token,
+            });
+            Arc::new(match &firestore {
+                Some(f) => services.with_firestore_emulator(f.host()),
+                None => services,
+            })
+        }
         None => Arc::clone(&host.services),
     };
     let host = &Host {
@@ -113,7 +131,36 @@ pub fn run(
     if let Some(emulator) = emulator {
         host.runtime.block_on(emulator.shutdown());
     }
+    if let Some(firestore) = firestore {
+        let pid = firestore.pid();
+        drop(firestore);
+        eprintln!("emulate: stopped the Firestore emulator (pid {pid})");
+    }
     outcome
+}
+
+/// Whether the playbook, or a stdlib module it imports, calls `firestore::` or `memory::`.
+fn needs_firestore(playbook: &str, host: &Host) -> bool {
+    let Ok(path) = crate::engine::playbook::locate(playbook, &host.cwd, &host.config) else {
+        return false;
+    };
+    let Ok(source) = std::fs::read_to_string(&path) else {
+        return false;
+    };
+    let mut sources = vec![source.clone()];
+    if let Ok(entries) = std::fs::read_dir(host.config.stdlib_dir()) {
+        for entry in entries.flatten() {
+            let module = entry.path();
+            let imported = module
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .is_some_and(|stem| source.contains(&format!("\"{stem}\"")));
+            if imported && let Ok(text) = std::fs::read_to_string(&module) {
+                sources.push(text);
+            }
+        }
+    }
+    crate::firestore_emulator::needed_by(&sources)
 }
 
 fn start_emulator(host: &Host) -> Result<orchestra_emulator::RunningEmulator, HostError> {

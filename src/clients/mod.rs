@@ -3,6 +3,7 @@
 
 pub mod breaker;
 pub mod budget;
+pub mod firestore;
 pub mod github;
 pub mod google_error;
 pub mod google_redirects;

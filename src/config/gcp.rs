@@ -17,6 +17,11 @@ pub struct GcpSettings {
     pub token_uris: Vec<String>,
     /// Cloud Monitoring endpoint override (default: Google's).
     pub monitoring_url: Option<String>,
+    /// Firestore endpoint override (default: Google's; `FIRESTORE_EMULATOR_HOST`, when set,
+    /// names an emulator instead).
+    pub firestore_url: Option<String>,
+    /// The Firestore database id (default `(default)`).
+    pub firestore_database: Option<String>,
     /// `adc` (Application Default Credentials, the default) or `anonymous` (for a local
     /// emulator named by the endpoint overrides only).
     pub credentials: GcpCredentials,

@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`, `firestore::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -6,6 +6,9 @@ mod alerts;
 mod breaker;
 mod budget;
 mod budget_figures;
+mod firestore;
+mod firestore_options;
+mod firestore_values;
 mod github;
 mod github_apps;
 mod iam;
@@ -63,10 +66,14 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
             "scan",
             Arc::clone(context),
         ))),
+        firestore::register(
+            ModuleBuilder::new("firestore", Arc::clone(context)).with_service_breaker("firestore"),
+        ),
         budget::register(
             ModuleBuilder::new("budget", Arc::clone(context)).with_service_breaker("monitoring"),
         ),
     ];
+    firestore::register_types(engine);
     let mut docs = Vec::new();
     for builder in builders {
         let (name, module, module_docs) = builder.finish();

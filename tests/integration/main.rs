@@ -11,6 +11,7 @@ mod check;
 mod daemon_crash;
 mod diagnostics;
 mod emulator;
+mod firestore;
 mod github;
 mod github_apps;
 mod hostile;

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# orchestra's firestore:: (release build) against Google's Python client (google-cloud-firestore,
+# pinned in emulator/conformance/requirements.txt), side by side against the same installed
+# Firestore emulator: GETS uncached single-document gets (orchestra keeps no document cache, so
+# every get is a round trip), one query returning 100 documents, one batch of 1,000 writes.
+# Times are measured inside each program (Rhai's timestamp(), Python's perf_counter), so process
+# start-up is not counted; peak RSS is of the whole process (getrusage of the child).
+#
+# usage: benches/firestore.sh   (GETS=200, ROUNDS=2 by default; ORCHESTRA_BIN=path skips the build)
+set -euo pipefail
+GETS="${GETS:-200}"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orchestra-target}"
+if [ -n "${ORCHESTRA_BIN:-}" ]; then
+  bin="$ORCHESTRA_BIN"  # e.g. a debug build, to try the script; figures are from release
+else
+  cargo build --quiet --release --bin orchestra
+  bin="$CARGO_TARGET_DIR/release/orchestra"
+fi
+
+venv="${ORCHESTRA_CONFORMANCE_VENV:-$HOME/.cache/orchestra-conformance-venv}"
+if ! "$venv/bin/python" -c 'import google.cloud.firestore' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r "$repo/emulator/conformance/requirements.txt"
+fi
+
+dir=$(mktemp -d)
+emu=""
+stop() {
+  # gcloud runs the emulator's java under a shell script: stop the whole process group.
+  if [ -n "$emu" ]; then kill -TERM -- "-$emu" 2>/dev/null || true; wait "$emu" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap stop EXIT
+mkdir -p "$dir/playbooks"
+cd "$dir"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export FIRESTORE_EMULATOR_HOST="127.0.0.1:$port"
+setsid gcloud emulators firestore start --host-port="$FIRESTORE_EMULATOR_HOST" --quiet > emulator.out 2>&1 &
+emu=$!
+for _ in $(seq 600); do
+  curl -fs "http://$FIRESTORE_EMULATOR_HOST/" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fs "http://$FIRESTORE_EMULATOR_HOST/" >/dev/null || { cat emulator.out >&2; exit 1; }
+echo "Firestore emulator at $FIRESTORE_EMULATOR_HOST (pid $emu); GETS=$GETS"
+
+cat > orchestra.toml <<TOML
+[gcp]
+project = "bench-orchestra"
+[scope]
+firestore_databases = ["bench-orchestra"]
+TOML
+
+cat > playbooks/fs.rhai <<RHAI
+let seed = [];
+for i in 0..100 { seed.push(#{ set: "items/i" + i, data: #{ n: i, kind: "item", score: i / 4.0 } }); }
+firestore::batch(seed);
+firestore::set("agents/planner", #{ model: "gemini", temperature: 0.2, runs: 3 });
+firestore::get("agents/planner");
+let t = timestamp();
+for i in 0..$GETS { firestore::get("agents/planner"); }
+let e = t.elapsed;
+print("get      " + (e * 1000.0 / $GETS) + " ms each (" + $GETS + " uncached gets in " + e + " s)");
+let t = timestamp();
+let docs = firestore::query("items", #{ where: [["kind", "==", "item"]], limit: 100 });
+print("query    " + (t.elapsed * 1000.0) + " ms (" + docs.len() + " documents)");
+let writes = [];
+for i in 0..1000 { writes.push(#{ set: "bulk/b" + i, data: #{ n: i, kind: "bulk", score: i / 4.0 } }); }
+let t = timestamp();
+let outcome = firestore::batch(writes);
+print("batch    " + (t.elapsed * 1000.0) + " ms (" + outcome.writes + " writes in " + outcome.commits.len() + " commits)");
+RHAI
+
+cat > bench.py <<PY
+import time
+from google.cloud import firestore
+
+db = firestore.Client(project="bench-python")
+seed = db.batch()
+for i in range(100):
+    seed.set(db.document(f"items/i{i}"), {"n": i, "kind": "item", "score": i / 4.0})
+seed.commit()
+db.document("agents/planner").set({"model": "gemini", "temperature": 0.2, "runs": 3})
+db.document("agents/planner").get()
+t = time.perf_counter()
+for _ in range($GETS):
+    db.document("agents/planner").get()
+e = time.perf_counter() - t
+print(f"get      {e * 1000 / $GETS} ms each ($GETS uncached gets in {e} s)")
+t = time.perf_counter()
+docs = list(db.collection("items").where(filter=firestore.FieldFilter("kind", "==", "item")).limit(100).stream())
+print(f"query    {(time.perf_counter() - t) * 1000} ms ({len(docs)} documents)")
+t = time.perf_counter()
+commits = 0
+for start in range(0, 1000, 500):  # a WriteBatch holds at most 500 writes in this client
+    batch = db.batch()
+    for i in range(start, start + 500):
+        batch.set(db.document(f"bulk/b{i}"), {"n": i, "kind": "bulk", "score": i / 4.0})
+    batch.commit()
+    commits += 1
+print(f"batch    {(time.perf_counter() - t) * 1000} ms (1000 writes in {commits} commits)")
+PY
+
+# Runs a command, prints its output and then the child's peak RSS.
+measure() {
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys
+out = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+sys.stdout.write(out.stdout)
+if out.returncode != 0:
+    sys.stderr.write(out.stderr)
+    sys.exit(out.returncode)
+print(f"peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MB")
+PY
+}
+# The emulator is a JVM that gets faster as it warms up: the two sides take turns, ROUNDS times,
+# and the last round is the one to compare.
+python_version=$("$venv/bin/python" -c 'import google.cloud.firestore as f; print(f.__version__)')
+for round in $(seq "${ROUNDS:-2}"); do
+  echo "== round $round: orchestra firestore:: ($bin)"
+  measure "$bin" -q play fs
+  echo "== round $round: Python google-cloud-firestore $python_version"
+  measure "$venv/bin/python" bench.py
+done

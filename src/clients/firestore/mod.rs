@@ -1,0 +1,239 @@
+//! Firestore through the `firestore` crate's gRPC connection (one `FirestoreDb` per process:
+//! gRPC multiplexes every call on one HTTP/2 connection, which is the pool), with the shared
+//! retry policy. Documents are read and written as [`FieldValue`] maps; the Commit, RunQuery
+//! and transaction calls are made on the crate's generated client so that batches can be
+//! split and counted and transactions retried by the caller. Knows nothing of Rhai.
+
+mod batch;
+mod connection;
+mod error;
+mod path;
+mod query;
+mod transaction;
+mod value;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use firestore::FirestoreDb;
+use firestore::gcloud_sdk::google::firestore::v1 as proto;
+
+pub use batch::{BatchOutcome, CommitLimits, WriteOp};
+pub use connection::{Endpoint, FirestoreSettings};
+pub use error::{firestore_error, is_contention};
+pub use path::{CollectionPath, DocumentPath, PathError};
+pub use query::{Cursor, Direction, Filter, FilterOp, Order, Query};
+pub use transaction::TransactionId;
+pub use value::{FieldValue, Fields};
+
+use super::google_error::{GoogleError, retried};
+use super::retry::RetryPolicy;
+
+/// The service name in errors and the breaker.
+pub const SERVICE: &str = "Firestore";
+
+/// A document as read: where it is, when it last changed, and its fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// Its path below the database's documents, e.g. `agents/planner`.
+    pub path: DocumentPath,
+    /// When it was last written.
+    pub update_time: Option<jiff::Timestamp>,
+    /// Its fields.
+    pub fields: Fields,
+}
+
+/// The Firestore client of a process: one connection to one database.
+pub struct Firestore {
+    db: FirestoreDb,
+    database: String,
+    policy: RetryPolicy,
+    cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+}
+
+impl Firestore {
+    /// Connects to the database `settings` names.
+    pub async fn connect(
+        settings: &FirestoreSettings,
+        policy: RetryPolicy,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Self, GoogleError> {
+        let db = connection::connect(settings).await?;
+        Ok(Self {
+            db,
+            database: settings.database_name(),
+            policy,
+            cancelled,
+        })
+    }
+
+    /// `projects/P/databases/D`.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    fn documents_root(&self) -> String {
+        format!("{}/documents", self.database)
+    }
+
+    fn full_name(&self, path: &DocumentPath) -> String {
+        format!("{}/{}", self.documents_root(), path.as_str())
+    }
+
+    fn api(
+        &self,
+    ) -> proto::firestore_client::FirestoreClient<firestore::gcloud_sdk::GoogleAuthMiddleware> {
+        self.db.client().get()
+    }
+
+    fn document_from(&self, doc: proto::Document) -> Result<Document, GoogleError> {
+        let root = format!("{}/", self.documents_root());
+        let relative = doc.name.strip_prefix(&root).unwrap_or(&doc.name);
+        let path = DocumentPath::parse(relative)
+            .map_err(|e| GoogleError::internal(SERVICE, format!("Firestore returned {e}")))?;
+        Ok(Document {
+            path,
+            update_time: doc
+                .update_time
+                .as_ref()
+                .and_then(value::timestamp_from_proto),
+            fields: value::fields_from_proto(doc.fields),
+        })
+    }
+
+    /// The document at `path`, or None when there is none; read inside `transaction` when
+    /// given.
+    pub async fn get(
+        &self,
+        path: &DocumentPath,
+        transaction: Option<&TransactionId>,
+    ) -> Result<Option<Document>, GoogleError> {
+        let name = self.full_name(path);
+        let answer = retried(&self.policy, &self.cancelled, "Firestore get", true, || {
+            let request = proto::GetDocumentRequest {
+                name: name.clone(),
+                consistency_selector: transaction.map(|t| {
+                    proto::get_document_request::ConsistencySelector::Transaction(
+                        t.bytes().to_vec(),
+                    )
+                }),
+                ..Default::default()
+            };
+            let mut api = self.api();
+            async move {
+                match api.get_document(request).await {
+                    Ok(answer) => Ok(Some(answer.into_inner())),
+                    Err(status)
+                        if status.code() == firestore::gcloud_sdk::tonic::Code::NotFound =>
+                    {
+                        Ok(None)
+                    }
+                    Err(status) => Err(firestore_error(&status)),
+                }
+            }
+        })
+        .await?;
+        answer.map(|doc| self.document_from(doc)).transpose()
+    }
+
+    /// Runs `query` (inside `transaction` when given); the documents in order.
+    pub async fn query(
+        &self,
+        query: &Query,
+        transaction: Option<&TransactionId>,
+    ) -> Result<Vec<Document>, GoogleError> {
+        let parent = match query.collection.parent() {
+            Some(parent) => format!("{}/{}", self.documents_root(), parent.as_str()),
+            None => self.documents_root(),
+        };
+        let structured = query.to_proto(&self.documents_root());
+        let docs = retried(
+            &self.policy,
+            &self.cancelled,
+            "Firestore query",
+            true,
+            || {
+                let request = proto::RunQueryRequest {
+                    parent: parent.clone(),
+                    query_type: Some(proto::run_query_request::QueryType::StructuredQuery(
+                        structured.clone(),
+                    )),
+                    consistency_selector: transaction.map(|t| {
+                        proto::run_query_request::ConsistencySelector::Transaction(
+                            t.bytes().to_vec(),
+                        )
+                    }),
+                    ..Default::default()
+                };
+                let mut api = self.api();
+                async move {
+                    let mut stream = api
+                        .run_query(request)
+                        .await
+                        .map_err(|s| firestore_error(&s))?
+                        .into_inner();
+                    let mut docs = Vec::new();
+                    while let Some(answer) =
+                        stream.message().await.map_err(|s| firestore_error(&s))?
+                    {
+                        if let Some(doc) = answer.document {
+                            docs.push(doc);
+                        }
+                    }
+                    Ok(docs)
+                }
+            },
+        )
+        .await?;
+        docs.into_iter().map(|d| self.document_from(d)).collect()
+    }
+
+    /// Commits `writes` as one atomic request (inside `transaction` when given); the commit
+    /// time. A commit is not idempotent in general, so only refusals before it ran are retried.
+    async fn commit(
+        &self,
+        writes: Vec<proto::Write>,
+        transaction: Option<&TransactionId>,
+    ) -> Result<Option<jiff::Timestamp>, GoogleError> {
+        let request = proto::CommitRequest {
+            database: self.database.clone(),
+            writes,
+            transaction: transaction.map(|t| t.bytes().to_vec()).unwrap_or_default(),
+            ..Default::default()
+        };
+        let answer = retried(
+            &self.policy,
+            &self.cancelled,
+            "Firestore commit",
+            false,
+            || {
+                let request = request.clone();
+                let mut api = self.api();
+                async move {
+                    api.commit(request)
+                        .await
+                        .map(|a| a.into_inner())
+                        .map_err(|s| firestore_error(&s))
+                }
+            },
+        )
+        .await?;
+        Ok(answer
+            .commit_time
+            .as_ref()
+            .and_then(value::timestamp_from_proto))
+    }
+
+    /// Writes one document now: `set` (replacing it, or merging `fields` into it), `update`
+    /// (only the named fields, failing when it does not exist) or `delete`.
+    pub async fn write(&self, op: &WriteOp) -> Result<(), GoogleError> {
+        self.commit(vec![op.to_proto(&self.documents_root())], None)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// The field names of `fields`, sorted, for plan lines and journal entries (never values).
+pub fn field_names(fields: &BTreeMap<String, FieldValue>) -> Vec<String> {
+    fields.keys().cloned().collect()
+}
