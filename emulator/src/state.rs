@@ -264,6 +264,9 @@ pub struct SmSecret {
     /// `versionDestroyTtl` (`"86400s"`): destroy then only disables, destruction is scheduled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_destroy_ttl: Option<String>,
+    /// RFC 3339: when the secret is deleted (from `ttl` or `expireTime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_time: Option<String>,
 }
 
 /// A secret version's state.

@@ -16,6 +16,9 @@ pub type SecretManagerError = GoogleError;
 
 const SERVICE: &str = "Secret Manager";
 
+/// Read-modify-write rounds an alias update makes before an etag conflict is final.
+const MAX_ETAG_CONFLICTS: u32 = 5;
+
 /// A version's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionInfo {
@@ -34,6 +37,8 @@ pub struct SecretInfo {
     pub labels: Vec<(String, String)>,
     /// Aliases to version numbers.
     pub aliases: Vec<(String, i64)>,
+    /// The etag of the secret as read (for a guarded update).
+    pub etag: String,
 }
 
 /// A secret as a listing shows it.
@@ -186,6 +191,7 @@ impl SecretManager {
                     info: SecretInfo {
                         labels: s.labels.into_iter().collect(),
                         aliases: s.version_aliases.into_iter().collect(),
+                        etag: s.etag,
                     },
                 }));
                 if page.next_page_token.is_empty() {
@@ -236,6 +242,7 @@ impl SecretManager {
             Ok(SecretInfo {
                 labels: secret.labels.into_iter().collect(),
                 aliases: secret.version_aliases.into_iter().collect(),
+                etag: secret.etag,
             })
         })
         .await
@@ -272,33 +279,50 @@ impl SecretManager {
         Ok(version_number(&version.name))
     }
 
-    /// Points `alias` at `version` (keeping the other aliases).
+    /// Points `alias` at `version` (keeping the other aliases). The update carries the etag
+    /// of the read it is based on, so an alias another writer moved in between is not lost:
+    /// on an etag conflict the secret is read again and the update redone.
     pub async fn set_alias(
         &self,
         secret_name: &str,
         alias: &str,
         version: i64,
     ) -> Result<(), SecretManagerError> {
-        let mut aliases: Vec<(String, i64)> = self.get(secret_name).await?.aliases;
-        aliases.retain(|(a, _)| a != alias);
-        aliases.push((alias.to_owned(), version));
-        self.retried(&format!("alias {secret_name}"), true, || async {
-            self.client
-                .update_secret()
-                .set_secret(
-                    SmSecret::new()
-                        .set_name(secret_name)
-                        .set_version_aliases(aliases.clone()),
-                )
-                .set_update_mask(
-                    google_cloud_wkt::FieldMask::default().set_paths(["version_aliases"]),
-                )
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| GoogleError::from_gax(SERVICE, &e))
-        })
-        .await
+        let mut conflicts = 0;
+        loop {
+            let info = self.get(secret_name).await?;
+            let mut aliases = info.aliases;
+            aliases.retain(|(a, _)| a != alias);
+            aliases.push((alias.to_owned(), version));
+            let outcome = self
+                .retried(&format!("alias {secret_name}"), true, || async {
+                    self.client
+                        .update_secret()
+                        .set_secret(
+                            SmSecret::new()
+                                .set_name(secret_name)
+                                .set_etag(info.etag.clone())
+                                .set_version_aliases(aliases.clone()),
+                        )
+                        .set_update_mask(
+                            google_cloud_wkt::FieldMask::default().set_paths(["version_aliases"]),
+                        )
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| GoogleError::from_gax(SERVICE, &e))
+                })
+                .await;
+            match outcome {
+                Err(e) if e.is_etag_conflict() && conflicts < MAX_ETAG_CONFLICTS => {
+                    conflicts += 1;
+                    tracing::info!(
+                        "{secret_name} changed while its aliases were being updated; reading it again"
+                    );
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Disables, enables or destroys `version_name`.
