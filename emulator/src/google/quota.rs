@@ -148,7 +148,7 @@ pub fn secret_manager_charges(
         (["secrets", _], "addVersion") | (["secrets", _], "")
             if *method != http::Method::DELETE =>
         {
-            let scope = format!("{parent}/secrets/{}", secret.unwrap_or(&""));
+            let scope = format!("{parent}/secrets/{}", secret.unwrap_or(""));
             charges.extend(per_resource(
                 "secretmanager.googleapis.com/secret_modify_requests",
                 (
@@ -165,7 +165,7 @@ pub fn secret_manager_charges(
             let version = version.split(':').next().unwrap_or(version);
             let scope = format!(
                 "{parent}/secrets/{}/versions/{version}",
-                secret.unwrap_or(&"")
+                secret.unwrap_or("")
             );
             charges.extend(per_resource(
                 "secretmanager.googleapis.com/version_modify_requests",
