@@ -16,6 +16,7 @@ mod durations;
 mod gcp;
 mod github;
 mod github_credentials;
+mod google_quotas;
 mod notify;
 mod rate_limits;
 mod rotations;
@@ -29,6 +30,7 @@ pub(crate) use durations::{
 pub use gcp::{GcpCredentials, GcpSettings};
 pub use github::GithubSettings;
 pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};
+pub use google_quotas::GoogleQuotas;
 pub use notify::{NotifySettings, SlackChannel};
 pub use rate_limits::RateLimitSettings;
 pub use rotations::{
@@ -146,6 +148,8 @@ pub struct Limits {
     /// only when GitHub is on a loopback address; at least 1.
     #[serde(deserialize_with = "time_scale_from_number")]
     pub time_scale: f64,
+    /// Google's quotas (`[limits.google]`), the documented values by default.
+    pub google: GoogleQuotas,
 }
 
 /// `[limits].time_scale`: a finite number of at least 1.
@@ -276,6 +280,7 @@ impl Default for Limits {
             github_content_per_hour: 500,
             github_secret_puts_are_content: false,
             time_scale: 1.0,
+            google: GoogleQuotas::default(),
         }
     }
 }
@@ -325,6 +330,7 @@ impl Config {
         };
         github_credentials::validate(&config.github.credentials).map_err(in_file)?;
         config.rate_limits.validate().map_err(in_file)?;
+        config.limits.google.validate().map_err(in_file)?;
         config.rotations.validate().map_err(in_file)?;
         config.sync.validate().map_err(in_file)?;
         config.base_dir = file

@@ -5,6 +5,7 @@ pub mod breaker;
 pub mod budget;
 pub mod github;
 pub mod google_error;
+pub mod google_pacing;
 pub mod google_redirects;
 pub mod http;
 pub mod iam;

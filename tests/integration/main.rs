@@ -13,6 +13,7 @@ mod diagnostics;
 mod emulator;
 mod github;
 mod github_apps;
+mod google_quotas;
 mod hostile;
 mod iam;
 mod key_limit;
