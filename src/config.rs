@@ -38,7 +38,7 @@ pub use rotations::{
     ServiceAccountRotation,
 };
 pub use scan::ScanSettings;
-pub use sync::{SyncMapping, SyncSettings};
+pub use sync::{SyncMapping, SyncSettings, valid_location};
 
 /// The default config file name, looked up in the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "orchestra.toml";

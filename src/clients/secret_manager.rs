@@ -59,6 +59,15 @@ pub struct SecretManager {
     pacer: Arc<GooglePacer>,
 }
 
+/// `projects/{project}` for a bare project id; a full parent as given.
+fn parent_of(project: &str) -> String {
+    if project.starts_with("projects/") {
+        project.to_owned()
+    } else {
+        format!("projects/{project}")
+    }
+}
+
 fn version_number(name: &str) -> i64 {
     name.rsplit('/')
         .next()
@@ -183,8 +192,9 @@ impl SecretManager {
             .collect()
     }
 
-    /// The secrets of `project` (ids, labels and aliases), following pages; `filter` as Secret
-    /// Manager takes it (`labels.managed-by=orchestra`), empty for all.
+    /// The secrets of `project` (an id, or a parent `projects/P[/locations/L]` for regional
+    /// ones) with ids, labels and aliases, following pages; `filter` as Secret Manager takes it
+    /// (`labels.managed-by=orchestra`), empty for all.
     pub async fn list(
         &self,
         project: &str,
@@ -201,7 +211,7 @@ impl SecretManager {
                     let page = self
                         .client
                         .list_secrets()
-                        .set_parent(format!("projects/{project}"))
+                        .set_parent(parent_of(project))
                         .set_filter(filter)
                         .set_page_token(token.clone())
                         .send()
@@ -226,7 +236,9 @@ impl SecretManager {
         .await
     }
 
-    /// Creates secret `secret_id` in `project` with `labels` (automatic replication).
+    /// Creates secret `secret_id` in `project` (an id, or a parent `projects/P[/locations/L]`)
+    /// with `labels`: automatic replication for a global secret, none for a regional one
+    /// (it lives in its location).
     pub async fn create(
         &self,
         project: &str,
@@ -240,13 +252,15 @@ impl SecretManager {
             || async {
                 self.client
                     .create_secret()
-                    .set_parent(format!("projects/{project}"))
+                    .set_parent(parent_of(project))
                     .set_secret_id(secret_id)
-                    .set_secret(
+                    .set_secret(if project.contains("/locations/") {
+                        SmSecret::new().set_labels(labels.iter().cloned())
+                    } else {
                         SmSecret::new()
                             .set_replication(Replication::new().set_automatic(Automatic::new()))
-                            .set_labels(labels.iter().cloned()),
-                    )
+                            .set_labels(labels.iter().cloned())
+                    })
                     .send()
                     .await
                     .map(|_| ())

@@ -28,6 +28,7 @@ mod plan_trace;
 mod play;
 mod rate_limits;
 mod redirects;
+mod regional;
 mod rehearsal;
 mod resume;
 mod rotate_tokens;
