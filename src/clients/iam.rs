@@ -241,7 +241,8 @@ pub async fn verify_key(
     let claims = Claims {
         iss: &file.client_email,
         scope: "https://www.googleapis.com/auth/cloud-platform",
-        aud: GOOGLE_TOKEN_URI,
+        // The JWT bearer grant's audience is the token endpoint the assertion goes to.
+        aud: &file.token_uri,
         iat: now,
         exp: now + 3600,
     };
