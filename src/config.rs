@@ -17,6 +17,7 @@ mod gcp;
 mod github;
 mod github_credentials;
 mod memory;
+mod google_quotas;
 mod notify;
 mod rate_limits;
 mod rotations;
@@ -34,6 +35,7 @@ pub use memory::{
     FirestoreMemorySettings, MCP_MEMORY_SERVER, McpMemorySettings, MemoryBackendKind,
     MemorySettings,
 };
+pub use google_quotas::GoogleQuotas;
 pub use notify::{NotifySettings, SlackChannel};
 pub use rate_limits::RateLimitSettings;
 pub use rotations::{
@@ -41,7 +43,7 @@ pub use rotations::{
     ServiceAccountRotation,
 };
 pub use scan::ScanSettings;
-pub use sync::{SyncMapping, SyncSettings};
+pub use sync::{SyncMapping, SyncSettings, valid_location};
 
 /// The default config file name, looked up in the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "orchestra.toml";
@@ -153,6 +155,8 @@ pub struct Limits {
     /// only when GitHub is on a loopback address; at least 1.
     #[serde(deserialize_with = "time_scale_from_number")]
     pub time_scale: f64,
+    /// Google's quotas (`[limits.google]`), the documented values by default.
+    pub google: GoogleQuotas,
 }
 
 /// `[limits].time_scale`: a finite number of at least 1.
@@ -287,6 +291,7 @@ impl Default for Limits {
             github_content_per_hour: 500,
             github_secret_puts_are_content: false,
             time_scale: 1.0,
+            google: GoogleQuotas::default(),
         }
     }
 }
@@ -336,6 +341,7 @@ impl Config {
         };
         github_credentials::validate(&config.github.credentials).map_err(in_file)?;
         config.rate_limits.validate().map_err(in_file)?;
+        config.limits.google.validate().map_err(in_file)?;
         config.rotations.validate().map_err(in_file)?;
         config.sync.validate().map_err(in_file)?;
         config.memory.validate().map_err(in_file)?;

@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use crate::clients::budget::RateBudget;
 use crate::clients::firestore::{Endpoint as FirestoreEndpoint, Firestore, FirestoreSettings};
 use crate::clients::github::GithubClient;
+use crate::clients::google_pacing::GooglePacer;
 use crate::clients::iam::{GOOGLE_TOKEN_URI, IamKeys};
 use crate::clients::monitoring::Monitoring;
 use crate::clients::pacing::{GithubPacer, PaceSettings};
@@ -38,6 +39,7 @@ pub struct Services {
     endpoints: Endpoints,
     budget: Arc<RateBudget>,
     pacer: OnceLock<Arc<GithubPacer>>,
+    google_pacer: OnceLock<Arc<GooglePacer>>,
     github: std::sync::Mutex<Option<(Arc<GithubClient>, Option<std::time::Instant>)>>,
     secret_manager: OnceLock<Result<Arc<SecretManager>, String>>,
     iam: OnceLock<Result<Arc<IamKeys>, String>>,
@@ -54,6 +56,7 @@ impl Services {
             endpoints,
             budget: Arc::new(RateBudget::default()),
             pacer: OnceLock::new(),
+            google_pacer: OnceLock::new(),
             github: std::sync::Mutex::new(None),
             secret_manager: OnceLock::new(),
             iam: OnceLock::new(),
@@ -156,12 +159,19 @@ impl Services {
         runtime: &tokio::runtime::Handle,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<Arc<SecretManager>, String> {
+        let pacer = self.google_pacer(config);
         self.google_client(
             &self.secret_manager,
             config,
             config.gcp.secret_manager_url.clone(),
             |endpoint, credentials, policy| {
-                runtime.block_on(SecretManager::new(endpoint, credentials, policy, cancelled))
+                runtime.block_on(SecretManager::new(
+                    endpoint,
+                    credentials,
+                    policy,
+                    cancelled,
+                    pacer,
+                ))
             },
         )
     }
@@ -173,12 +183,19 @@ impl Services {
         runtime: &tokio::runtime::Handle,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<Arc<IamKeys>, String> {
+        let pacer = self.google_pacer(config);
         self.google_client(
             &self.iam,
             config,
             config.gcp.iam_url.clone(),
             |endpoint, credentials, policy| {
-                runtime.block_on(IamKeys::new(endpoint, credentials, policy, cancelled))
+                runtime.block_on(IamKeys::new(
+                    endpoint,
+                    credentials,
+                    policy,
+                    cancelled,
+                    pacer,
+                ))
             },
         )
     }
@@ -491,6 +508,23 @@ impl Services {
                 &config.limits,
                 scale,
             )))
+        });
+        Arc::clone(pacer)
+    }
+
+    /// The one Google pacer of this run (Secret Manager and IAM share it), from
+    /// `[limits.google]`. `time_scale` applies only against the emulator or a Google endpoint
+    /// on a loopback address.
+    fn google_pacer(&self, config: &Config) -> Arc<GooglePacer> {
+        let pacer = self.google_pacer.get_or_init(|| {
+            let local = self.is_emulated()
+                || [&config.gcp.secret_manager_url, &config.gcp.iam_url]
+                    .into_iter()
+                    .flatten()
+                    .all(|url| is_loopback_url(url))
+                    && (config.gcp.secret_manager_url.is_some() || config.gcp.iam_url.is_some());
+            let scale = if local { config.limits.time_scale } else { 1.0 };
+            Arc::new(GooglePacer::new(config.limits.google.clone(), scale))
         });
         Arc::clone(pacer)
     }

@@ -1,5 +1,6 @@
 """Starts the real emulator binary on a free 127.0.0.1 port for each test."""
 
+import contextlib
 import json
 import os
 import re
@@ -63,10 +64,11 @@ def no_regional_access_boundary_lookup(monkeypatch):
         monkeypatch.setattr(boundary, "_is_regional_access_boundary_lookup_required", lambda self: False)
 
 
-@pytest.fixture
-def emulator():
+@contextlib.contextmanager
+def running_emulator(*args):
+    """The emulator binary started with `args` on a free port; stopped by its pid after."""
     process = subprocess.Popen(
-        [emulator_binary(), "--port", "0"],
+        [emulator_binary(), "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -150,3 +152,7 @@ def firestore_emulator():
         log.close()
         if started:  # the log is kept only when the emulator did not come up
             os.unlink(log.name)
+@pytest.fixture
+def emulator():
+    with running_emulator() as running:
+        yield running

@@ -67,6 +67,7 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
         (&M::GET, ["clock"]) => clock_answer(),
         (&M::POST, ["clock"]) => set_clock(request),
         (&M::GET, ["limits"]) => limits(shared),
+        (&M::GET, ["google", "quotas"]) => json_response(200, &shared.google_quotas().report()),
         (&M::POST, ["verify"]) => crate::verify::handle(shared, request),
         (&M::POST, ["monitoring", "usage"]) => {
             crate::google::monitoring::usage::control(shared, request)

@@ -97,13 +97,16 @@ fn actions_secret(value: &str) -> ActionsSecret {
     }
 }
 
-/// A new user-managed service-account key; returns the key and its private PEM.
-pub fn new_sa_key() -> Result<(SaKey, String), String> {
+/// A new user-managed service-account key of `email`, with the self-signed certificate IAM
+/// serves for it; returns the key and its private PEM.
+pub fn new_sa_key(email: &str) -> Result<(SaKey, String), String> {
     let pair = keys::generate_rsa()?;
+    let x509_pem = keys::self_signed_x509(&pair.private_pem, email)?;
     Ok((
         SaKey {
             id: keys::random_hex(20),
             public_pem: pair.public_pem,
+            x509_pem: Some(x509_pem),
             disabled: false,
             key_type: "USER_MANAGED".to_owned(),
             valid_after: rfc3339_now(),
@@ -195,7 +198,8 @@ pub fn demo() -> Result<State, String> {
         },
     );
     for (i, name) in ["deployer", "reader"].iter().enumerate() {
-        let (key, _private) = new_sa_key()?;
+        let (key, _private) =
+            new_sa_key(&format!("{name}@{DEMO_PROJECT}.iam.gserviceaccount.com"))?;
         state.google.service_accounts.insert(
             format!("{name}@{DEMO_PROJECT}.iam.gserviceaccount.com"),
             ServiceAccount {

@@ -161,6 +161,27 @@ pub fn random_token(prefix: &str) -> String {
     format!("{prefix}{body}")
 }
 
+/// A self-signed X.509 certificate (PEM) for the RSA key `private_pem` (PKCS#8), subject and
+/// issuer `CN=common_name`, valid from today to 9999-12-31 as Google's key certificates are.
+/// rcgen (with ring, already in the build for TLS) does the DER and the signature.
+pub fn self_signed_x509(private_pem: &str, common_name: &str) -> Result<String, String> {
+    use chrono::Datelike as _;
+    let key = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(private_pem, &rcgen::PKCS_RSA_SHA256)
+        .map_err(|e| format!("cannot load the key for its certificate: {e}"))?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
+        .map_err(|e| format!("cannot make certificate parameters: {e}"))?;
+    let mut name = rcgen::DistinguishedName::new();
+    name.push(rcgen::DnType::CommonName, common_name);
+    params.distinguished_name = name;
+    let today = crate::clock::now();
+    params.not_before = rcgen::date_time_ymd(today.year(), today.month() as u8, today.day() as u8);
+    params.not_after = rcgen::date_time_ymd(9999, 12, 31);
+    params
+        .self_signed(&key)
+        .map(|cert| cert.pem())
+        .map_err(|e| format!("cannot sign the certificate: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

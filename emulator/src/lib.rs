@@ -22,6 +22,7 @@
 //! | `POST /_emulator/monitoring/usage` | add Vertex AI token usage (`{"model","type":"input"\|"output","tokens","at"\|"from"+"to","replace","project"}`), or `{"clear":true}` |
 //! | `GET\|POST /_emulator/clock` | read or move the calendar that stamps creation times (`{"now": RFC 3339}` or `{"advance_secs": N}`; see `clock`) |
 //! | `GET /_emulator/limits` | GitHub's secondary limits in force (`--limits`, `--time-scale`) and the refusals each has given (`refusals.concurrency`, `.points`, `.content`, `.total`) |
+//! | `GET /_emulator/google/quotas` | Google's per-project and per-secret quotas (on with `--limits`, scaled by `--time-scale`): requests admitted and refused by quota metric, `refused_total` |
 //! | `POST /_emulator/verify` | does a credential work (`{"github_token"}`, `{"access_token"}`, `{"key_file"}`) |
 
 // Handlers return early with the error answer itself (`Result<T, Response>`); boxing every

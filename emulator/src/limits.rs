@@ -46,6 +46,9 @@ pub struct LimitSettings {
     pub content_per_hour: u32,
     /// Whether an Actions-secret or variable PUT creates content.
     pub secret_puts_are_content: bool,
+    /// Refuse requests over Secret Manager's soft per-secret and per-version limits
+    /// (`--google-soft-limits enforce`); by default they are only counted (`google::quota`).
+    pub google_soft_limits_enforced: bool,
 }
 
 impl Default for LimitSettings {
@@ -60,6 +63,7 @@ impl Default for LimitSettings {
             content_per_minute: 80,
             content_per_hour: 500,
             secret_puts_are_content: false,
+            google_soft_limits_enforced: false,
         }
     }
 }

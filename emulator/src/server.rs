@@ -30,6 +30,7 @@ pub struct Shared {
     faults: Mutex<Faults>,
     requests: Mutex<RequestLog>,
     limiter: Limiter,
+    google_quotas: crate::google::quota::GoogleQuotas,
 }
 
 /// A request the emulator drops on purpose.
@@ -58,6 +59,11 @@ impl Shared {
             state_file,
             faults: Mutex::new(Faults::new(faults)),
             requests: Mutex::new(RequestLog::default()),
+            google_quotas: crate::google::quota::GoogleQuotas::new(
+                limits.enabled,
+                limits.google_soft_limits_enforced,
+                limits.time_scale,
+            ),
             limiter: Limiter::new(limits),
         }
     }
@@ -87,6 +93,7 @@ impl Shared {
         self.faults().clear();
         self.requests().clear();
         self.limiter.reset();
+        self.google_quotas.reset();
         crate::clock::reset();
     }
 
@@ -98,6 +105,11 @@ impl Shared {
     /// GitHub's secondary limits and their refusal counts.
     pub fn limiter(&self) -> &Limiter {
         &self.limiter
+    }
+
+    /// Google's request quotas and their counts.
+    pub fn google_quotas(&self) -> &crate::google::quota::GoogleQuotas {
+        &self.google_quotas
     }
 
     /// The fault rules.

@@ -264,6 +264,9 @@ pub struct SmSecret {
     /// `versionDestroyTtl` (`"86400s"`): destroy then only disables, destruction is scheduled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_destroy_ttl: Option<String>,
+    /// RFC 3339: when the secret is deleted (from `ttl` or `expireTime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_time: Option<String>,
 }
 
 /// A secret version's state.
@@ -320,6 +323,10 @@ pub struct SaKey {
     pub id: String,
     /// SPKI PEM of the public half.
     pub public_pem: String,
+    /// The self-signed X.509 certificate of the key (PEM), as IAM serves it with
+    /// `publicKeyType=TYPE_X509_PEM_FILE`; absent in state files older than it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x509_pem: Option<String>,
     /// Disabled keys are refused by the token endpoint.
     pub disabled: bool,
     /// `USER_MANAGED` or `SYSTEM_MANAGED`.

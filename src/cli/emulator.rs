@@ -59,6 +59,11 @@ pub struct EmulatorArgs {
     /// minute, 500 an hour); GitHub does not document whether they count
     #[arg(long)]
     secret_puts_are_content: bool,
+
+    /// Refuse requests over Secret Manager's soft limits (2 version adds or updates a second
+    /// per secret, 1 state change a second per version) instead of only counting them
+    #[arg(long)]
+    enforce_google_soft_limits: bool,
 }
 
 fn parse_enabled(text: &str) -> Result<bool, String> {
@@ -83,6 +88,7 @@ pub fn run(args: &EmulatorArgs, host: &Host) -> Result<ExitStatus, HostError> {
             enabled: args.limits,
             time_scale: args.time_scale,
             secret_puts_are_content: args.secret_puts_are_content,
+            google_soft_limits_enforced: args.enforce_google_soft_limits,
             ..LimitSettings::default()
         },
         ..EmulatorConfig::default()

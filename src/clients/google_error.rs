@@ -63,6 +63,15 @@ impl GoogleError {
         }
     }
 
+    /// Whether a request that carried an etag was refused because the resource changed since
+    /// it was read. Secret Manager answers `FAILED_PRECONDITION` (HTTP 400), as its etag page
+    /// documents; `ABORTED` (HTTP 409) is what AIP-154 asks of other Google APIs.
+    pub fn is_etag_conflict(&self) -> bool {
+        matches!(self.code.as_str(), "FAILED_PRECONDITION" | "ABORTED")
+            // A refused redirect is spelled FAILED_PRECONDITION too (`from_gax`).
+            && !self.http_status.is_some_and(|s| (300..400).contains(&s))
+    }
+
     /// Whether to try again: a quota refusal (the request was turned away before it did
     /// anything) always; a server or transport failure only when the call is idempotent.
     pub fn retry(&self, idempotent: bool) -> Retry {
@@ -119,6 +128,33 @@ mod tests {
         assert_eq!(code_name(Code::FailedPrecondition), "FAILED_PRECONDITION");
         assert_eq!(code_name(Code::NotFound), "NOT_FOUND");
         assert_eq!(code_name(Code::Internal), "INTERNAL");
+    }
+
+    #[test]
+    fn an_etag_conflict_is_known_by_secret_managers_code() {
+        let conflict = GoogleError {
+            service: "Secret Manager",
+            code: "FAILED_PRECONDITION".into(),
+            http_status: Some(400),
+            message: "The etag provided in the request does not match the resource's current etag."
+                .into(),
+        };
+        assert!(conflict.is_etag_conflict());
+        assert!(
+            GoogleError {
+                code: "ABORTED".into(),
+                http_status: Some(409),
+                ..conflict.clone()
+            }
+            .is_etag_conflict()
+        );
+        assert!(
+            !GoogleError {
+                code: "NOT_FOUND".into(),
+                ..conflict
+            }
+            .is_etag_conflict()
+        );
     }
 
     #[test]

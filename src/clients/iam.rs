@@ -12,6 +12,7 @@ use google_cloud_iam_admin_v1::model::{
 };
 
 use super::google_error::GoogleError;
+use super::google_pacing::{Call, GooglePacer};
 use super::retry::{self, Retry, RetryError, RetryPolicy};
 use crate::secret::ServiceAccountKey;
 
@@ -36,6 +37,7 @@ pub struct IamKeys {
     client: Iam,
     policy: RetryPolicy,
     cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    pacer: Arc<GooglePacer>,
 }
 
 fn account_name(email: &str) -> String {
@@ -53,6 +55,7 @@ impl IamKeys {
         credentials: google_cloud_auth::credentials::Credentials,
         policy: RetryPolicy,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+        pacer: Arc<GooglePacer>,
     ) -> Result<Self, String> {
         let mut builder = super::google_redirects::never_followed(
             Iam::builder()
@@ -70,42 +73,61 @@ impl IamKeys {
             client,
             policy,
             cancelled,
+            pacer,
         })
     }
 
-    async fn retried<T, F, Fut>(&self, what: &str, idempotent: bool, call: F) -> Result<T, IamError>
+    /// Runs `send` under the shared retry policy, each attempt paced under the quotas
+    /// `call` counts against (a quota refusal is waited out there, not spent as an attempt).
+    async fn retried<T, F, Fut>(
+        &self,
+        what: &str,
+        idempotent: bool,
+        call: Call<'_>,
+        send: F,
+    ) -> Result<T, IamError>
     where
-        F: FnMut() -> Fut,
+        F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, IamError>>,
     {
-        super::google_error::retried(&self.policy, &self.cancelled, what, idempotent, call).await
+        let quotas = self.pacer.quotas(call);
+        let (quotas, send) = (&quotas, &send);
+        super::google_error::retried(&self.policy, &self.cancelled, what, idempotent, || {
+            self.pacer.paced(SERVICE, quotas, &*self.cancelled, send)
+        })
+        .await
     }
 
     /// The user-managed keys of `email`.
     pub async fn list(&self, email: &str) -> Result<Vec<KeyInfo>, IamError> {
-        self.retried(&format!("list keys of {email}"), true, || async {
-            let listed = self
-                .client
-                .list_service_account_keys()
-                .set_name(account_name(email))
-                .set_key_types([KeyType::UserManaged])
-                .send()
-                .await
-                .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-            Ok(listed
-                .keys
-                .iter()
-                .map(|k| KeyInfo {
-                    id: k.name.rsplit('/').next().unwrap_or_default().to_owned(),
-                    disabled: k.disabled,
-                    created: k
-                        .valid_after_time
-                        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds(), 0))
-                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                        .unwrap_or_default(),
-                })
-                .collect())
-        })
+        self.retried(
+            &format!("list keys of {email}"),
+            true,
+            Call::IamRead(email),
+            || async {
+                let listed = self
+                    .client
+                    .list_service_account_keys()
+                    .set_name(account_name(email))
+                    .set_key_types([KeyType::UserManaged])
+                    .send()
+                    .await
+                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                Ok(listed
+                    .keys
+                    .iter()
+                    .map(|k| KeyInfo {
+                        id: k.name.rsplit('/').next().unwrap_or_default().to_owned(),
+                        disabled: k.disabled,
+                        created: k
+                            .valid_after_time
+                            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds(), 0))
+                            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                            .unwrap_or_default(),
+                    })
+                    .collect())
+            },
+        )
         .await
     }
 
@@ -114,15 +136,22 @@ impl IamKeys {
     /// journals and checks instead.
     pub async fn create(&self, email: &str) -> Result<(String, Vec<u8>), IamError> {
         let key = self
-            .retried(&format!("create a key for {email}"), false, || async {
-                self.client
-                    .create_service_account_key()
-                    .set_name(account_name(email))
-                    .set_private_key_type(ServiceAccountPrivateKeyType::TypeGoogleCredentialsFile)
-                    .send()
-                    .await
-                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))
-            })
+            .retried(
+                &format!("create a key for {email}"),
+                false,
+                Call::IamWrite(email),
+                || async {
+                    self.client
+                        .create_service_account_key()
+                        .set_name(account_name(email))
+                        .set_private_key_type(
+                            ServiceAccountPrivateKeyType::TypeGoogleCredentialsFile,
+                        )
+                        .send()
+                        .await
+                        .map_err(|e| GoogleError::from_gax(SERVICE, &e))
+                },
+            )
             .await?;
         let id = key.name.rsplit('/').next().unwrap_or_default().to_owned();
         Ok((id, key.private_key_data.to_vec()))
@@ -131,32 +160,37 @@ impl IamKeys {
     /// Disables, enables or deletes key `id` of `email`.
     pub async fn change(&self, email: &str, id: &str, action: &str) -> Result<(), IamError> {
         let name = key_name(email, id);
-        self.retried(&format!("{action} key {id} of {email}"), true, || async {
-            let result = match action {
-                "disable" => self
-                    .client
-                    .disable_service_account_key()
-                    .set_name(&name)
-                    .send()
-                    .await
-                    .map(|_| ()),
-                "enable" => self
-                    .client
-                    .enable_service_account_key()
-                    .set_name(&name)
-                    .send()
-                    .await
-                    .map(|_| ()),
-                _ => self
-                    .client
-                    .delete_service_account_key()
-                    .set_name(&name)
-                    .send()
-                    .await
-                    .map(|_| ()),
-            };
-            result.map_err(|e| GoogleError::from_gax(SERVICE, &e))
-        })
+        self.retried(
+            &format!("{action} key {id} of {email}"),
+            true,
+            Call::IamWrite(email),
+            || async {
+                let result = match action {
+                    "disable" => self
+                        .client
+                        .disable_service_account_key()
+                        .set_name(&name)
+                        .send()
+                        .await
+                        .map(|_| ()),
+                    "enable" => self
+                        .client
+                        .enable_service_account_key()
+                        .set_name(&name)
+                        .send()
+                        .await
+                        .map(|_| ()),
+                    _ => self
+                        .client
+                        .delete_service_account_key()
+                        .set_name(&name)
+                        .send()
+                        .await
+                        .map(|_| ()),
+                };
+                result.map_err(|e| GoogleError::from_gax(SERVICE, &e))
+            },
+        )
         .await
     }
 }
@@ -207,7 +241,8 @@ pub async fn verify_key(
     let claims = Claims {
         iss: &file.client_email,
         scope: "https://www.googleapis.com/auth/cloud-platform",
-        aud: GOOGLE_TOKEN_URI,
+        // The JWT bearer grant's audience is the token endpoint the assertion goes to.
+        aud: &file.token_uri,
         iat: now,
         exp: now + 3600,
     };

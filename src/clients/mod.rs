@@ -6,6 +6,7 @@ pub mod budget;
 pub mod firestore;
 pub mod github;
 pub mod google_error;
+pub mod google_pacing;
 pub mod google_redirects;
 pub mod http;
 pub mod iam;

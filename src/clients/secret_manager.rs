@@ -9,12 +9,16 @@ use google_cloud_secretmanager_v1::model::{
 };
 
 use super::google_error::GoogleError;
+use super::google_pacing::{Call, GooglePacer};
 use super::retry::RetryPolicy;
 
 /// A Secret Manager call that failed.
 pub type SecretManagerError = GoogleError;
 
 const SERVICE: &str = "Secret Manager";
+
+/// Read-modify-write rounds an alias update makes before an etag conflict is final.
+const MAX_ETAG_CONFLICTS: u32 = 5;
 
 /// A version's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +38,8 @@ pub struct SecretInfo {
     pub labels: Vec<(String, String)>,
     /// Aliases to version numbers.
     pub aliases: Vec<(String, i64)>,
+    /// The etag of the secret as read (for a guarded update).
+    pub etag: String,
 }
 
 /// A secret as a listing shows it.
@@ -50,6 +56,16 @@ pub struct SecretManager {
     client: SecretManagerService,
     policy: RetryPolicy,
     cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    pacer: Arc<GooglePacer>,
+}
+
+/// `projects/{project}` for a bare project id; a full parent as given.
+fn parent_of(project: &str) -> String {
+    if project.starts_with("projects/") {
+        project.to_owned()
+    } else {
+        format!("projects/{project}")
+    }
 }
 
 fn version_number(name: &str) -> i64 {
@@ -66,6 +82,7 @@ impl SecretManager {
         credentials: google_cloud_auth::credentials::Credentials,
         policy: RetryPolicy,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+        pacer: Arc<GooglePacer>,
     ) -> Result<Self, String> {
         let mut builder = super::google_redirects::never_followed(
             SecretManagerService::builder()
@@ -83,39 +100,53 @@ impl SecretManager {
             client,
             policy,
             cancelled,
+            pacer,
         })
     }
 
+    /// Runs `send` under the shared retry policy, each attempt paced under the quotas
+    /// `call` counts against (a quota refusal is waited out there, not spent as an attempt).
     async fn retried<T, F, Fut>(
         &self,
         what: &str,
         idempotent: bool,
-        call: F,
+        call: Call<'_>,
+        send: F,
     ) -> Result<T, SecretManagerError>
     where
-        F: FnMut() -> Fut,
+        F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, SecretManagerError>>,
     {
-        super::google_error::retried(&self.policy, &self.cancelled, what, idempotent, call).await
+        let quotas = self.pacer.quotas(call);
+        let (quotas, send) = (&quotas, &send);
+        super::google_error::retried(&self.policy, &self.cancelled, what, idempotent, || {
+            self.pacer.paced(SERVICE, quotas, &*self.cancelled, send)
+        })
+        .await
     }
 
     /// The payload of `version_name` (`projects/p/secrets/s/versions/v`) and the concrete
     /// version number it resolved to.
     pub async fn access(&self, version_name: &str) -> Result<(Vec<u8>, i64), SecretManagerError> {
-        self.retried(&format!("access {version_name}"), true, || async {
-            let response = self
-                .client
-                .access_secret_version()
-                .set_name(version_name)
-                .send()
-                .await
-                .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-            let data = response
-                .payload
-                .map(|p| p.data.to_vec())
-                .unwrap_or_default();
-            Ok((data, version_number(&response.name)))
-        })
+        self.retried(
+            &format!("access {version_name}"),
+            true,
+            Call::SecretAccess(version_name),
+            || async {
+                let response = self
+                    .client
+                    .access_secret_version()
+                    .set_name(version_name)
+                    .send()
+                    .await
+                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                let data = response
+                    .payload
+                    .map(|p| p.data.to_vec())
+                    .unwrap_or_default();
+                Ok((data, version_number(&response.name)))
+            },
+        )
         .await
     }
 
@@ -161,83 +192,105 @@ impl SecretManager {
             .collect()
     }
 
-    /// The secrets of `project` (ids, labels and aliases), following pages; `filter` as Secret
-    /// Manager takes it (`labels.managed-by=orchestra`), empty for all.
+    /// The secrets of `project` (an id, or a parent `projects/P[/locations/L]` for regional
+    /// ones) with ids, labels and aliases, following pages; `filter` as Secret Manager takes it
+    /// (`labels.managed-by=orchestra`), empty for all.
     pub async fn list(
         &self,
         project: &str,
         filter: &str,
     ) -> Result<Vec<ListedSecret>, SecretManagerError> {
-        self.retried(&format!("list secrets of {project}"), true, || async {
-            let mut all = Vec::new();
-            let mut token = String::new();
-            loop {
-                let page = self
-                    .client
-                    .list_secrets()
-                    .set_parent(format!("projects/{project}"))
-                    .set_filter(filter)
-                    .set_page_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-                all.extend(page.secrets.into_iter().map(|s| ListedSecret {
-                    id: s.name.rsplit('/').next().unwrap_or_default().to_owned(),
-                    info: SecretInfo {
-                        labels: s.labels.into_iter().collect(),
-                        aliases: s.version_aliases.into_iter().collect(),
-                    },
-                }));
-                if page.next_page_token.is_empty() {
-                    break;
+        self.retried(
+            &format!("list secrets of {project}"),
+            true,
+            Call::SecretRead(project),
+            || async {
+                let mut all = Vec::new();
+                let mut token = String::new();
+                loop {
+                    let page = self
+                        .client
+                        .list_secrets()
+                        .set_parent(parent_of(project))
+                        .set_filter(filter)
+                        .set_page_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                    all.extend(page.secrets.into_iter().map(|s| ListedSecret {
+                        id: s.name.rsplit('/').next().unwrap_or_default().to_owned(),
+                        info: SecretInfo {
+                            labels: s.labels.into_iter().collect(),
+                            aliases: s.version_aliases.into_iter().collect(),
+                            etag: s.etag,
+                        },
+                    }));
+                    if page.next_page_token.is_empty() {
+                        break;
+                    }
+                    token = page.next_page_token;
                 }
-                token = page.next_page_token;
-            }
-            Ok(all)
-        })
+                Ok(all)
+            },
+        )
         .await
     }
 
-    /// Creates secret `secret_id` in `project` with `labels` (automatic replication).
+    /// Creates secret `secret_id` in `project` (an id, or a parent `projects/P[/locations/L]`)
+    /// with `labels`: automatic replication for a global secret, none for a regional one
+    /// (it lives in its location).
     pub async fn create(
         &self,
         project: &str,
         secret_id: &str,
         labels: &[(String, String)],
     ) -> Result<(), SecretManagerError> {
-        self.retried(&format!("create {secret_id}"), false, || async {
-            self.client
-                .create_secret()
-                .set_parent(format!("projects/{project}"))
-                .set_secret_id(secret_id)
-                .set_secret(
-                    SmSecret::new()
-                        .set_replication(Replication::new().set_automatic(Automatic::new()))
-                        .set_labels(labels.iter().cloned()),
-                )
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| GoogleError::from_gax(SERVICE, &e))
-        })
+        self.retried(
+            &format!("create {secret_id}"),
+            false,
+            Call::SecretWrite(project),
+            || async {
+                self.client
+                    .create_secret()
+                    .set_parent(parent_of(project))
+                    .set_secret_id(secret_id)
+                    .set_secret(if project.contains("/locations/") {
+                        SmSecret::new().set_labels(labels.iter().cloned())
+                    } else {
+                        SmSecret::new()
+                            .set_replication(Replication::new().set_automatic(Automatic::new()))
+                            .set_labels(labels.iter().cloned())
+                    })
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))
+            },
+        )
         .await
     }
 
     /// Labels and aliases of `secret_name` (`projects/p/secrets/s`).
     pub async fn get(&self, secret_name: &str) -> Result<SecretInfo, SecretManagerError> {
-        self.retried(&format!("get {secret_name}"), true, || async {
-            let secret = self
-                .client
-                .get_secret()
-                .set_name(secret_name)
-                .send()
-                .await
-                .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-            Ok(SecretInfo {
-                labels: secret.labels.into_iter().collect(),
-                aliases: secret.version_aliases.into_iter().collect(),
-            })
-        })
+        self.retried(
+            &format!("get {secret_name}"),
+            true,
+            Call::SecretRead(secret_name),
+            || async {
+                let secret = self
+                    .client
+                    .get_secret()
+                    .set_name(secret_name)
+                    .send()
+                    .await
+                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                Ok(SecretInfo {
+                    labels: secret.labels.into_iter().collect(),
+                    aliases: secret.version_aliases.into_iter().collect(),
+                    etag: secret.etag,
+                })
+            },
+        )
         .await
     }
 
@@ -254,6 +307,7 @@ impl SecretManager {
             .retried(
                 &format!("add a version to {secret_name}"),
                 false,
+                Call::SecretModify(secret_name),
                 || async {
                     self.client
                         .add_secret_version()
@@ -272,33 +326,56 @@ impl SecretManager {
         Ok(version_number(&version.name))
     }
 
-    /// Points `alias` at `version` (keeping the other aliases).
+    /// Points `alias` at `version` (keeping the other aliases). The update carries the etag
+    /// of the read it is based on, so an alias another writer moved in between is not lost:
+    /// on an etag conflict the secret is read again and the update redone.
     pub async fn set_alias(
         &self,
         secret_name: &str,
         alias: &str,
         version: i64,
     ) -> Result<(), SecretManagerError> {
-        let mut aliases: Vec<(String, i64)> = self.get(secret_name).await?.aliases;
-        aliases.retain(|(a, _)| a != alias);
-        aliases.push((alias.to_owned(), version));
-        self.retried(&format!("alias {secret_name}"), true, || async {
-            self.client
-                .update_secret()
-                .set_secret(
-                    SmSecret::new()
-                        .set_name(secret_name)
-                        .set_version_aliases(aliases.clone()),
+        let mut conflicts = 0;
+        loop {
+            let info = self.get(secret_name).await?;
+            let mut aliases = info.aliases;
+            aliases.retain(|(a, _)| a != alias);
+            aliases.push((alias.to_owned(), version));
+            let outcome = self
+                .retried(
+                    &format!("alias {secret_name}"),
+                    true,
+                    Call::SecretModify(secret_name),
+                    || async {
+                        self.client
+                            .update_secret()
+                            .set_secret(
+                                SmSecret::new()
+                                    .set_name(secret_name)
+                                    .set_etag(info.etag.clone())
+                                    .set_version_aliases(aliases.clone()),
+                            )
+                            .set_update_mask(
+                                google_cloud_wkt::FieldMask::default()
+                                    .set_paths(["version_aliases"]),
+                            )
+                            .send()
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| GoogleError::from_gax(SERVICE, &e))
+                    },
                 )
-                .set_update_mask(
-                    google_cloud_wkt::FieldMask::default().set_paths(["version_aliases"]),
-                )
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| GoogleError::from_gax(SERVICE, &e))
-        })
-        .await
+                .await;
+            match outcome {
+                Err(e) if e.is_etag_conflict() && conflicts < MAX_ETAG_CONFLICTS => {
+                    conflicts += 1;
+                    tracing::info!(
+                        "{secret_name} changed while its aliases were being updated; reading it again"
+                    );
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Disables, enables or destroys `version_name`.
@@ -307,33 +384,38 @@ impl SecretManager {
         version_name: &str,
         action: &str,
     ) -> Result<String, SecretManagerError> {
-        self.retried(&format!("{action} {version_name}"), true, || async {
-            let result = match action {
-                "disable" => {
-                    self.client
-                        .disable_secret_version()
-                        .set_name(version_name)
-                        .send()
-                        .await
-                }
-                "enable" => {
-                    self.client
-                        .enable_secret_version()
-                        .set_name(version_name)
-                        .send()
-                        .await
-                }
-                _ => {
-                    self.client
-                        .destroy_secret_version()
-                        .set_name(version_name)
-                        .send()
-                        .await
-                }
-            };
-            let version = result.map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-            Ok(state_name(&version.state))
-        })
+        self.retried(
+            &format!("{action} {version_name}"),
+            true,
+            Call::VersionChange(version_name),
+            || async {
+                let result = match action {
+                    "disable" => {
+                        self.client
+                            .disable_secret_version()
+                            .set_name(version_name)
+                            .send()
+                            .await
+                    }
+                    "enable" => {
+                        self.client
+                            .enable_secret_version()
+                            .set_name(version_name)
+                            .send()
+                            .await
+                    }
+                    _ => {
+                        self.client
+                            .destroy_secret_version()
+                            .set_name(version_name)
+                            .send()
+                            .await
+                    }
+                };
+                let version = result.map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                Ok(state_name(&version.state))
+            },
+        )
         .await
     }
 
@@ -342,36 +424,41 @@ impl SecretManager {
         &self,
         secret_name: &str,
     ) -> Result<Vec<VersionInfo>, SecretManagerError> {
-        self.retried(&format!("list versions of {secret_name}"), true, || async {
-            let mut all = Vec::new();
-            let mut token = String::new();
-            loop {
-                let page = self
-                    .client
-                    .list_secret_versions()
-                    .set_parent(secret_name)
-                    .set_page_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-                all.extend(page.versions.iter().map(|v| {
-                    VersionInfo {
-                        number: version_number(&v.name),
-                        state: state_name(&v.state),
-                        create_time: v
-                            .create_time
-                            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds(), 0))
-                            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                            .unwrap_or_default(),
+        self.retried(
+            &format!("list versions of {secret_name}"),
+            true,
+            Call::SecretRead(secret_name),
+            || async {
+                let mut all = Vec::new();
+                let mut token = String::new();
+                loop {
+                    let page = self
+                        .client
+                        .list_secret_versions()
+                        .set_parent(secret_name)
+                        .set_page_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                    all.extend(page.versions.iter().map(|v| {
+                        VersionInfo {
+                            number: version_number(&v.name),
+                            state: state_name(&v.state),
+                            create_time: v
+                                .create_time
+                                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds(), 0))
+                                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                                .unwrap_or_default(),
+                        }
+                    }));
+                    if page.next_page_token.is_empty() {
+                        break;
                     }
-                }));
-                if page.next_page_token.is_empty() {
-                    break;
+                    token = page.next_page_token;
                 }
-                token = page.next_page_token;
-            }
-            Ok(all)
-        })
+                Ok(all)
+            },
+        )
         .await
     }
 }

@@ -48,13 +48,31 @@ fn check_target(text: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// Whether `location` is a Google Cloud region as a resource name carries it (`us-east1`,
+/// `europe-west4`): a regional secret's `projects/P/locations/L/secrets/ID`.
+pub fn valid_location(location: &str) -> bool {
+    location.len() <= 63
+        && location
+            .bytes()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase())
+        && location
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+}
+
 fn check_gcp(text: &str) -> Result<(), String> {
     let id = match text.strip_prefix("projects/") {
         Some(rest) => match rest.split('/').collect::<Vec<_>>().as_slice() {
             [project, "secrets", id] if !project.is_empty() => *id,
+            [project, "locations", location, "secrets", id]
+                if !project.is_empty() && valid_location(location) =>
+            {
+                *id
+            }
             _ => {
                 return Err(format!(
-                    "expected a secret id or projects/PROJECT/secrets/ID, found '{text}'"
+                    "expected a secret id, projects/PROJECT/secrets/ID or projects/PROJECT/locations/LOCATION/secrets/ID, found '{text}'"
                 ));
             }
         },

@@ -89,15 +89,14 @@ fn read_sources(context: &RunContext, names: &[String]) -> Result<Map, Primitive
     let sm = client(context)?;
     let mut listed: BTreeMap<String, BTreeMap<String, SecretInfo>> = BTreeMap::new();
     for secret in &refs {
-        if !listed.contains_key(&secret.project) {
-            let secrets = context
-                .block_on(sm.list(&secret.project, ""))?
-                .map_err(remote)?;
-            let by_id = secrets.into_iter().map(|s| (s.id, s.info)).collect();
-            listed.insert(secret.project.clone(), by_id);
+        // Regional secrets are listed under their location: a namespace of their own.
+        let parent = secret.parent();
+        if let std::collections::btree_map::Entry::Vacant(slot) = listed.entry(parent) {
+            let secrets = context.block_on(sm.list(slot.key(), ""))?.map_err(remote)?;
+            slot.insert(secrets.into_iter().map(|s| (s.id, s.info)).collect());
         }
     }
-    let info = |secret: &SecretRef| listed.get(&secret.project).and_then(|p| p.get(&secret.id));
+    let info = |secret: &SecretRef| listed.get(&secret.parent()).and_then(|p| p.get(&secret.id));
     let mut sources: BTreeMap<String, Map> = BTreeMap::new();
     let mut to_read = Vec::new();
     for (name, secret) in names.iter().zip(&refs) {

@@ -17,15 +17,25 @@ use crate::secret::Secret;
 /// How many reads a batch keeps in flight.
 const BATCH_CONCURRENCY: usize = 8;
 
-/// A secret's full name, parsed and scope-checked.
+/// A secret's full name, parsed and scope-checked: global (`projects/P/secrets/ID`) or
+/// regional (`projects/P/locations/L/secrets/ID`, a namespace of its own).
 pub(super) struct SecretRef {
     pub(super) project: String,
+    pub(super) location: Option<String>,
     pub(super) id: String,
 }
 
 impl SecretRef {
+    /// `projects/P` or `projects/P/locations/L`: where the secret is created and listed.
+    pub(super) fn parent(&self) -> String {
+        match &self.location {
+            Some(location) => format!("projects/{}/locations/{location}", self.project),
+            None => format!("projects/{}", self.project),
+        }
+    }
+
     pub(super) fn name(&self) -> String {
-        format!("projects/{}/secrets/{}", self.project, self.id)
+        format!("{}/secrets/{}", self.parent(), self.id)
     }
 
     pub(super) fn version(&self, version: &str) -> String {
@@ -42,12 +52,21 @@ fn valid_id(id: &str) -> bool {
 }
 
 pub(super) fn resolve(context: &RunContext, text: &str) -> Result<SecretRef, PrimitiveError> {
-    let (project, id) = match text.strip_prefix("projects/") {
+    let (project, location, id) = match text.strip_prefix("projects/") {
         Some(rest) => match rest.split('/').collect::<Vec<_>>().as_slice() {
-            [project, "secrets", id] => ((*project).to_owned(), (*id).to_owned()),
+            [project, "secrets", id] => ((*project).to_owned(), None, (*id).to_owned()),
+            [project, "locations", location, "secrets", id]
+                if crate::config::valid_location(location) =>
+            {
+                (
+                    (*project).to_owned(),
+                    Some((*location).to_owned()),
+                    (*id).to_owned(),
+                )
+            }
             _ => {
                 return Err(PrimitiveError::new(format!(
-                    "expected projects/PROJECT/secrets/ID or a secret id, found '{text}'"
+                    "expected projects/PROJECT/secrets/ID, projects/PROJECT/locations/LOCATION/secrets/ID or a secret id, found '{text}'"
                 )));
             }
         },
@@ -57,7 +76,7 @@ pub(super) fn resolve(context: &RunContext, text: &str) -> Result<SecretRef, Pri
                     "'{text}' names no project: set [gcp].project in orchestra.toml or write projects/PROJECT/secrets/{text}"
                 ))
             })?;
-            (project, text.to_owned())
+            (project, None, text.to_owned())
         }
     };
     check_project(context, &project)?;
@@ -66,7 +85,11 @@ pub(super) fn resolve(context: &RunContext, text: &str) -> Result<SecretRef, Pri
             "a secret id is 1-255 letters, digits, - and _, found '{id}'"
         )));
     }
-    Ok(SecretRef { project, id })
+    Ok(SecretRef {
+        project,
+        location,
+        id,
+    })
 }
 
 /// Refuses `project` unless it is in `[scope].gcp_projects`.
@@ -405,7 +428,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                 let labels = create_labels(args)?;
                 let sm = client(context)?;
                 context
-                    .block_on(sm.create(&secret.project, &secret.id, &labels))?
+                    .block_on(sm.create(&secret.parent(), &secret.id, &labels))?
                     .map_err(remote)?;
                 Ok(Dynamic::UNIT)
             },

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use orchestra_emulator::{EmulatorConfig, FaultRule};
 
-const USAGE: &str = "usage: orchestra-emulator [--port N] [--state FILE] [--seed FILE] [--fault JSON]... [--limits on|off] [--time-scale N] [--secret-puts-are-content]";
+const USAGE: &str = "usage: orchestra-emulator [--port N] [--state FILE] [--seed FILE] [--fault JSON]... [--limits on|off] [--time-scale N] [--secret-puts-are-content] [--google-soft-limits enforce|count]";
 
 fn parse() -> Result<EmulatorConfig, String> {
     let mut config = EmulatorConfig::default();
@@ -29,6 +29,17 @@ fn parse() -> Result<EmulatorConfig, String> {
             "--limits" => config.limits = config.limits.with_enabled(&value()?)?,
             "--time-scale" => config.limits = config.limits.with_time_scale(&value()?)?,
             "--secret-puts-are-content" => config.limits.secret_puts_are_content = true,
+            "--google-soft-limits" => {
+                config.limits.google_soft_limits_enforced = match value()?.as_str() {
+                    "enforce" => true,
+                    "count" => false,
+                    other => {
+                        return Err(format!(
+                            "--google-soft-limits expects 'enforce' or 'count', found '{other}'"
+                        ));
+                    }
+                }
+            }
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument '{other}'\n{USAGE}")),
         }

@@ -138,7 +138,7 @@ fn create(shared: &Shared, request: &Request, project: &str, sa: &str) -> Respon
         Err(response) => return response,
     };
     // Generate outside the lock: an RSA key takes a moment.
-    let (key, private_pem) = match fixtures::new_sa_key() {
+    let (key, private_pem) = match fixtures::new_sa_key(&email) {
         Ok(pair) => pair,
         Err(e) => return google_error(GoogleCode::Internal, &e),
     };
@@ -212,8 +212,31 @@ fn get(shared: &Shared, request: &Request, project: &str, sa: &str, id: &str) ->
     match account.keys.iter().find(|k| k.id == id) {
         Some(key) => {
             let mut value = key_json(&account.project, &email, key);
-            if request.query("publicKeyType").is_some() {
-                value["publicKeyData"] = json!(STANDARD.encode(&key.public_pem));
+            // Google's publicKeyType: TYPE_NONE (the default) returns no public key,
+            // TYPE_X509_PEM_FILE the key's self-signed certificate, TYPE_RAW_PUBLIC_KEY the
+            // bare public key (here as SPKI PEM).
+            match request.query("publicKeyType") {
+                None | Some("TYPE_NONE" | "0") => {}
+                Some("TYPE_RAW_PUBLIC_KEY" | "2") => {
+                    value["publicKeyData"] = json!(STANDARD.encode(&key.public_pem));
+                }
+                Some("TYPE_X509_PEM_FILE" | "1") => match &key.x509_pem {
+                    Some(pem) => value["publicKeyData"] = json!(STANDARD.encode(pem)),
+                    None => {
+                        return google_error(
+                            GoogleCode::FailedPrecondition,
+                            "this key was stored without its certificate (an older state file)",
+                        );
+                    }
+                },
+                Some(other) => {
+                    return google_error(
+                        GoogleCode::InvalidArgument,
+                        &format!(
+                            "Invalid value at 'public_key_type' (type.googleapis.com/google.iam.admin.v1.ServiceAccountPublicKeyType), \"{other}\""
+                        ),
+                    );
+                }
             }
             json_response(200, &value)
         }

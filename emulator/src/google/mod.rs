@@ -5,6 +5,7 @@
 pub mod iam;
 pub mod monitoring;
 pub mod oauth;
+pub mod quota;
 pub mod secret_manager;
 
 use serde_json::Value;
@@ -20,6 +21,10 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
         return response;
     }
     let segments = request.segments();
+    let charges = quota_charges(&shared.state(), request, &segments);
+    if let Err(over) = shared.google_quotas().admit(&charges) {
+        return quota::refusal_response(&over);
+    }
     if segments.first() == Some(&"v3") {
         monitoring::handle(shared, request, &segments[1..])
     } else if segments.contains(&"serviceAccounts") {
@@ -34,6 +39,42 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
             GoogleCode::NotFound,
             &format!("no such method: {}", request.path),
         )
+    }
+}
+
+/// The quotas a `/v1/` request counts against (none for Monitoring or an unknown project).
+fn quota_charges(state: &State, request: &Request, segments: &[&str]) -> Vec<quota::Charge> {
+    let method = &request.method;
+    match segments {
+        ["v1", "projects", given, "serviceAccounts", account, ..] => {
+            let owner = if *given == "-" {
+                state
+                    .google
+                    .service_accounts
+                    .iter()
+                    .find(|(email, a)| email == account || a.unique_id == *account)
+                    .map(|(_, a)| a.project.clone())
+            } else {
+                Some((*given).to_owned())
+            };
+            owner
+                .and_then(|p| project(state, &p))
+                .map(|(_, number)| quota::iam_charges(method, number))
+                .unwrap_or_default()
+        }
+        ["v1", "projects", given, "locations", location, rest @ ..] => project(state, given)
+            .map(|(_, number)| {
+                let parent = format!("projects/{number}/locations/{location}");
+                quota::secret_manager_charges(method, &parent, true, rest, number)
+            })
+            .unwrap_or_default(),
+        ["v1", "projects", given, rest @ ..] => project(state, given)
+            .map(|(_, number)| {
+                let parent = format!("projects/{number}");
+                quota::secret_manager_charges(method, &parent, false, rest, number)
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
     }
 }
 

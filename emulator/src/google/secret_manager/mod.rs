@@ -1,7 +1,9 @@
 //! Secret Manager v1: secrets with labels, annotations, version aliases and etags; versions
 //! added with a CRC32C check, read by number, `latest` or alias, and disabled, enabled or
 //! destroyed by the real state rules. Responses name resources by project number, as Google's
-//! do. Regional names (`projects/p/locations/l/...`) share the same store.
+//! do. Regional secrets (`projects/p/locations/l/secrets/s`) are a namespace of their own
+//! (`names`). An etag that does not match is refused with `FAILED_PRECONDITION` (HTTP 400), as
+//! Secret Manager's etag page documents (AIP-154's general advice of `ABORTED` does not apply).
 
 use std::collections::BTreeMap;
 
@@ -14,43 +16,28 @@ use crate::keys;
 use crate::server::Shared;
 use crate::state::{SmSecret, SmVersion, State, VersionState};
 
+mod expiry;
 mod export;
+mod filter;
+mod labels;
+mod names;
 mod versions;
 
 pub use export::export_from_actions;
+use names::{Name, Parent};
 use versions::{access, add_version, change_state, get_version, list_versions};
 
 fn etag() -> String {
     format!("\"{}\"", keys::random_hex(7))
 }
 
-fn valid_secret_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 255
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// A resolved `projects/{p}/secrets/{s}`.
-struct Name {
-    /// Key in the store: `projects/{id}/secrets/{s}`.
-    key: String,
-    /// As responses show it: `projects/{number}/secrets/{s}`.
-    shown: String,
-}
-
-fn secret_name(state: &State, project: &str, secret: &str) -> Result<Name, Response> {
-    let (id, number) = super::project(state, project).ok_or_else(|| {
-        google_error(
-            GoogleCode::NotFound,
-            &format!("Project {project} not found or permission denied."),
-        )
-    })?;
-    Ok(Name {
-        key: format!("projects/{id}/secrets/{secret}"),
-        shown: format!("projects/{number}/secrets/{secret}"),
-    })
+/// The refusal of an etag that does not match, as Secret Manager sends it: `FAILED_PRECONDITION`
+/// with HTTP 400 (its etag page); the message is the one Google's own test fakes use.
+fn etag_mismatch() -> Response {
+    google_error(
+        GoogleCode::FailedPrecondition,
+        "The etag provided in the request does not match the resource's current etag. Please retry the whole read-modify-write with exponential backoff.",
+    )
 }
 
 fn secret_json(name: &str, secret: &SmSecret) -> Value {
@@ -61,15 +48,20 @@ fn secret_json(name: &str, secret: &SmSecret) -> Value {
         .collect();
     let mut value = json!({
         "name": name,
-        "replication": secret.replication,
         "createTime": secret.create_time,
         "labels": secret.labels,
         "annotations": secret.annotations,
         "versionAliases": aliases,
         "etag": secret.etag,
     });
+    if !secret.replication.is_null() {
+        value["replication"] = secret.replication.clone();
+    }
     if let Some(ttl) = &secret.version_destroy_ttl {
         value["versionDestroyTtl"] = json!(ttl);
+    }
+    if let Some(at) = &secret.expire_time {
+        value["expireTime"] = json!(at);
     }
     value
 }
@@ -100,37 +92,39 @@ fn version_json(secret_name: &str, version: &SmVersion) -> Value {
 /// Routes the segments after `v1`.
 pub fn handle(shared: &Shared, request: &Request, segments: &[&str]) -> Response {
     use http::Method as M;
-    // Regional names share the store: drop `locations/{l}`.
-    let mut segments: Vec<&str> = segments.to_vec();
-    if segments.get(2) == Some(&"locations") && segments.len() > 3 {
-        segments.drain(2..4);
-    }
+    let Some((parent, rest)) = names::split_parent(segments) else {
+        return google_error(
+            GoogleCode::NotFound,
+            &format!("no such method: {}", request.path),
+        );
+    };
+    let parent = &parent;
+    // Expired secrets go before anything can see them (saved with the next change).
+    expiry::purge(&mut shared.state());
     let method = &request.method;
-    match segments.as_slice() {
-        ["projects", project, "secrets"] if method == M::POST => create(shared, request, project),
-        ["projects", project, "secrets"] if method == M::GET => list(shared, request, project),
-        ["projects", project, "secrets", secret] => match secret.split_once(':') {
+    match rest {
+        ["secrets"] if method == M::POST => create(shared, request, parent),
+        ["secrets"] if method == M::GET => list(shared, request, parent),
+        ["secrets", secret] => match secret.split_once(':') {
             Some((secret, "addVersion")) if method == M::POST => {
-                add_version(shared, request, project, secret)
+                add_version(shared, request, parent, secret)
             }
-            None if method == M::GET => get(shared, project, secret),
-            None if method == M::PATCH => patch(shared, request, project, secret),
-            None if method == M::DELETE => delete(shared, request, project, secret),
+            None if method == M::GET => get(shared, parent, secret),
+            None if method == M::PATCH => patch(shared, request, parent, secret),
+            None if method == M::DELETE => delete(shared, request, parent, secret),
             _ => google_error(GoogleCode::NotFound, "no such method"),
         },
-        ["projects", project, "secrets", secret, "versions"] if method == M::GET => {
-            list_versions(shared, request, project, secret)
+        ["secrets", secret, "versions"] if method == M::GET => {
+            list_versions(shared, request, parent, secret)
         }
-        ["projects", project, "secrets", secret, "versions", version] => {
-            match version.split_once(':') {
-                Some((v, "access")) if method == M::GET => access(shared, project, secret, v),
-                Some((v, action @ ("disable" | "enable" | "destroy"))) if method == M::POST => {
-                    change_state(shared, request, project, secret, v, action)
-                }
-                None if method == M::GET => get_version(shared, project, secret, version),
-                _ => google_error(GoogleCode::NotFound, "no such method"),
+        ["secrets", secret, "versions", version] => match version.split_once(':') {
+            Some((v, "access")) if method == M::GET => access(shared, parent, secret, v),
+            Some((v, action @ ("disable" | "enable" | "destroy"))) if method == M::POST => {
+                change_state(shared, request, parent, secret, v, action)
             }
-        }
+            None if method == M::GET => get_version(shared, parent, secret, version),
+            _ => google_error(GoogleCode::NotFound, "no such method"),
+        },
         _ => google_error(
             GoogleCode::NotFound,
             &format!("no such method: {}", request.path),
@@ -182,27 +176,30 @@ fn int64(value: &Value) -> Option<i64> {
     }
 }
 
-fn create(shared: &Shared, request: &Request, project: &str) -> Response {
-    let Some(secret_id) = request.query("secretId") else {
-        return google_error(GoogleCode::InvalidArgument, "secretId is required");
-    };
-    if !valid_secret_id(secret_id) {
-        return google_error(
-            GoogleCode::InvalidArgument,
-            &format!("Secret id [{secret_id}] must match [a-zA-Z0-9_-]{{1,255}}"),
-        );
+fn create(shared: &Shared, request: &Request, parent: &Parent<'_>) -> Response {
+    let secret_id = request.query("secretId").unwrap_or("");
+    if !names::valid_secret_id(secret_id) {
+        return names::bad_secret_id(secret_id);
     }
     let body = match request.json() {
         Ok(body) => body,
         Err(e) => return google_error(GoogleCode::InvalidArgument, &e),
     };
-    let Some(replication) = body.get("replication").filter(|r| r.is_object()).cloned() else {
-        return google_error(
-            GoogleCode::InvalidArgument,
-            "Secret.replication is required.",
-        );
+    // Regional secrets live in one location: they take no replication policy.
+    let replication = match body.get("replication").filter(|r| r.is_object()).cloned() {
+        Some(replication) => Some(replication),
+        None if parent.location.is_some() => None,
+        None => {
+            return google_error(
+                GoogleCode::InvalidArgument,
+                "Secret.replication is required.",
+            );
+        }
     };
-    let labels = match string_map(body.get("labels"), "labels") {
+    let labels = match string_map(body.get("labels"), "labels").and_then(|m| {
+        labels::check(&m)?;
+        Ok(m)
+    }) {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -214,8 +211,12 @@ fn create(shared: &Shared, request: &Request, project: &str) -> Response {
         Ok(ttl) => ttl,
         Err(r) => return r,
     };
+    let expire_time = match expiry::requested(&body) {
+        Ok(at) => at,
+        Err(r) => return r,
+    };
     shared.change(|state| {
-        let name = match secret_name(state, project, secret_id) {
+        let name = match parent.secret(state, secret_id) {
             Ok(name) => name,
             Err(r) => return r,
         };
@@ -230,10 +231,11 @@ fn create(shared: &Shared, request: &Request, project: &str) -> Response {
             labels,
             annotations,
             version_aliases: BTreeMap::new(),
-            replication,
+            replication: replication.unwrap_or(Value::Null),
             etag: etag(),
             versions: Vec::new(),
             version_destroy_ttl,
+            expire_time,
         };
         let response = json_response(200, &secret_json(&name.shown, &secret));
         state.google.secrets.insert(name.key, secret);
@@ -256,43 +258,9 @@ pub fn add_version_creating(state: &mut State, key: String, labels: &[(&str, &st
         etag: etag(),
         versions: Vec::new(),
         version_destroy_ttl: None,
+        expire_time: None,
     });
     versions::push_version(secret, data, None);
-}
-
-/// `filter` terms joined by AND: `name:prefix`, `labels.k=v`, `labels.k:*`, `state:ENABLED`.
-fn filter_matches(
-    filter: &str,
-    name: &str,
-    labels: Option<&BTreeMap<String, String>>,
-    state: Option<&str>,
-) -> bool {
-    filter
-        .split(" AND ")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .all(|term| {
-            if let Some(prefix) = term.strip_prefix("name:") {
-                let short = name.rsplit('/').next().unwrap_or(name);
-                return short.contains(prefix.trim_matches('"'));
-            }
-            if let Some(rest) = term.strip_prefix("labels.") {
-                let labels = labels.cloned().unwrap_or_default();
-                if let Some((k, v)) = rest.split_once('=') {
-                    return labels.get(k).is_some_and(|x| x == v.trim_matches('"'));
-                }
-                if let Some((k, _)) = rest.split_once(':') {
-                    return labels.contains_key(k);
-                }
-            }
-            if let Some(s) = term
-                .strip_prefix("state:")
-                .or_else(|| term.strip_prefix("state="))
-            {
-                return state.is_some_and(|x| x == s);
-            }
-            true
-        })
 }
 
 /// The paged list answer: `{FIELD: [...], "totalSize": N, "nextPageToken"?: "..."}`.
@@ -308,12 +276,12 @@ fn paged_response(field: &str, all: &[Value], request: &Request) -> Response {
 /// Runs `read` on secret `secret_id` of `project`, or answers its 404 (or the project's).
 fn read_secret(
     shared: &Shared,
-    project: &str,
+    parent: &Parent<'_>,
     secret_id: &str,
     read: impl FnOnce(&Name, &SmSecret) -> Response,
 ) -> Response {
     let state = shared.state();
-    let name = match secret_name(&state, project, secret_id) {
+    let name = match parent.secret(&state, secret_id) {
         Ok(name) => name,
         Err(r) => return r,
     };
@@ -323,24 +291,25 @@ fn read_secret(
     }
 }
 
-fn list(shared: &Shared, request: &Request, project: &str) -> Response {
-    let state = shared.state();
-    let Some((id, number)) = super::project(&state, project) else {
-        return google_error(
-            GoogleCode::NotFound,
-            &format!("Project {project} not found or permission denied."),
-        );
+fn list(shared: &Shared, request: &Request, parent: &Parent<'_>) -> Response {
+    let filter = match filter::Filter::parse(request.query("filter").unwrap_or("")) {
+        Ok(filter) => filter,
+        Err(r) => return r,
     };
-    let prefix = format!("projects/{id}/secrets/");
-    let filter = request.query("filter").unwrap_or("");
+    let state = shared.state();
+    let (prefix, shown_prefix) = match parent.key_prefix(&state) {
+        Ok(prefixes) => prefixes,
+        Err(r) => return r,
+    };
     let all: Vec<Value> = state
         .google
         .secrets
         .iter()
         .filter_map(|(key, secret)| {
             let short = key.strip_prefix(&prefix)?;
-            let shown = format!("projects/{number}/secrets/{short}");
-            filter_matches(filter, &shown, Some(&secret.labels), None)
+            let shown = format!("{shown_prefix}{short}");
+            filter
+                .matches(&filter::Subject::secret(&shown, secret))
                 .then(|| secret_json(&shown, secret))
         })
         .collect();
@@ -354,13 +323,13 @@ fn not_found(name: &Name) -> Response {
     )
 }
 
-fn get(shared: &Shared, project: &str, secret: &str) -> Response {
-    read_secret(shared, project, secret, |name, s| {
+fn get(shared: &Shared, parent: &Parent<'_>, secret: &str) -> Response {
+    read_secret(shared, parent, secret, |name, s| {
         json_response(200, &secret_json(&name.shown, s))
     })
 }
 
-fn patch(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> Response {
+fn patch(shared: &Shared, request: &Request, parent: &Parent<'_>, secret_id: &str) -> Response {
     let body = match request.json() {
         Ok(body) => body,
         Err(e) => return google_error(GoogleCode::InvalidArgument, &e),
@@ -373,7 +342,7 @@ fn patch(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> 
         .map(|f| f.trim().replace('_', "").to_lowercase())
         .collect();
     shared.change(|state| {
-        let name = match secret_name(state, project, secret_id) {
+        let name = match parent.secret(state, secret_id) {
             Ok(name) => name,
             Err(r) => return r,
         };
@@ -383,12 +352,19 @@ fn patch(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> 
         if let Some(given) = body.get("etag").and_then(Value::as_str)
             && given != secret.etag
         {
-            return google_error(GoogleCode::Aborted, "The etag provided in the request does not match the current etag of the resource.");
+            return etag_mismatch();
         }
         for field in &fields {
             match field.as_str() {
-                "labels" => match string_map(body.get("labels"), "labels") {
+                "labels" => match string_map(body.get("labels"), "labels").and_then(|m| {
+                    labels::check(&m)?;
+                    Ok(m)
+                }) {
                     Ok(m) => secret.labels = m,
+                    Err(r) => return r,
+                },
+                "ttl" | "expiretime" => match expiry::requested(&body) {
+                    Ok(at) => secret.expire_time = at,
                     Err(r) => return r,
                 },
                 "annotations" => match string_map(body.get("annotations"), "annotations") {
@@ -420,7 +396,7 @@ fn patch(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> 
                 other => {
                     return google_error(
                         GoogleCode::InvalidArgument,
-                        &format!("update_mask path '{other}' is not supported (labels, annotations, version_aliases)"),
+                        &format!("update_mask path '{other}' is not supported (labels, annotations, version_aliases, version_destroy_ttl, ttl, expire_time)"),
                     );
                 }
             }
@@ -430,9 +406,9 @@ fn patch(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> 
     })
 }
 
-fn delete(shared: &Shared, request: &Request, project: &str, secret_id: &str) -> Response {
+fn delete(shared: &Shared, request: &Request, parent: &Parent<'_>, secret_id: &str) -> Response {
     shared.change(|state| {
-        let name = match secret_name(state, project, secret_id) {
+        let name = match parent.secret(state, secret_id) {
             Ok(name) => name,
             Err(r) => return r,
         };
@@ -442,10 +418,7 @@ fn delete(shared: &Shared, request: &Request, project: &str, secret_id: &str) ->
         if let Some(given) = request.query("etag")
             && given != secret.etag
         {
-            return google_error(
-                GoogleCode::Aborted,
-                "The etag provided in the request does not match the current etag of the resource.",
-            );
+            return etag_mismatch();
         }
         state.google.secrets.remove(&name.key);
         json_response(200, &json!({}))

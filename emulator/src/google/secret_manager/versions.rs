@@ -5,10 +5,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::{
-    Name, etag, filter_matches, int64, not_found, paged_response, read_secret, secret_name,
-    version_json,
-};
+use super::filter::{Filter, Subject};
+use super::names::{Name, Parent};
+use super::{etag, etag_mismatch, int64, not_found, paged_response, read_secret, version_json};
 use crate::http_util::{
     GoogleCode, Request, Response, duration_secs, google_error, json_response, rfc3339_in,
     rfc3339_now,
@@ -33,14 +32,15 @@ pub(super) fn push_version(secret: &mut SmSecret, data: &[u8], crc: Option<u32>)
         etag: etag(),
         scheduled_destroy_time: None,
     });
-    secret.etag = etag();
+    // The etag page: a change to a version leaves the secret's etag alone (and an added
+    // version is a new resource with an etag of its own).
     number
 }
 
 pub(super) fn add_version(
     shared: &Shared,
     request: &Request,
-    project: &str,
+    parent: &Parent<'_>,
     secret_id: &str,
 ) -> Response {
     let body = match request.json() {
@@ -92,7 +92,7 @@ pub(super) fn add_version(
         );
     }
     shared.change(|state| {
-        let name = match secret_name(state, project, secret_id) {
+        let name = match parent.secret(state, secret_id) {
             Ok(name) => name,
             Err(r) => return r,
         };
@@ -136,11 +136,11 @@ fn resolve(secret: &SmSecret, name: &Name, version: &str) -> Result<usize, Respo
 
 pub(super) fn get_version(
     shared: &Shared,
-    project: &str,
+    parent: &Parent<'_>,
     secret_id: &str,
     version: &str,
 ) -> Response {
-    read_secret(shared, project, secret_id, |name, secret| {
+    read_secret(shared, parent, secret_id, |name, secret| {
         match resolve(secret, name, version) {
             Ok(i) => json_response(200, &version_json(&name.shown, &secret.versions[i])),
             Err(r) => r,
@@ -148,8 +148,13 @@ pub(super) fn get_version(
     })
 }
 
-pub(super) fn access(shared: &Shared, project: &str, secret_id: &str, version: &str) -> Response {
-    read_secret(shared, project, secret_id, |name, secret| {
+pub(super) fn access(
+    shared: &Shared,
+    parent: &Parent<'_>,
+    secret_id: &str,
+    version: &str,
+) -> Response {
+    read_secret(shared, parent, secret_id, |name, secret| {
         access_version(name, secret, version)
     })
 }
@@ -182,14 +187,14 @@ fn access_version(name: &Name, secret: &SmSecret, version: &str) -> Response {
 pub(super) fn change_state(
     shared: &Shared,
     request: &Request,
-    project: &str,
+    parent: &Parent<'_>,
     secret_id: &str,
     version: &str,
     action: &str,
 ) -> Response {
     let body = request.json().unwrap_or(Value::Null);
     shared.change(|state| {
-        let name = match secret_name(state, project, secret_id) {
+        let name = match parent.secret(state, secret_id) {
             Ok(name) => name,
             Err(r) => return r,
         };
@@ -208,10 +213,7 @@ pub(super) fn change_state(
         if let Some(given) = body.get("etag").and_then(Value::as_str)
             && given != v.etag
         {
-            return google_error(
-                GoogleCode::Aborted,
-                "The etag provided in the request does not match the current etag of the resource.",
-            );
+            return etag_mismatch();
         }
         let version_name = format!("{}/versions/{}", name.shown, v.number);
         if v.state == VersionState::Destroyed {
@@ -250,17 +252,27 @@ pub(super) fn change_state(
 pub(super) fn list_versions(
     shared: &Shared,
     request: &Request,
-    project: &str,
+    parent: &Parent<'_>,
     secret_id: &str,
 ) -> Response {
-    read_secret(shared, project, secret_id, |name, secret| {
-        let filter = request.query("filter").unwrap_or("");
+    let filter = match Filter::parse(request.query("filter").unwrap_or("")) {
+        Ok(filter) => filter,
+        Err(r) => return r,
+    };
+    read_secret(shared, parent, secret_id, |name, secret| {
         let all: Vec<Value> = secret
             .versions
             .iter()
             .rev()
             .map(|v| version_json(&name.shown, v))
-            .filter(|v| filter_matches(filter, "", None, v.get("state").and_then(Value::as_str)))
+            .filter(|v| {
+                let text = |field: &str| v.get(field).and_then(Value::as_str).unwrap_or("");
+                filter.matches(&Subject::version(
+                    text("name"),
+                    text("createTime"),
+                    text("state"),
+                ))
+            })
             .collect();
         paged_response("versions", &all, request)
     })
