@@ -54,10 +54,14 @@ pub fn client(context: &RunContext) -> Result<Arc<GithubClient>, PrimitiveError>
         .runtime()
         .ok_or_else(|| PrimitiveError::new("no async runtime in this mode"))?;
     let _entered = runtime.enter();
-    context
+    let github = context
         .remote()
         .github(context.config(), key, runtime, context.cancellation())
-        .map_err(PrimitiveError::new)
+        .map_err(PrimitiveError::new)?;
+    if let Some(store) = context.store() {
+        github.keep_answers_in(Arc::new(store.clone()));
+    }
+    Ok(github)
 }
 
 /// A GitHub failure as the script sees it.

@@ -154,6 +154,19 @@ ALTER TABLE budget_checks ADD COLUMN month TEXT;
 ALTER TABLE budget_checks ADD COLUMN month_zone TEXT;
 ";
 
+/// GitHub GET answers kept for conditional requests (ETag and body; never a secret value).
+const V9_GITHUB_ETAGS: &str = "
+CREATE TABLE github_etags (
+    credential TEXT NOT NULL,
+    path       TEXT NOT NULL,
+    etag       TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    used_at    INTEGER NOT NULL,
+    PRIMARY KEY (credential, path)
+);
+CREATE INDEX github_etags_used ON github_etags (used_at);
+";
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -164,6 +177,7 @@ fn migrations() -> Migrations<'static> {
         M::up(V6_SYNC_LEDGER),
         M::up(V7_RUN_RESUMES),
         M::up(V8_BUDGET_MONTH_ZONE),
+        M::up(V9_GITHUB_ETAGS),
     ])
 }
 

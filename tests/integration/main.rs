@@ -8,6 +8,7 @@ mod breakers;
 mod budget;
 mod budget_month;
 mod check;
+mod conditional;
 mod daemon_crash;
 mod diagnostics;
 mod emulator;
