@@ -7,6 +7,7 @@ mod daemon;
 mod doc;
 mod emulator;
 mod export_workflow;
+mod plan_estimate;
 mod play;
 mod render;
 mod report;

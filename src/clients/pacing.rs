@@ -82,6 +82,29 @@ impl PaceSettings {
         }
     }
 
+    /// The shortest time `writes` write requests can take under these limits, `content` of
+    /// them content-creating: GitHub allows a window's worth at once, then another each time
+    /// the window has slid past the previous one, so the last request leaves after as many
+    /// whole windows as the requests fill beyond the first (requests themselves taking no
+    /// time). On GitHub's minute, whatever `time_scale` says.
+    pub fn shortest_time(&self, writes: u64, content: u64) -> Duration {
+        let minute = Duration::from_secs(60);
+        let windows = |count: u64, cost: u32, limit: u32| -> u32 {
+            let per_window = (u64::from(limit) / u64::from(cost.max(1))).max(1);
+            let full = count.div_ceil(per_window).saturating_sub(1);
+            u32::try_from(full).unwrap_or(u32::MAX)
+        };
+        let points = minute * windows(writes, self.write_points, self.points_per_minute);
+        let per_minute = minute * windows(content, 1, self.content_per_minute);
+        let per_hour = minute * 60 * windows(content, 1, self.content_per_hour);
+        points.max(per_minute).max(per_hour)
+    }
+
+    /// Whether an Actions-secret write counts as content creation here.
+    pub fn secret_writes_create_content(&self) -> bool {
+        self.secret_puts_are_content
+    }
+
     fn minute(&self) -> Duration {
         Duration::from_secs_f64(60.0 / self.time_scale.max(1.0))
     }
@@ -338,6 +361,19 @@ mod tests {
 
     fn never() -> bool {
         false
+    }
+
+    #[test]
+    fn the_shortest_time_counts_the_windows_beyond_the_first() {
+        let github = PaceSettings::default();
+        // 180 writes of 5 points fit in a minute: 500 take three windows.
+        assert_eq!(github.shortest_time(500, 0), Duration::from_secs(120));
+        assert_eq!(github.shortest_time(180, 0), Duration::ZERO);
+        assert_eq!(github.shortest_time(181, 0), Duration::from_secs(60));
+        assert_eq!(github.shortest_time(0, 0), Duration::ZERO);
+        // As content: 80 a minute (seven windows, 6 minutes, for 500); 500 an hour (501 wait an hour).
+        assert_eq!(github.shortest_time(500, 500), Duration::from_secs(6 * 60));
+        assert_eq!(github.shortest_time(501, 501), Duration::from_secs(3600));
     }
 
     #[test]

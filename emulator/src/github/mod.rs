@@ -165,6 +165,15 @@ fn route(shared: &Shared, request: &Request, caller: &Caller, segments: &[&str])
             Some(env),
         ),
         ["orgs", org] if method == M::GET => account::org(shared, request, caller, org),
+        ["repos", owner, repo, "installation"] if method == M::GET => {
+            apps::installation_of(shared, request, caller, owner, Some(repo))
+        }
+        ["orgs" | "users", account, "installation"] if method == M::GET => {
+            apps::installation_of(shared, request, caller, account, None)
+        }
+        ["repos", owner, repo, "actions", "workflows", workflow] if method == M::GET => {
+            workflows::get(shared, request, caller, owner, repo, workflow)
+        }
         [
             "repos",
             owner,
