@@ -24,6 +24,7 @@ mod notify;
 mod pacing;
 mod path_injection;
 mod plan;
+mod plan_estimate;
 mod plan_trace;
 mod play;
 mod rate_limits;

@@ -29,6 +29,13 @@ pub fn workflow_id(file: &str) -> u64 {
     100_000_000 + u64::from(u32::from_be_bytes(first) % 900_000_000)
 }
 
+/// The workflow file `workflow` names: its file name or its numeric id.
+fn find_workflow<'a>(repo: &'a crate::state::Repo, workflow: &str) -> Option<&'a String> {
+    repo.workflows
+        .iter()
+        .find(|f| f.as_str() == workflow || workflow_id(f).to_string() == workflow)
+}
+
 /// `GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}`: `workflow_id` is the numeric id
 /// or the file name (`deploy.yml`), as GitHub accepts both.
 pub fn get(
@@ -47,11 +54,7 @@ pub fn get(
     let Some(repo_state) = state.github.repos.get(&full) else {
         return github_error(404, "Not Found");
     };
-    let Some(file) = repo_state
-        .workflows
-        .iter()
-        .find(|f| f.as_str() == workflow || workflow_id(f).to_string() == workflow)
-    else {
+    let Some(file) = find_workflow(repo_state, workflow) else {
         return github_error(404, "Not Found");
     };
     let id = workflow_id(file);
@@ -101,12 +104,7 @@ pub fn dispatch(
             return github_error(404, "Not Found");
         };
         // GitHub takes the numeric id or the file name.
-        let Some(workflow) = repo_state
-            .workflows
-            .iter()
-            .find(|f| f.as_str() == workflow || workflow_id(f).to_string() == workflow)
-            .cloned()
-        else {
+        let Some(workflow) = find_workflow(&repo_state, workflow).cloned() else {
             return github_error(404, "Not Found");
         };
         let workflow = workflow.as_str();
