@@ -75,8 +75,9 @@ fn scoped_target(context: &RunContext, text: &str) -> Result<SecretScope, Primit
     Ok(scope)
 }
 
-/// How many PUTs a batch keeps in flight.
-const BATCH_CONCURRENCY: usize = 8;
+/// How many PUTs a batch keeps in flight: enough that a minute's worth of writes the pacer
+/// lets through (180) goes out in a few round trips, well under GitHub's 100 concurrent.
+const BATCH_CONCURRENCY: usize = 32;
 
 fn batch_items(
     args: &crate::engine::gate::Args,

@@ -22,6 +22,7 @@ mod leaks;
 mod locks;
 mod notify;
 mod pacing;
+mod pacing_schedule;
 mod path_injection;
 mod plan;
 mod plan_estimate;
