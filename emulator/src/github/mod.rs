@@ -7,6 +7,7 @@ mod apps;
 mod conditional;
 mod secrets;
 mod selected_repos;
+mod variables;
 pub(crate) mod workflows;
 
 use http::HeaderValue;
@@ -184,6 +185,9 @@ fn route(shared: &Shared, request: &Request, caller: &Caller, segments: &[&str])
             "dispatches",
         ] if method == M::POST => {
             workflows::dispatch(shared, request, caller, owner, repo, workflow)
+        }
+        ["repos", owner, repo, "actions", "variables", rest @ ..] => {
+            variables::handle(shared, request, caller, &format!("{owner}/{repo}"), rest)
         }
         ["repos", owner, repo, "actions", "secrets", rest @ ..] => {
             let place = secrets::Place::Repo {
