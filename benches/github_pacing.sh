@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 500 Actions-secret writes to org:acme (a repository holds at most 100) under GitHub's secondary limits, as the emulator
-# enforces them on a 60x clock (a minute is one real second; common.sh): orchestra
+# enforces them on a TIME_SCALE x clock (default 10: a minute is six real seconds, so the
+# limits, not the client's own speed, bound the schedule; common.sh): orchestra
 # (github::put_secrets, paced per credential) side by side with a naive client (every PUT at
 # once from 500 threads, each retrying after `retry-after` when refused), each against its own
 # fresh emulator. Times are read from the emulator's request log on its scaled clock (GitHub
@@ -12,6 +13,7 @@
 # Refusals are the emulator's own counts (/_emulator/limits), and the writes that reached the
 # emulator's state are counted so nothing lost shows.
 N="${N:-500}"
+TIME_SCALE="${TIME_SCALE:-10}"
 source "$(dirname "$0")/common.sh"
 VENV="${VENV:-$HOME/.cache/orchestra-conformance-venv}"
 if ! "$VENV/bin/python" -c 'import nacl, requests' 2>/dev/null; then
@@ -33,7 +35,7 @@ RHAI
 # the writes kept, and the optimum its limits allow.
 report() {
   "$py" - "$@" <<'PY'
-import json, math, sys, urllib.request
+import collections, json, math, sys, urllib.request
 base, label, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def get(path):
     with urllib.request.urlopen(base + path, timeout=30) as r:
@@ -52,6 +54,8 @@ optimum = windows * 60
 kept = sum(1 for name in get("/_emulator/state?reveal=true")["github"]["orgs"]["acme"]["secrets"]["secrets"]
            if name.startswith(("PACED_", "NAIVE_")))
 refused = limits["refusals"]
+per_minute = collections.Counter(int((r["at_scaled_ms"] - start) // 60000) for r in ok)
+print(f"{label:<10} accepted writes in each GitHub minute: {[per_minute[m] for m in range(max(per_minute) + 1)]}")
 print(f"{label:<10} {n} writes in {took:7.1f} s of GitHub time (optimum {optimum} s, "
       f"{took / optimum:5.2f}x); {len(puts)} PUTs sent, {refused['total']} refused "
       f"(concurrency {refused['concurrency']}, points {refused['points']}, content {refused['content']}); "
@@ -63,7 +67,7 @@ PY
 report "$url" orchestra "$N"
 
 # The naive client, against an emulator of its own (fresh windows, same limits and clock).
-"$bin" -q emulator --port 0 --time-scale 60 > naive-emulator.out 2>&1 &
+"$bin" -q emulator --port 0 --time-scale "$TIME_SCALE" > naive-emulator.out 2>&1 &
 naive_emu=$!
 trap 'kill "$emu" "$naive_emu" 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do grep -q 'listening on' naive-emulator.out 2>/dev/null && break; sleep 0.1; done
