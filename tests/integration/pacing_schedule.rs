@@ -115,6 +115,10 @@ fn expect_written(child: std::process::Child, count: usize) {
 
 fn assert_near_fastest(span: f64, writes: usize) {
     let fastest = fastest_ms(writes);
+    eprintln!(
+        "{writes} writes: {span:.0} scaled ms, fastest the limits allow {fastest:.0} ({:+.1}%)",
+        (span / fastest - 1.0) * 100.0
+    );
     assert!(
         span >= fastest * 0.99,
         "{writes} writes in {span:.0} scaled ms: faster than the limits allow ({fastest:.0})"
