@@ -12,10 +12,12 @@ dir=$(mktemp -d)
 trap 'kill "$emu" 2>/dev/null || true; rm -rf "$dir"' EXIT
 mkdir -p "$dir/playbooks" "$dir/stdlib"
 cd "$dir"
-# GitHub's secondary limits on a one-second minute, and orchestra pacing on the same clock, so
-# a figure shows paced behaviour in seconds (see README, the emulator's limits).
-export ORCHESTRA_LIMITS__TIME_SCALE=60
-"$bin" -q emulator --port 0 --time-scale 60 > emulator.out 2>&1 &
+# GitHub's secondary limits on a one-second minute (TIME_SCALE, default 60), and orchestra
+# pacing on the same clock, so a figure shows paced behaviour in seconds (see README, the
+# emulator's limits).
+TIME_SCALE="${TIME_SCALE:-60}"
+export ORCHESTRA_LIMITS__TIME_SCALE="$TIME_SCALE"
+"$bin" -q emulator --port 0 --time-scale "$TIME_SCALE" > emulator.out 2>&1 &
 emu=$!
 for _ in $(seq 100); do grep -q 'listening on' emulator.out 2>/dev/null && break; sleep 0.1; done
 url=$(grep -o 'http://127.0.0.1:[0-9]*' emulator.out | head -1)

@@ -162,6 +162,7 @@ pub fn demo() -> Result<State, String> {
             secrets: repo_secrets,
             environments: BTreeMap::from([("production".to_owned(), production)]),
             workflows: BTreeSet::from(["deploy.yml".to_owned(), EXPORT_WORKFLOW.to_owned()]),
+            variables: BTreeMap::new(),
         },
     );
     let org_secrets = secret_store(&mut state);

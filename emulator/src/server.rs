@@ -58,7 +58,11 @@ impl Shared {
             state: Mutex::new(state),
             state_file,
             faults: Mutex::new(Faults::new(faults)),
-            requests: Mutex::new(RequestLog::default()),
+            requests: Mutex::new(RequestLog::new(if limits.enabled {
+                limits.time_scale
+            } else {
+                1.0
+            })),
             google_quotas: crate::google::quota::GoogleQuotas::new(
                 limits.enabled,
                 limits.google_soft_limits_enforced,
@@ -192,6 +196,20 @@ async fn handle(
     request: hyper::Request<Incoming>,
     port: u16,
 ) -> Result<Response, Dropped> {
+    let (response, seq) = answer(shared, request, port).await;
+    if let (Some(seq), Ok(response)) = (seq, &response) {
+        shared.requests().answered(seq, response.status().as_u16());
+    }
+    response
+}
+
+/// The answer to `request`, and its place in the request log (the emulator's own surface is
+/// not logged).
+async fn answer(
+    shared: &Shared,
+    request: hyper::Request<Incoming>,
+    port: u16,
+) -> (Result<Response, Dropped>, Option<u64>) {
     let (parts, body) = request.into_parts();
     let host = url_host(&parts.headers, port);
     let raw_path = parts.uri.path().to_owned();
@@ -205,13 +223,28 @@ async fn handle(
         path
     };
     let method = parts.method.clone();
-    if !path.starts_with("/_emulator/") {
+    let seq = (!path.starts_with("/_emulator/")).then(|| {
         let sent = parts
             .uri
             .path_and_query()
             .map_or(raw_path.as_str(), |p| p.as_str());
-        shared.requests().record(method.as_str(), sent);
-    }
+        shared.requests().record(method.as_str(), sent)
+    });
+    (
+        serve_one(shared, parts, body, host, prefix, path).await,
+        seq,
+    )
+}
+
+async fn serve_one(
+    shared: &Shared,
+    parts: http::request::Parts,
+    body: Incoming,
+    host: String,
+    prefix: &str,
+    path: String,
+) -> Result<Response, Dropped> {
+    let method = parts.method.clone();
 
     // Held until the answer is ready: GitHub's concurrency limit counts requests in flight.
     let _in_flight = if faults::is_github_path(&path) {

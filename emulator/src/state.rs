@@ -155,6 +155,20 @@ pub struct Repo {
     /// does.
     #[serde(default)]
     pub workflows: BTreeSet<String>,
+    /// Actions variables by name (upper case, as GitHub stores them).
+    #[serde(default)]
+    pub variables: BTreeMap<String, ActionsVariable>,
+}
+
+/// An Actions configuration variable: unlike a secret, its value is readable.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActionsVariable {
+    /// The value.
+    pub value: String,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// Epoch seconds.
+    pub updated_at: i64,
 }
 
 /// An organisation.

@@ -8,6 +8,7 @@ mod doc;
 mod emulator;
 mod export_workflow;
 mod memory;
+mod plan_estimate;
 mod play;
 mod render;
 mod report;

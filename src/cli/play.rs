@@ -200,7 +200,7 @@ fn run_with(
     if !args.watch {
         let host = with_timeout(host, args.timeout, &host.config);
         let report = runner::play(&host, &request)?;
-        render::run_report(&report, args.json);
+        show(&report, args, &host.config);
         return Ok(report.exit_status());
     }
 
@@ -226,7 +226,7 @@ fn run_with(
         let iteration_host = with_timeout(host, args.timeout, &config);
         match runner::play(&iteration_host, &request) {
             Ok(report) => {
-                render::run_report(&report, args.json);
+                show(&report, args, &config);
                 last = report.exit_status();
                 report.files
             }
@@ -247,6 +247,17 @@ fn run_with(
     } else {
         last
     })
+}
+
+/// How a run ended; a plan's GitHub changes with the least time GitHub's limits allow them.
+fn show(report: &runner::RunReport, args: &PlayArgs, config: &Config) {
+    render::run_report(report, args.json);
+    if report.mode == RunMode::Plan && !args.json {
+        let settings = crate::clients::pacing::PaceSettings::from_limits(&config.limits, 1.0);
+        if let Some(line) = super::plan_estimate::github_estimate(&report.changes, &settings) {
+            print!("{line}");
+        }
+    }
 }
 
 fn with_timeout(host: &Host, timeout: Option<std::time::Duration>, config: &Arc<Config>) -> Host {

@@ -11,8 +11,10 @@
 //! means, at the cost of a mixed workload going slower than it might.
 //!
 //! Windows slide (a token bucket of the same rate would allow a full burst and then the
-//! refill within one minute, over the limit), and are a little longer than the minute
-//! (`margin`), since a request is counted here when it leaves and there when it arrives.
+//! refill within one minute, over the limit). A request is counted there when it arrives,
+//! which is after it leaves here: its reservation is taken when it leaves and restamped when
+//! its answer is in, so it never leaves this window before the remote's. Windows are also a
+//! little longer than the minute (`margin`).
 //! `time_scale` shortens the minute for a rehearsal against an emulator run with the same
 //! `--time-scale`. Knows nothing of Rhai or of what the requests do.
 
@@ -26,7 +28,7 @@ use tokio::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// A wait at least this long (real time) is logged with its reason and an estimate.
-const LONG_WAIT: Duration = Duration::from_secs(2);
+const LONG_WAIT: Duration = Duration::from_secs(5);
 
 /// How often one lane logs a long wait.
 const LOG_EVERY: Duration = Duration::from_secs(15);
@@ -82,14 +84,37 @@ impl PaceSettings {
         }
     }
 
+    /// The shortest time `writes` write requests can take under these limits, `content` of
+    /// them content-creating: GitHub allows a window's worth at once, then another each time
+    /// the window has slid past the previous one, so the last request leaves after as many
+    /// whole windows as the requests fill beyond the first (requests themselves taking no
+    /// time). On GitHub's minute, whatever `time_scale` says.
+    pub fn shortest_time(&self, writes: u64, content: u64) -> Duration {
+        let minute = Duration::from_secs(60);
+        let windows = |count: u64, cost: u32, limit: u32| -> u32 {
+            let per_window = (u64::from(limit) / u64::from(cost.max(1))).max(1);
+            let full = count.div_ceil(per_window).saturating_sub(1);
+            u32::try_from(full).unwrap_or(u32::MAX)
+        };
+        let points = minute * windows(writes, self.write_points, self.points_per_minute);
+        let per_minute = minute * windows(content, 1, self.content_per_minute);
+        let per_hour = minute * 60 * windows(content, 1, self.content_per_hour);
+        points.max(per_minute).max(per_hour)
+    }
+
+    /// Whether an Actions-secret write counts as content creation here.
+    pub fn secret_writes_create_content(&self) -> bool {
+        self.secret_puts_are_content
+    }
+
     fn minute(&self) -> Duration {
         Duration::from_secs_f64(60.0 / self.time_scale.max(1.0))
     }
 
-    /// How much longer than the minute a window is: a second a minute, and at least 100 ms
-    /// of real time (what a request may spend between leaving and arriving).
+    /// How much longer than the minute a window is: a second a minute, for a remote whose
+    /// windows are not quite ours (transit is covered by restamping at the answer).
     fn margin(&self) -> Duration {
-        (self.minute() / 60).max(Duration::from_millis(100))
+        self.minute() / 60
     }
 
     fn cost(&self, method: &http::Method) -> u32 {
@@ -115,7 +140,8 @@ impl PaceSettings {
 /// Reservations in a sliding window.
 #[derive(Debug, Default)]
 struct Window {
-    log: VecDeque<(Instant, u32)>,
+    /// When, how much, and the reservation it belongs to; oldest first.
+    log: VecDeque<(Instant, u32, u64)>,
     total: u64,
 }
 
@@ -128,7 +154,7 @@ impl Window {
         weight: u32,
         limit: u32,
     ) -> Option<Duration> {
-        while let Some(&(at, w)) = self.log.front() {
+        while let Some(&(at, w, _)) = self.log.front() {
             if now.duration_since(at) < span {
                 break;
             }
@@ -141,7 +167,7 @@ impl Window {
             return None;
         }
         let mut left = self.total;
-        for &(at, w) in &self.log {
+        for &(at, w, _) in &self.log {
             left -= u64::from(w);
             if left + weight <= limit {
                 return Some(span.saturating_sub(now.duration_since(at)));
@@ -150,8 +176,18 @@ impl Window {
         Some(span)
     }
 
-    fn add(&mut self, now: Instant, weight: u32) {
-        self.log.push_back((now, weight));
+    /// Moves reservation `id` to `now` (when its answer came in, later than every other stamp,
+    /// so the log stays in order); a reservation already out of the window stays out.
+    fn restamp(&mut self, id: u64, now: Instant) {
+        if let Some(i) = self.log.iter().position(|&(_, _, r)| r == id)
+            && let Some((_, weight, _)) = self.log.remove(i)
+        {
+            self.log.push_back((now, weight, id));
+        }
+    }
+
+    fn add(&mut self, now: Instant, weight: u32, id: u64) {
+        self.log.push_back((now, weight, id));
         self.total += u64::from(weight);
     }
 }
@@ -169,12 +205,28 @@ struct Lane {
     permits: Arc<Semaphore>,
     windows: Mutex<Windows>,
     queued_points: AtomicUsize,
+    next_id: std::sync::atomic::AtomicU64,
 }
 
 /// One request's place: hold it until the answer is in.
 #[derive(Debug)]
 pub struct Ticket {
     _permit: OwnedSemaphorePermit,
+    lane: Arc<Lane>,
+    id: u64,
+}
+
+impl Drop for Ticket {
+    // The remote counts a request when it arrives, which is before its answer comes back:
+    // restamped at the answer, the reservation cannot leave this window before it leaves the
+    // remote's, however long the request spent on the way.
+    fn drop(&mut self) {
+        let now = Instant::now();
+        let mut w = self.lane.windows.lock().unwrap_or_else(|p| p.into_inner());
+        w.points.restamp(self.id, now);
+        w.content_minute.restamp(self.id, now);
+        w.content_hour.restamp(self.id, now);
+    }
 }
 
 /// A request's wait was cut short by cancellation.
@@ -210,6 +262,7 @@ impl GithubPacer {
                 permits: Arc::new(Semaphore::new(self.settings.concurrency.max(1) as usize)),
                 windows: Mutex::default(),
                 queued_points: AtomicUsize::new(0),
+                next_id: std::sync::atomic::AtomicU64::new(0),
             })
         });
         Arc::clone(lane)
@@ -230,7 +283,7 @@ impl GithubPacer {
         lane.queued_points
             .fetch_add(cost as usize, Ordering::SeqCst);
         let outcome = self
-            .wait_in(&lane, cost, content, method, path, cancelled)
+            .wait_in(Arc::clone(&lane), cost, content, method, path, cancelled)
             .await;
         lane.queued_points
             .fetch_sub(cost as usize, Ordering::SeqCst);
@@ -239,7 +292,7 @@ impl GithubPacer {
 
     async fn wait_in(
         &self,
-        lane: &Lane,
+        lane: Arc<Lane>,
         cost: u32,
         content: bool,
         method: &http::Method,
@@ -276,12 +329,18 @@ impl GithubPacer {
                 };
                 match by_points.max(by_content) {
                     None => {
-                        w.points.add(now, cost);
+                        let id = lane.next_id.fetch_add(1, Ordering::SeqCst);
+                        w.points.add(now, cost, id);
                         if content {
-                            w.content_minute.add(now, 1);
-                            w.content_hour.add(now, 1);
+                            w.content_minute.add(now, 1, id);
+                            w.content_hour.add(now, 1, id);
                         }
-                        return Ok(Ticket { _permit: permit });
+                        drop(w);
+                        return Ok(Ticket {
+                            _permit: permit,
+                            lane: Arc::clone(&lane),
+                            id,
+                        });
                     }
                     Some((wait, reason)) => {
                         let due = wait >= LONG_WAIT
@@ -295,7 +354,7 @@ impl GithubPacer {
                 }
             };
             if let Some(reason) = reason {
-                self.log_wait(lane, wait, reason, method, path);
+                self.log_wait(&lane, wait, reason, method, path);
             }
             if !super::retry::sleep_unless_cancelled(wait, &cancelled).await {
                 return Err(PaceCancelled);
@@ -314,7 +373,8 @@ impl GithubPacer {
         let queued = lane.queued_points.load(Ordering::SeqCst);
         let per_minute = f64::from(self.settings.points_per_minute.max(1));
         let estimate = self.settings.minute().mul_f64(queued as f64 / per_minute);
-        tracing::warn!(
+        // Waiting is the plan working, not a fault: info, not warn.
+        tracing::info!(
             "pacing under GitHub's secondary limit of {} {reason}: waiting {} before {method} {path}; \
              about {queued} points queued for this credential, about {} to send them all",
             match reason {
@@ -341,12 +401,25 @@ mod tests {
     }
 
     #[test]
+    fn the_shortest_time_counts_the_windows_beyond_the_first() {
+        let github = PaceSettings::default();
+        // 180 writes of 5 points fit in a minute: 500 take three windows.
+        assert_eq!(github.shortest_time(500, 0), Duration::from_secs(120));
+        assert_eq!(github.shortest_time(180, 0), Duration::ZERO);
+        assert_eq!(github.shortest_time(181, 0), Duration::from_secs(60));
+        assert_eq!(github.shortest_time(0, 0), Duration::ZERO);
+        // As content: 80 a minute (seven windows, 6 minutes, for 500); 500 an hour (501 wait an hour).
+        assert_eq!(github.shortest_time(500, 500), Duration::from_secs(6 * 60));
+        assert_eq!(github.shortest_time(501, 501), Duration::from_secs(3600));
+    }
+
+    #[test]
     fn a_full_window_waits_for_its_oldest_reservation() {
         let start = Instant::now();
         let span = Duration::from_secs(60);
         let mut window = Window::default();
-        window.add(start, 5);
-        window.add(start + Duration::from_secs(30), 5);
+        window.add(start, 5, 0);
+        window.add(start + Duration::from_secs(30), 5, 1);
         assert_eq!(window.wait_for(start, span, 5, 15), None);
         assert_eq!(
             window.wait_for(start + Duration::from_secs(40), span, 5, 10),

@@ -54,10 +54,14 @@ pub fn client(context: &RunContext) -> Result<Arc<GithubClient>, PrimitiveError>
         .runtime()
         .ok_or_else(|| PrimitiveError::new("no async runtime in this mode"))?;
     let _entered = runtime.enter();
-    context
+    let github = context
         .remote()
         .github(context.config(), key, runtime, context.cancellation())
-        .map_err(PrimitiveError::new)
+        .map_err(PrimitiveError::new)?;
+    if let Some(store) = context.store() {
+        github.keep_answers_in(Arc::new(store.clone()));
+    }
+    Ok(github)
 }
 
 /// A GitHub failure as the script sees it.
@@ -71,8 +75,9 @@ fn scoped_target(context: &RunContext, text: &str) -> Result<SecretScope, Primit
     Ok(scope)
 }
 
-/// How many PUTs a batch keeps in flight.
-const BATCH_CONCURRENCY: usize = 8;
+/// How many PUTs a batch keeps in flight: enough that a minute's worth of writes the pacer
+/// lets through (180) goes out in a few round trips, well under GitHub's 100 concurrent.
+const BATCH_CONCURRENCY: usize = 32;
 
 fn batch_items(
     args: &crate::engine::gate::Args,

@@ -173,6 +173,18 @@ CREATE TABLE memory_outbox (
     expires_at INTEGER,
     queued_at  INTEGER NOT NULL
 );
+
+/// GitHub GET answers kept for conditional requests (ETag and body; never a secret value).
+const V10_GITHUB_ETAGS: &str = "
+CREATE TABLE github_etags (
+    credential TEXT NOT NULL,
+    path       TEXT NOT NULL,
+    etag       TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    used_at    INTEGER NOT NULL,
+    PRIMARY KEY (credential, path)
+);
+CREATE INDEX github_etags_used ON github_etags (used_at);
 ";
 
 fn migrations() -> Migrations<'static> {
@@ -186,6 +198,7 @@ fn migrations() -> Migrations<'static> {
         M::up(V7_RUN_RESUMES),
         M::up(V8_BUDGET_MONTH_ZONE),
         M::up(V9_MEMORY),
+        M::up(V10_GITHUB_ETAGS),
     ])
 }
 

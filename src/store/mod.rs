@@ -8,6 +8,7 @@ mod alerts;
 mod breakers;
 mod budget;
 mod confine;
+mod etags;
 mod events;
 mod kv;
 mod ledger;

@@ -131,6 +131,39 @@ pub fn installation(shared: &Shared, request: &Request, caller: &Caller, id: &st
     }
 }
 
+/// `GET /repos/{owner}/{repo}/installation`, `/orgs/{org}/installation`,
+/// `/users/{user}/installation`: the calling app's installation on that account (the
+/// emulator's installations cover every repository of their account), or 404.
+pub fn installation_of(
+    shared: &Shared,
+    request: &Request,
+    caller: &Caller,
+    account: &str,
+    repo: Option<&str>,
+) -> Response {
+    let Caller::App { id: app_id } = caller else {
+        return github_error(401, "A JSON web token could not be decoded");
+    };
+    let state = shared.state();
+    if let Some(repo) = repo
+        && !state
+            .github
+            .repos
+            .contains_key(&format!("{account}/{repo}"))
+    {
+        return github_error(404, "Not Found");
+    }
+    match state
+        .github
+        .installations
+        .values()
+        .find(|i| i.app_id == *app_id && i.account.eq_ignore_ascii_case(account))
+    {
+        Some(installation) => json_response(200, &installation_json(&request.base, installation)),
+        None => github_error(404, "Not Found"),
+    }
+}
+
 /// `POST /app/installations/{id}/access_tokens`.
 pub fn mint(shared: &Shared, request: &Request, caller: &Caller, id: &str) -> Response {
     let Caller::App { id: app_id } = caller else {

@@ -4,8 +4,10 @@
 
 mod account;
 mod apps;
+mod conditional;
 mod secrets;
 mod selected_repos;
+mod variables;
 pub(crate) mod workflows;
 
 use http::HeaderValue;
@@ -82,16 +84,28 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
     let expires = token_expiry(&state, &caller);
     let segments = request.segments();
     let counts = segments != ["rate_limit"];
-    let (window, exhausted) = take_from_window(&mut state, &caller, counts);
-    let mut response = if exhausted {
+    let exhausted = counts && is_exhausted(rate_window(&mut state, &caller));
+    let (mut response, window) = if exhausted {
         let subject = caller.rate_subject(&state);
         let status = state.github.primary_limit_status;
-        github_error(status, &format!("API rate limit exceeded {subject}."))
+        let window = rate_window(&mut state, &caller).clone();
+        (
+            github_error(status, &format!("API rate limit exceeded {subject}.")),
+            window,
+        )
     } else {
         drop(state);
-        let response = route(shared, request, &caller, &segments);
+        let (response, conditional) =
+            conditional::apply(request, route(shared, request, &caller, &segments));
+        // GitHub: a 304 to a request made with a valid Authorization header is free.
+        let free =
+            conditional == conditional::Conditional::NotModified && caller != Caller::Anonymous;
         state = shared.state();
-        response
+        let window = rate_window(&mut state, &caller);
+        if counts && !free {
+            window.used += 1;
+        }
+        (response, window.clone())
     };
     drop(state);
     add_rate_headers(&mut response, &window);
@@ -152,6 +166,15 @@ fn route(shared: &Shared, request: &Request, caller: &Caller, segments: &[&str])
             Some(env),
         ),
         ["orgs", org] if method == M::GET => account::org(shared, request, caller, org),
+        ["repos", owner, repo, "installation"] if method == M::GET => {
+            apps::installation_of(shared, request, caller, owner, Some(repo))
+        }
+        ["orgs" | "users", account, "installation"] if method == M::GET => {
+            apps::installation_of(shared, request, caller, account, None)
+        }
+        ["repos", owner, repo, "actions", "workflows", workflow] if method == M::GET => {
+            workflows::get(shared, request, caller, owner, repo, workflow)
+        }
         [
             "repos",
             owner,
@@ -162,6 +185,9 @@ fn route(shared: &Shared, request: &Request, caller: &Caller, segments: &[&str])
             "dispatches",
         ] if method == M::POST => {
             workflows::dispatch(shared, request, caller, owner, repo, workflow)
+        }
+        ["repos", owner, repo, "actions", "variables", rest @ ..] => {
+            variables::handle(shared, request, caller, &format!("{owner}/{repo}"), rest)
         }
         ["repos", owner, repo, "actions", "secrets", rest @ ..] => {
             let place = secrets::Place::Repo {
@@ -269,6 +295,20 @@ pub fn add_fault_rate_headers(shared: &Shared, headers: &http::HeaderMap, respon
 /// Takes one request from the caller's window (unless `counts` is false); returns the window
 /// after it and whether it was already exhausted.
 fn take_from_window(state: &mut State, caller: &Caller, counts: bool) -> (RateWindow, bool) {
+    let window = rate_window(state, caller);
+    let exhausted = counts && is_exhausted(window);
+    if counts && !exhausted {
+        window.used += 1;
+    }
+    (window.clone(), exhausted)
+}
+
+fn is_exhausted(window: &RateWindow) -> bool {
+    window.used >= window.limit
+}
+
+/// The caller's primary window, started (or restarted, once its hour is over) as needed.
+fn rate_window<'a>(state: &'a mut State, caller: &Caller) -> &'a mut RateWindow {
     let limit = match caller {
         Caller::Anonymous => state.github.anonymous_rate_limit,
         _ => state.github.rate_limit,
@@ -287,11 +327,7 @@ fn take_from_window(state: &mut State, caller: &Caller, counts: bool) -> (RateWi
         window.used = 0;
         window.reset = now + 3600;
     }
-    let exhausted = counts && window.used >= window.limit;
-    if counts && !exhausted {
-        window.used += 1;
-    }
-    (window.clone(), exhausted)
+    window
 }
 
 fn add_rate_headers(response: &mut Response, window: &RateWindow) {

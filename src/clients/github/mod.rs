@@ -4,6 +4,7 @@
 
 mod apps;
 mod batch;
+mod conditional;
 mod error;
 mod names;
 mod path;
@@ -22,6 +23,7 @@ pub use apps::{
     revoke_installation_token,
 };
 pub use batch::put_secrets;
+pub use conditional::{CachedAnswer, ConditionalCache};
 pub use error::GithubError;
 pub use names::{EnvironmentName, Login, NameError, RepoName, RepoSlug, SecretName, Workflow};
 pub use path::ApiPath;
@@ -69,6 +71,7 @@ pub struct GithubClient {
     cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     scope: Option<Arc<GithubScope>>,
     pacer: Option<Arc<GithubPacer>>,
+    conditional: Arc<std::sync::OnceLock<Arc<dyn ConditionalCache>>>,
 }
 
 /// The repository public key that secrets are sealed to.
@@ -139,6 +142,7 @@ impl GithubClient {
             cancelled,
             scope: None,
             pacer: None,
+            conditional: Arc::default(),
         })
     }
 
@@ -160,6 +164,7 @@ impl GithubClient {
             cancelled: Arc::clone(&self.cancelled),
             scope: self.scope.clone(),
             pacer: self.pacer.clone(),
+            conditional: Arc::default(),
         })
     }
 
@@ -180,6 +185,12 @@ impl GithubClient {
     pub fn with_pacer(mut self, pacer: Arc<GithubPacer>) -> Self {
         self.pacer = Some(pacer);
         self
+    }
+
+    /// Keeps GET answers in `cache` and sends their ETags back, so unchanged resources cost
+    /// no rate limit (the first cache given wins; later calls change nothing).
+    pub fn keep_answers_in(&self, cache: Arc<dyn ConditionalCache>) {
+        let _ = self.conditional.set(cache);
     }
 
     /// Keys this client's budget by a credential fingerprint (never the credential itself).
@@ -255,8 +266,23 @@ impl GithubClient {
             ),
             None => None,
         };
+        let cached = match (&method, self.conditional.get()) {
+            (&http::Method::GET, Some(cache)) if conditional::is_cacheable(path) => {
+                cache.cached(&self.credential, path)
+            }
+            _ => None,
+        };
         let response = match method {
-            http::Method::GET => self.octocrab._get(path).await,
+            http::Method::GET => {
+                let headers = cached.as_ref().and_then(|c| {
+                    let value = http::HeaderValue::from_str(&c.etag).ok()?;
+                    Some(http::HeaderMap::from_iter([(
+                        http::header::IF_NONE_MATCH,
+                        value,
+                    )]))
+                });
+                self.octocrab._get_with_headers(path, headers).await
+            }
             http::Method::PUT => self.octocrab._put(path, body).await,
             http::Method::POST => self.octocrab._post(path, body).await,
             http::Method::PATCH => self.octocrab._patch(path, body).await,
@@ -272,11 +298,40 @@ impl GithubClient {
             .body_to_string(response)
             .await
             .map_err(|e| GithubError::Transport(error::describe_octocrab(&e)))?;
-        error::checked(Answer {
-            status,
-            headers,
-            body,
-        })
+        let answer = match cached {
+            Some(copy) if status == 304 => {
+                tracing::debug!("GitHub GET {path}: not modified, answered from the kept copy");
+                Answer {
+                    status: 200,
+                    headers,
+                    body: copy.body,
+                }
+            }
+            _ => Answer {
+                status,
+                headers,
+                body,
+            },
+        };
+        if method == http::Method::GET
+            && answer.status == 200
+            && answer.body.len() <= conditional::MAX_BODY
+            && conditional::is_cacheable(path)
+            && let Some(cache) = self.conditional.get()
+            && let Some(etag) = answer.headers.get(http::header::ETAG)
+            && let Ok(etag) = etag.to_str()
+            && status != 304
+        {
+            cache.keep(
+                &self.credential,
+                path,
+                &CachedAnswer {
+                    etag: etag.to_owned(),
+                    body: answer.body.clone(),
+                },
+            );
+        }
+        error::checked(answer)
     }
 
     fn observe(&self, headers: &http::HeaderMap) {
