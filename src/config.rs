@@ -16,8 +16,8 @@ mod durations;
 mod gcp;
 mod github;
 mod github_credentials;
-mod memory;
 mod google_quotas;
+mod memory;
 mod notify;
 mod rate_limits;
 mod rotations;
@@ -31,11 +31,11 @@ pub(crate) use durations::{
 pub use gcp::{GcpCredentials, GcpSettings};
 pub use github::GithubSettings;
 pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};
+pub use google_quotas::GoogleQuotas;
 pub use memory::{
     FirestoreMemorySettings, MCP_MEMORY_SERVER, McpMemorySettings, MemoryBackendKind,
     MemorySettings,
 };
-pub use google_quotas::GoogleQuotas;
 pub use notify::{NotifySettings, SlackChannel};
 pub use rate_limits::RateLimitSettings;
 pub use rotations::{

@@ -173,6 +173,7 @@ CREATE TABLE memory_outbox (
     expires_at INTEGER,
     queued_at  INTEGER NOT NULL
 );
+";
 
 /// GitHub GET answers kept for conditional requests (ETag and body; never a secret value).
 const V10_GITHUB_ETAGS: &str = "
