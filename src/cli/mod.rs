@@ -118,12 +118,14 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         .clone()
         .map(|f| cwd.join(f))
         .or_else(|| config.log.file.as_ref().map(|f| config.resolve(f)));
+    let log_format = cli.log_format.unwrap_or(config.log.format);
+    render::configure(log_format, cli.verbose > 0);
     logging::init(
         Verbosity {
             verbose: cli.verbose,
             quiet: cli.quiet,
         },
-        cli.log_format.unwrap_or(config.log.format),
+        log_format,
         log_file.as_deref(),
     )
     .map_err(HostError::Io)?;

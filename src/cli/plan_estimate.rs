@@ -93,6 +93,7 @@ mod tests {
     fn change(primitive: &str, names: Option<&str>) -> PlannedChange {
         PlannedChange {
             primitive: primitive.into(),
+            scope: crate::engine::ChangeScope::World,
             target: String::new(),
             summary: String::new(),
             fields: names

@@ -1,6 +1,6 @@
 //! `orchestra play`: run a playbook once, as a plan, or on every save.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
@@ -58,6 +58,11 @@ pub struct PlayArgs {
     /// fixtures and credentials): nothing outside this machine is reached
     #[arg(long)]
     emulate: bool,
+
+    /// With --emulate: load the emulator's state from this file at start and save it after
+    /// every change, so a plan and the apply after it see the same keys and secrets
+    #[arg(long, value_name = "FILE", requires = "emulate")]
+    emulate_state: Option<PathBuf>,
 }
 
 /// Parses `KEY=VALUE` for `--arg`.
@@ -88,7 +93,10 @@ pub fn run(
         RunMode::Apply
     };
     let emulator = if args.emulate {
-        Some(start_emulator(host)?)
+        Some(start_emulator(
+            host,
+            args.emulate_state.as_ref().map(|p| host.cwd.join(p)),
+        )?)
     } else {
         None
     };
@@ -163,7 +171,10 @@ fn needs_firestore(playbook: &str, host: &Host) -> bool {
     crate::firestore_emulator::needed_by(&sources)
 }
 
-fn start_emulator(host: &Host) -> Result<orchestra_emulator::RunningEmulator, HostError> {
+fn start_emulator(
+    host: &Host,
+    state_file: Option<PathBuf>,
+) -> Result<orchestra_emulator::RunningEmulator, HostError> {
     host.runtime
         .block_on(orchestra_emulator::start(
             orchestra_emulator::EmulatorConfig {
@@ -173,6 +184,7 @@ fn start_emulator(host: &Host) -> Result<orchestra_emulator::RunningEmulator, Ho
                     secret_puts_are_content: host.config.limits.github_secret_puts_are_content,
                     ..orchestra_emulator::LimitSettings::default()
                 },
+                state_file,
                 ..orchestra_emulator::EmulatorConfig::default()
             },
         ))

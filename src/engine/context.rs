@@ -17,11 +17,23 @@ use crate::secret::mask::mask;
 use crate::services::{Endpoints, Services};
 use crate::store::{RunId, RunMode, StepEffect, StepRef, StepStatus, Store};
 
+/// Where a change lands: out there, or in orchestra's own run state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeScope {
+    /// A remote service or a file: what the operator approves.
+    World,
+    /// orchestra's own bookkeeping (playbook state, the sync ledger).
+    RunState,
+}
+
 /// One change a plan-mode run would have made.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedChange {
     /// The primitive that would make it, e.g. `state::set`.
     pub primitive: String,
+    /// Out there, or orchestra's own run state.
+    pub scope: ChangeScope,
     /// What it would act on.
     pub target: String,
     /// A sentence: "would set state key `last_run`".

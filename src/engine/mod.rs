@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use rhai::{AST, Dynamic, Map, Scope};
 
-pub use context::{PlannedChange, RunContext, Termination};
+pub use context::{ChangeScope, PlannedChange, RunContext, Termination};
 pub use diagnostic::ScriptDiagnostic;
 pub use playbook::PlaybookSource;
 

@@ -39,8 +39,8 @@ use crate::engine::gate::{ModuleBuilder, PrimitiveDoc};
 pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<PrimitiveDoc> {
     let builders = [
         secret::register(ModuleBuilder::new("secret", Arc::clone(context))),
-        state::register(ModuleBuilder::new("state", Arc::clone(context))),
-        ledger::register(ModuleBuilder::new("ledger", Arc::clone(context))),
+        state::register(ModuleBuilder::new("state", Arc::clone(context)).recording_run_state()),
+        ledger::register(ModuleBuilder::new("ledger", Arc::clone(context)).recording_run_state()),
         memory::register(ModuleBuilder::new("memory", Arc::clone(context))),
         secret_sync::register(
             ModuleBuilder::new("secret_sync", Arc::clone(context))

@@ -169,11 +169,22 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
     );
     module.local(
         Signature {
+            name: "local_time_text",
+            params: &[("seconds", ParamType::Int)],
+            returns: "string",
+            doc: "`seconds` since the epoch in the operator's local zone (TZ, else /etc/localtime),\n\
+                  e.g. 2026-12-01 13:00 (UTC+01:00); for what a person reads, not for JSON.",
+        },
+        |_, args| Ok(local_time_text(args.int(0)?).into()),
+    );
+    module.local(
+        Signature {
             name: "schedule",
             params: &[],
             returns: "map",
             doc: "The schedule that runs this playbook: #{source: \"orchestra.toml\"|\"crontab\",\n\
-                  every, next_due} (next_due as RFC 3339), or () when none does.",
+                  every (as humantime writes it), every_secs, next_due (RFC 3339), next_due_secs},\n\
+                  or () when none does.",
         },
         |context, _| {
             let Some(store) = context.store() else {
@@ -188,7 +199,14 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                     let mut map = Map::new();
                     map.insert("source".into(), found.source.into());
                     map.insert("every".into(), found.every.to_string().into());
+                    map.insert(
+                        "every_secs".into(),
+                        Dynamic::from_int(
+                            i64::try_from(found.every.duration().as_secs()).unwrap_or(i64::MAX),
+                        ),
+                    );
                     map.insert("next_due".into(), format_ms(found.next_due * 1000).into());
+                    map.insert("next_due_secs".into(), Dynamic::from_int(found.next_due));
                     map.into()
                 }
                 None => Dynamic::UNIT,
@@ -196,4 +214,13 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
         },
     );
     module
+}
+
+/// `seconds` since the epoch in the local zone, minutes precision, with the offset named.
+fn local_time_text(seconds: i64) -> String {
+    use chrono::TimeZone;
+    match chrono::Local.timestamp_opt(seconds, 0).single() {
+        Some(t) => t.format("%Y-%m-%d %H:%M (UTC%:z)").to_string(),
+        None => format_ms(seconds.saturating_mul(1000)),
+    }
 }

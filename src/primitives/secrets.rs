@@ -457,7 +457,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                 target: format!("Secret Manager secret {}", secret.name()),
                 action: format!("add a version to {}", secret.name()),
                 fields,
-                placeholder: Dynamic::from_int(0),
+                placeholder: Dynamic::from_int(super::secrets_versions::PLANNED_VERSION),
             })
         },
         |context, args, _| add_version(context, args),

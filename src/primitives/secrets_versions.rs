@@ -26,8 +26,9 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             Ok(Change {
                 target: format!("Secret Manager secret {}", secret.name()),
                 action: format!(
-                    "point alias {alias} of {} at version {version}",
-                    secret.name()
+                    "point alias {alias} of {} at {}",
+                    secret.name(),
+                    version_phrase(version, context.is_plan())
                 ),
                 fields: Vec::new(),
                 placeholder: Dynamic::UNIT,
@@ -81,4 +82,17 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
         );
     }
     module
+}
+
+/// The version a plan's `add_version` answers: no real version has this number (Secret
+/// Manager counts from 1), so a plan knows it stands for the version the run would add.
+pub(super) const PLANNED_VERSION: i64 = 0;
+
+/// "version 7", or, for [`PLANNED_VERSION`] under a plan, what it stands for.
+fn version_phrase(version: i64, is_plan: bool) -> String {
+    if is_plan && version == PLANNED_VERSION {
+        "the version this run adds".to_owned()
+    } else {
+        format!("version {version}")
+    }
 }

@@ -182,7 +182,7 @@ fn a_plan_of_mutations_leaves_the_emulator_state_byte_for_byte_unchanged() {
     let before = emulator.call("GET", "/_emulator/state?reveal=true", "");
     run_with_token(&project, &["play", "mutations", "--plan"], &[])
         .expect_code(0)
-        .stdout_has("3 change(s)");
+        .stdout_has("3 changes");
     let after = emulator.call("GET", "/_emulator/state?reveal=true", "");
     assert_eq!(before, after);
 }

@@ -51,6 +51,8 @@ impl Project {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_orchestra"));
         cmd.current_dir(self.dir.path())
             .env("NO_COLOR", "1")
+            // Playbooks print times in the local zone: one zone for every machine.
+            .env("TZ", "UTC")
             .env_remove("RUST_LOG")
             .env_remove("ORCHESTRA_CONFIG")
             .env_remove("ORCHESTRA_STATE_DB")

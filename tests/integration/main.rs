@@ -25,6 +25,7 @@ mod locks;
 mod memory;
 mod memory_mcp;
 mod notify;
+mod operator_output;
 mod pacing;
 mod pacing_schedule;
 mod path_injection;

@@ -14,7 +14,7 @@ print(`plan mode: ${run::is_plan()}, delete answered ${existed}`);
 fn plan_lists_every_change_and_makes_none() {
     let project = Project::new();
     project.playbook("sets.rhai", SETS);
-    let run = project.run(&["play", "sets", "--plan"]);
+    let run = project.run(&["play", "sets", "--plan", "-v"]);
     run.expect_code(0).stdout_has("plan mode: true");
     let listing = run
         .stdout
@@ -40,7 +40,7 @@ fn plan_reads_are_real() {
         .playbook("sets.rhai", SETS);
     project.run(&["play", "seed"]).expect_code(0);
     project
-        .run(&["play", "sets", "--plan"])
+        .run(&["play", "sets", "--plan", "-v"])
         .expect_code(0)
         .stdout_has("would set state key `count`\n       value: 42");
 }

@@ -20,7 +20,7 @@ fn a_plan_of_500_secret_writes_says_how_long_they_take_at_least() {
     project
         .run(&["play", "batch", "--plan", "--emulate"])
         .expect_code(0)
-        .stdout_has("2 change(s)")
+        .stdout_has("2 changes")
         .stdout_has("GitHub: 500 secret writes: at least 2m under GitHub's secondary limits");
 }
 
@@ -45,7 +45,9 @@ fn a_plan_without_github_changes_has_no_estimate() {
     let project = Project::new();
     project.playbook("local.rhai", "state::set(\"k\", \"v\");\n");
     let run = project.run(&["play", "local", "--plan"]);
-    run.expect_code(0).stdout_has("1 change(s)");
+    run.expect_code(0)
+        .stdout_has("0 changes")
+        .stdout_has("and 1 run-state record (-v lists them)");
     assert!(
         !run.stdout.contains("GitHub:"),
         "an estimate without GitHub changes: {}",

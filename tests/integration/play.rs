@@ -72,7 +72,7 @@ fn runs_lists_newest_first_and_show_has_steps_and_output() {
     let show = project.run(&["runs", "show", "1"]);
     show.expect_code(0)
         .stdout_has("status:   succeeded")
-        .stdout_has("succeeded mutate state::set state key `k`")
+        .stdout_has("succeeded mutate state::set: set state key `k`")
         .stdout_has("[print] one done");
     project
         .run(&["runs", "show", "99"])
@@ -163,10 +163,13 @@ fn the_bundled_playbooks_compile_and_hello_runs() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("went to: [\"Secret Manager deployer-key (alias current)\", \"GitHub acme/api GCP_SA_KEY\"]"),
+        stdout.contains(
+            "  went to:\n    • Secret Manager deployer-key (alias current)\n    • GitHub acme/api GCP_SA_KEY\n"
+        ),
         "{stdout}"
     );
-    assert!(stdout.contains("retired: keys disabled [\""), "{stdout}");
+    assert!(stdout.contains("  keys disabled: "), "{stdout}");
+    assert!(!stdout.contains("[\""), "a Rhai array literal in: {stdout}");
     assert!(
         stdout.contains("• schedule: none runs this playbook"),
         "{stdout}"

@@ -91,6 +91,7 @@ impl Rehearsal {
                 "stdlib/policy.rhai",
                 include_str!("../../stdlib/policy.rhai"),
             )
+            .file("stdlib/fmt.rhai", include_str!("../../stdlib/fmt.rhai"))
             .config(&emulator.config(&format!(
                 r#"[gcp]
 project = "demo-project"

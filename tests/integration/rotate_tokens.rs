@@ -82,7 +82,7 @@ fn without_revoke_old_the_old_token_is_a_step_by_hand() {
     rehearsal
         .play("rotate_github_tokens", None, &[("NEW_PAT", &second)])
         .expect_code(0)
-        .stdout_has("left to do by hand: [\"revoke the previous personal access token of ci-pat (Secret(fp:");
+        .stdout_has("left to do by hand:\n    • revoke the previous personal access token of ci-pat (Secret(fp:");
     assert!(
         rehearsal.token_works(&first),
         "not revoked without revoke_old"

@@ -61,6 +61,7 @@ impl Fixture {
                 "stdlib/policy.rhai",
                 include_str!("../../stdlib/policy.rhai"),
             )
+            .file("stdlib/fmt.rhai", include_str!("../../stdlib/fmt.rhai"))
             .file("repo/.env", &format!("GITHUB_TOKEN={pat_env}\n"))
             .file(
                 "repo/scripts/deploy.sh",

@@ -46,6 +46,7 @@ pub(super) fn invoke(primitive: &Primitive, context: &RunContext, args: &Args) -
                     .map_err(|e| raise(name, e.into()))?;
                 context.record_planned(PlannedChange {
                     primitive: name.to_owned(),
+                    scope: primitive.scope,
                     target: change.target.clone(),
                     summary: change.summary(),
                     fields: change.fields.clone(),

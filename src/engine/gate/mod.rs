@@ -22,7 +22,7 @@ pub use args::Args;
 pub use invoke::raise;
 pub use types::{Change, Effect, ParamType, PrimitiveDoc, PrimitiveError, Signature};
 
-use super::context::RunContext;
+use super::context::{ChangeScope, RunContext};
 
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 
@@ -44,6 +44,8 @@ enum Behaviour {
 struct Primitive {
     qualified: String,
     behaviour: Behaviour,
+    /// Whether its changes are out there or orchestra's own run-state records.
+    scope: ChangeScope,
     /// The service whose circuit breaker guards this primitive's remote calls.
     service: Option<&'static str>,
 }
@@ -52,6 +54,7 @@ struct Primitive {
 pub struct ModuleBuilder {
     name: &'static str,
     service: Option<&'static str>,
+    scope: ChangeScope,
     module: Module,
     context: Arc<RunContext>,
     docs: Vec<PrimitiveDoc>,
@@ -63,6 +66,7 @@ impl ModuleBuilder {
         Self {
             name,
             service: None,
+            scope: ChangeScope::World,
             module: Module::new(),
             context,
             docs: Vec::new(),
@@ -74,6 +78,14 @@ impl ModuleBuilder {
     /// answer, 5xx), calls are refused at once instead of hammering it, across runs.
     pub fn with_service_breaker(mut self, service: &'static str) -> Self {
         self.service = Some(service);
+        self
+    }
+
+    /// Marks this module's mutations as orchestra's own bookkeeping (playbook state, the sync
+    /// ledger): a plan counts them in one line instead of listing them among the changes the
+    /// operator approves.
+    pub fn recording_run_state(mut self) -> Self {
+        self.scope = ChangeScope::RunState;
         self
     }
 
@@ -174,6 +186,7 @@ impl ModuleBuilder {
         let primitive = Arc::new(Primitive {
             qualified,
             behaviour,
+            scope: self.scope,
             service,
         });
         let context = Arc::clone(&self.context);
