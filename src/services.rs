@@ -46,7 +46,7 @@ pub struct Services {
     monitoring: OnceLock<Result<Arc<Monitoring>, String>>,
     memory: OnceLock<Result<Arc<crate::memory::Memory>, String>>,
     firestore_emulator: Option<String>,
-    firestore: OnceLock<Result<Arc<Firestore>, String>>,
+    firestore: std::sync::Mutex<Option<Arc<Firestore>>>,
 }
 
 impl Services {
@@ -63,7 +63,7 @@ impl Services {
             monitoring: OnceLock::new(),
             memory: OnceLock::new(),
             firestore_emulator: None,
-            firestore: OnceLock::new(),
+            firestore: std::sync::Mutex::new(None),
         }
     }
 
@@ -76,26 +76,46 @@ impl Services {
 
     /// The Firestore client, built on first use: the emulator `--emulate` started, else
     /// `FIRESTORE_EMULATOR_HOST`, else `[gcp].firestore_url` or Google's with the run's
-    /// credentials. One per process: gRPC multiplexes every call on its connection.
+    /// credentials. One per process: gRPC multiplexes every call on its connection. A failed
+    /// connection is not kept: the next call tries again (memory degrades, then recovers).
     pub fn firestore(
         &self,
         config: &Config,
         runtime: &tokio::runtime::Handle,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<Arc<Firestore>, String> {
-        self.firestore
-            .get_or_init(|| {
-                let settings = self.firestore_settings(config)?;
-                runtime
-                    .block_on(Firestore::connect(
-                        &settings,
-                        RetryPolicy::from_limits(&config.limits),
-                        cancelled,
-                    ))
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string())
-            })
-            .clone()
+        let mut client = self.firestore.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(client) = client.as_ref() {
+            return Ok(Arc::clone(client));
+        }
+        let settings = self.firestore_settings(config)?;
+        let connected = runtime
+            .block_on(Firestore::connect(
+                &settings,
+                RetryPolicy::from_limits(&config.limits),
+                cancelled,
+            ))
+            .map(Arc::new)
+            .map_err(|e| e.to_string())?;
+        *client = Some(Arc::clone(&connected));
+        Ok(connected)
+    }
+
+    /// What the Firestore memory backend calls for its client: [`Self::firestore`] of these
+    /// services (held weakly: the memory they keep holds this, and must not keep them alive).
+    pub fn firestore_connector(
+        self: &Arc<Self>,
+        config: Arc<Config>,
+        runtime: tokio::runtime::Handle,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> crate::memory::FirestoreConnector {
+        let services = Arc::downgrade(self);
+        Arc::new(move || {
+            services
+                .upgrade()
+                .ok_or_else(|| "the run that opened memory has ended".to_owned())?
+                .firestore(&config, &runtime, Arc::clone(&cancelled))
+        })
     }
 
     /// Which Firestore database, and where.

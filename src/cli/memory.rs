@@ -112,7 +112,19 @@ fn said_queued(written: Written, what: &str) {
 pub fn run(args: &MemoryArgs, host: &Host) -> Result<ExitStatus, HostError> {
     let memory: Arc<Memory> = host
         .services
-        .memory(|| Memory::open(&host.config.memory, &host.store, Some(&host.runtime)))
+        .memory(|| {
+            let firestore = host.services.firestore_connector(
+                Arc::clone(&host.config),
+                host.runtime.clone(),
+                Arc::new(|| false),
+            );
+            Memory::open(
+                &host.config.memory,
+                &host.store,
+                Some(&host.runtime),
+                Some(firestore),
+            )
+        })
         .map_err(HostError::Usage)?;
     match &args.action {
         MemoryAction::Get { key: text, json } => {

@@ -236,6 +236,16 @@ impl RunContext {
         &self.services
     }
 
+    /// The remote services of this run, shared (for what outlives one call, e.g. memory).
+    pub fn shared_services(&self) -> Arc<Services> {
+        Arc::clone(&self.services)
+    }
+
+    /// The configuration, shared.
+    pub fn shared_config(&self) -> Arc<Config> {
+        Arc::clone(&self.config)
+    }
+
     /// Runs async client work to completion on the runtime (the script thread waits).
     pub fn block_on<F: std::future::Future>(&self, future: F) -> Result<F::Output, String> {
         match &self.runtime {

@@ -8,10 +8,10 @@ use super::MemoryError;
 pub const MAX_KEY_LEN: usize = 200;
 
 /// What a key looks like, for error messages.
-pub const KEY_SHAPE: &str =
-    "1 to 200 characters of letters, digits and _ - . : / (segments between '/' not empty)";
+pub const KEY_SHAPE: &str = "1 to 200 characters of letters and digits (any script) and _ - . : / (segments between '/' not empty)";
 
-/// A memory key: 1 to [`MAX_KEY_LEN`] ASCII letters, digits and `_ - . : /`, with no empty
+/// A memory key: 1 to [`MAX_KEY_LEN`] letters and digits (Unicode's alphabetic and numeric
+/// characters, so `日本/語` is a key) and `_ - . : /`, with no empty
 /// segment between slashes (so `agent/last_run`, never `/agent`, `agent/` or `a//b`). The same
 /// key is valid for every backend: an MCP entity name, a SQLite key, a Firestore document id
 /// once its `/` are encoded.
@@ -19,7 +19,7 @@ pub const KEY_SHAPE: &str =
 pub struct MemoryKey(String);
 
 fn allowed(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/')
+    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/')
 }
 
 /// The first character outside the key alphabet, and its position (1-based).
@@ -108,6 +108,8 @@ mod tests {
             "planner/context",
             "a",
             "runs:2026-01-01.x",
+            "日本/語",
+            "é",
         ] {
             assert_eq!(MemoryKey::parse(key).unwrap().as_str(), key);
         }
@@ -121,7 +123,8 @@ mod tests {
             ("/a", "an empty segment"),
             ("a/", "an empty segment"),
             ("a//b", "an empty segment"),
-            ("é", "'é' at position 1"),
+            ("☃", "'☃' at position 1"),
+            ("a~b", "'~' at position 2"),
         ] {
             let err = MemoryKey::parse(key).unwrap_err().to_string();
             assert!(err.contains(&format!("\"{key}\"")), "{err}");

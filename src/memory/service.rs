@@ -103,13 +103,15 @@ impl Memory {
         }
     }
 
-    /// Opens the backend `settings` name (see [`super::factory`]).
+    /// Opens the backend `settings` name (see [`super::factory`]); `firestore` hands out the
+    /// Firestore client when that backend is named.
     pub fn open(
         settings: &MemorySettings,
         store: &Store,
         runtime: Option<&tokio::runtime::Handle>,
+        firestore: Option<super::FirestoreConnector>,
     ) -> Result<Self, MemoryError> {
-        let backend = super::factory::open_backend(settings, store, runtime)?;
+        let backend = super::factory::open_backend(settings, store, runtime, firestore)?;
         Ok(Self::new(backend, store.clone(), settings))
     }
 

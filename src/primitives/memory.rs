@@ -32,9 +32,23 @@ fn memory(context: &RunContext) -> Result<Arc<Memory>, PrimitiveError> {
     let store = context
         .store()
         .ok_or_else(|| PrimitiveError::new("no state database in this mode"))?;
+    let firestore = context.runtime().map(|runtime| {
+        context.shared_services().firestore_connector(
+            context.shared_config(),
+            runtime.clone(),
+            context.cancellation(),
+        )
+    });
     context
         .remote()
-        .memory(|| Memory::open(&context.config().memory, store, context.runtime()))
+        .memory(|| {
+            Memory::open(
+                &context.config().memory,
+                store,
+                context.runtime(),
+                firestore,
+            )
+        })
         .map_err(PrimitiveError::new)
 }
 

@@ -8,7 +8,7 @@ use orchestra::firestore_emulator::FirestoreEmulator;
 
 use crate::harness::Project;
 
-const PROJECT: &str = "fs-test";
+pub(crate) const PROJECT: &str = "fs-test";
 
 /// A project whose playbooks reach `emulator`'s database `fs-test/(default)`.
 fn project(emulator: &FirestoreEmulator) -> Project {
@@ -32,7 +32,7 @@ fn play(project: &Project, emulator: &FirestoreEmulator, args: &[&str]) -> crate
 }
 
 /// One REST call to the emulator; the status code and the JSON body.
-fn rest(
+pub(crate) fn rest(
     emulator: &FirestoreEmulator,
     method: &str,
     path: &str,
@@ -85,7 +85,7 @@ fn rest(
     (status, json)
 }
 
-fn emulator() -> FirestoreEmulator {
+pub(crate) fn emulator() -> FirestoreEmulator {
     FirestoreEmulator::start().expect("the Firestore emulator starts (scripts/test installs it)")
 }
 

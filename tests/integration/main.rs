@@ -23,6 +23,7 @@ mod kill_rotation;
 mod leaks;
 mod locks;
 mod memory;
+mod memory_firestore;
 mod memory_mcp;
 mod notify;
 mod operator_output;
