@@ -1,6 +1,7 @@
 """`orchestra scan --format sarif` validated against the SARIF 2.1.0 JSON schema
 (sarif-2.1.0-rtm.5.json, the OASIS final schema as shipped, MIT-licensed, in the npm package
-@microsoft/jest-sarif 1.0.0-beta.0; fetched once with `npm pack` into ~/.cache, not vendored)
+@microsoft/jest-sarif 1.0.0-beta.0; put into ~/.cache/orchestra-sarif-schema by
+scripts/install-sarif-schema, which scripts/test runs; not vendored, never fetched here)
 with python-jsonschema, over a tree the test generates with one planted credential per kind
 and a history finding (which carries a commit property)."""
 
@@ -8,29 +9,26 @@ import json
 import os
 import pathlib
 import subprocess
-import tarfile
 
 import jsonschema
 import pytest
 
 from conftest import emulator_binary
 
-PACKAGE = "@microsoft/jest-sarif@1.0.0-beta.0"
-SCHEMA_IN_PACKAGE = "package/lib/schemas/sarif-2.1.0-rtm.5.json"
+SCHEMA_DIR = pathlib.Path(
+    os.environ.get("ORCHESTRA_SARIF_SCHEMA_DIR")
+    or os.path.expanduser("~/.cache/orchestra-sarif-schema")
+)
+SCHEMA = SCHEMA_DIR / "sarif-2.1.0-rtm.5.json"
 
 
 def sarif_schema():
-    cache = pathlib.Path(os.path.expanduser("~/.cache/orchestra-sarif-schema"))
-    schema = cache / "sarif-2.1.0-rtm.5.json"
-    if not schema.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        packed = subprocess.run(
-            ["npm", "pack", PACKAGE, "--silent", "--pack-destination", str(cache)],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1]
-        with tarfile.open(cache / packed) as archive:
-            schema.write_bytes(archive.extractfile(SCHEMA_IN_PACKAGE).read())
-    return json.loads(schema.read_text())
+    if not SCHEMA.exists():
+        pytest.fail(
+            f"no SARIF 2.1.0 schema at {SCHEMA}: run scripts/install-sarif-schema "
+            "(scripts/test runs it before the conformance tests)"
+        )
+    return json.loads(SCHEMA.read_text())
 
 
 def orchestra_binary():

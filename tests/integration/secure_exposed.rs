@@ -2,19 +2,37 @@
 //! repository: each live credential moved to Secret Manager, files rewritten to read the
 //! environment, the exposed service-account key rotated out (refused by the token endpoint,
 //! Secret Manager holding a new one that works), the exposed PATs revoked; a plan changes
-//! nothing; killed after each change in turn and resumed, it converges with no file half
+//! nothing; killed after each change in turn and resumed (workers sharing reset emulators), it converges with no file half
 //! rewritten; no value in any output or state file.
 
 use std::process::Command;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::harness::{DEMO_GITHUB_TOKEN, EmulatorProcess, Project, Run};
 use crate::leaks::{assert_absent, files_below};
 use crate::scan_verify::{ACCOUNT, config, new_hook, new_key};
 
+/// An emulator and the folder it runs in; reset to its initial state for each fixture.
+struct Emulator {
+    process: EmulatorProcess,
+    _home: Project,
+}
+
+impl Emulator {
+    fn start() -> Rc<Self> {
+        let home = Project::new();
+        let process = EmulatorProcess::start(&home);
+        Rc::new(Self {
+            process,
+            _home: home,
+        })
+    }
+}
+
 struct Fixture {
     project: Project,
-    emulator: EmulatorProcess,
-    _emulator_home: Project,
+    world: Rc<Emulator>,
     pat_env: String,
     pat_shell: String,
     dead_pat: String,
@@ -34,8 +52,13 @@ fn git(dir: &std::path::Path, args: &[&str]) {
 
 impl Fixture {
     fn new() -> Self {
-        let emulator_home = Project::new();
-        let emulator = EmulatorProcess::start(&emulator_home);
+        Self::on(Emulator::start())
+    }
+
+    /// A fixture on `world`, put back to its initial state first.
+    fn on(world: Rc<Emulator>) -> Self {
+        world.process.call("POST", "/_emulator/reset", "");
+        let emulator = &world.process;
         let pat_env = emulator.mint_pat();
         let pat_shell = emulator.mint_pat();
         let dead_pat = emulator.mint_pat();
@@ -44,11 +67,11 @@ impl Fixture {
             "/credentials/revoke",
             &format!(r#"{{"credentials":["{dead_pat}"]}}"#),
         );
-        let (_, key_file) = new_key(&emulator, ACCOUNT);
-        let hook = new_hook(&emulator, "deploys");
+        let (_, key_file) = new_key(emulator, ACCOUNT);
+        let hook = new_hook(emulator, "deploys");
         let project = Project::new();
         project
-            .config(&config(&emulator, ""))
+            .config(&config(emulator, ""))
             .file(
                 "playbooks/secure_exposed_credentials.rhai",
                 include_str!("../../playbooks/secure_exposed_credentials.rhai"),
@@ -82,14 +105,17 @@ impl Fixture {
         git(&repo, &["commit", "-qm", "app"]);
         Self {
             project,
-            emulator,
-            _emulator_home: emulator_home,
+            world: Rc::clone(&world),
             pat_env,
             pat_shell,
             dead_pat,
             key_file,
             hook,
         }
+    }
+
+    fn emulator(&self) -> &EmulatorProcess {
+        &self.world.process
     }
 
     fn orchestra(&self, args: &[&str], kill_after: Option<usize>) -> Run {
@@ -124,7 +150,7 @@ impl Fixture {
     }
 
     fn token_works(&self, token: &str) -> bool {
-        let answer = self.emulator.call(
+        let answer = self.emulator().call(
             "POST",
             "/_emulator/verify",
             &serde_json::json!({ "github_token": token }).to_string(),
@@ -133,7 +159,7 @@ impl Fixture {
     }
 
     fn key_works(&self, file: &serde_json::Value) -> bool {
-        let answer = self.emulator.call(
+        let answer = self.emulator().call(
             "POST",
             "/_emulator/verify",
             &serde_json::json!({ "key_file": file }).to_string(),
@@ -215,9 +241,9 @@ impl Fixture {
             "{when}: the exposed key still works"
         );
 
-        let state = self.emulator.state();
+        let state = self.emulator().state();
         let secrets = self
-            .emulator
+            .emulator()
             .call("GET", "/v1/projects/demo-project/secrets", "");
         for id in [
             "env-github-token",
@@ -238,10 +264,23 @@ impl Fixture {
         );
     }
 
+    /// The exposed key's secret holds the exposed value and exactly one new key: no second
+    /// rotation.
+    fn assert_rotated_once(&self, when: &str) {
+        let answer = self.emulator().call(
+            "GET",
+            "/v1/projects/demo-project/secrets/deploy-sa-key-json-private-key/versions",
+            "",
+        );
+        let body: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+        let versions = body["versions"].as_array().map_or(0, Vec::len);
+        assert_eq!(versions, 2, "{when}: {answer}");
+    }
+
     /// The key file `current` of the key's secret points at.
     fn current_key_file(&self, state: &serde_json::Value) -> serde_json::Value {
         let text = state.to_string();
-        let answer = self.emulator.call(
+        let answer = self.emulator().call(
             "GET",
             "/v1/projects/demo-project/secrets/deploy-sa-key-json-private-key/versions/current:access",
             "",
@@ -290,14 +329,13 @@ fn a_plan_shows_each_rewrite_as_a_diff_and_changes_nothing() {
     );
     assert!(fixture.token_works(&fixture.pat_env));
     let secrets = fixture
-        .emulator
+        .emulator()
         .call("GET", "/v1/projects/demo-project/secrets", "");
     assert!(!secrets.contains("env-github-token"), "{secrets}");
     fixture.assert_nothing_leaked(&[&plan]);
 }
 
 #[test]
-#[ignore = "after merging conditional requests and the Google fidelity work, the PAT in app/settings.py is verified as refused (401) instead of live: under investigation, see the closing note"]
 fn live_credentials_move_and_what_was_exposed_stops_working() {
     let fixture = Fixture::new();
     let run = fixture.play(&[], None);
@@ -314,27 +352,72 @@ fn live_credentials_move_and_what_was_exposed_stops_working() {
     fixture.assert_nothing_leaked(&[&run, &again]);
 }
 
-// Some 30 kill points, each a fresh emulator, repository, killed run and resume: it did not
-// finish within 25 minutes on the shared 2-core machine it was written on, so it is opt-in
-// until it is made cheaper (`cargo nextest run --run-ignored all secure_exposed`).
-#[test]
-#[ignore = "slow: every kill point of the playbook in turn; run with --run-ignored"]
-fn killed_after_any_change_and_resumed_it_converges() {
-    let mut kill_points = 0;
-    for n in 1.. {
-        let fixture = Fixture::new();
-        let killed = fixture.play(&[], Some(n));
-        if killed.code == 0 {
-            assert!(n > 10, "the playbook makes more than {} changes", n - 1);
-            break;
+/// How a run killed part-way is finished.
+#[derive(Clone, Copy, Debug)]
+enum Recovery {
+    /// `orchestra resume RUN`.
+    Resume,
+    /// `orchestra play` again, as an operator who never heard of resume would.
+    Rerun,
+}
+
+/// Kills the playbook after its n-th change for every n in turn until a run makes fewer than
+/// n changes, recovers each with `recovery`, and checks every kill point converged with no
+/// file half rewritten and the exposed key rotated once (its secret holds two versions: the
+/// exposed value and one new key). Cheap enough for CI: a few workers, each with one emulator
+/// reset between kill points, take kill points from a shared counter; every n is covered.
+fn every_kill_point_converges(recovery: Recovery) {
+    const WORKERS: usize = 3;
+    let next = AtomicUsize::new(1);
+    let end = AtomicUsize::new(usize::MAX);
+    let covered = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            scope.spawn(|| {
+                let world = Emulator::start();
+                loop {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    if n >= end.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let fixture = Fixture::on(Rc::clone(&world));
+                    let killed = fixture.play(&[], Some(n));
+                    if killed.code == 0 {
+                        end.fetch_min(n, Ordering::SeqCst);
+                        break;
+                    }
+                    assert_eq!(killed.code, -1, "kill at {n}: {}", killed.stderr);
+                    fixture.assert_no_half_rewrite(&format!("killed after change {n}"));
+                    let recovered = match recovery {
+                        Recovery::Resume => {
+                            fixture.orchestra(&["resume", &fixture.last_run().to_string()], None)
+                        }
+                        Recovery::Rerun => fixture.play(&[], None),
+                    };
+                    recovered.expect_code(0);
+                    let when = format!("{recovery:?} after a kill at change {n}");
+                    fixture.assert_secured(&when);
+                    fixture.assert_rotated_once(&when);
+                    fixture.assert_nothing_leaked(&[&killed, &recovered]);
+                    covered.lock().unwrap_or_else(|p| p.into_inner()).push(n);
+                }
+            });
         }
-        kill_points += 1;
-        assert_eq!(killed.code, -1, "kill at {n}: {}", killed.stderr);
-        fixture.assert_no_half_rewrite(&format!("killed after change {n}"));
-        let resumed = fixture.orchestra(&["resume", &fixture.last_run().to_string()], None);
-        resumed.expect_code(0);
-        fixture.assert_secured(&format!("resumed after a kill at change {n}"));
-        fixture.assert_nothing_leaked(&[&killed, &resumed]);
-    }
-    assert!(kill_points >= 10, "only {kill_points} kill points");
+    });
+    let end = end.into_inner();
+    assert!(end > 10, "the playbook makes more than {} changes", end - 1);
+    let mut covered = covered.into_inner().unwrap_or_else(|p| p.into_inner());
+    covered.sort_unstable();
+    assert_eq!(covered, (1..end).collect::<Vec<_>>(), "every kill point");
+}
+
+#[test]
+fn killed_after_any_change_and_resumed_it_converges() {
+    every_kill_point_converges(Recovery::Resume);
+}
+
+#[test]
+#[ignore = "known gap, not fixed yet: a plain rerun after kills at changes 18 and 36 rotates the exposed key a second time (3 versions), and after change 14 leaves it working"]
+fn killed_after_any_change_and_simply_rerun_it_converges_without_rotating_twice() {
+    every_kill_point_converges(Recovery::Rerun);
 }
