@@ -29,7 +29,6 @@ use crate::error::HostError;
 use crate::exit::{EXIT_CODES_HELP, ExitStatus};
 use crate::logging::{self, Verbosity};
 use crate::runner::Host;
-use crate::store::Store;
 
 /// Runs ops procedures written as sandboxed Rhai playbooks.
 #[derive(Debug, Parser)]
@@ -159,16 +158,17 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         vec![Arc::clone(&cancel)]
     };
     install_signal_handlers(&runtime, stages);
-    let store = Store::open(&config.resolve(&config.paths.state_db))?;
+    let services = Arc::new(crate::services::Services::new(
+        crate::services::Endpoints::Configured,
+    ));
+    let store = crate::runner::open_store(&config, &services)?;
     let host = Host {
         config: Arc::new(config),
         store,
         runtime: runtime.handle().clone(),
         cancel,
         cwd,
-        services: Arc::new(crate::services::Services::new(
-            crate::services::Endpoints::Configured,
-        )),
+        services,
     };
     let status = match &cli.command {
         Command::Play(args) => play::run(args, &host, cli.config.as_deref()),
