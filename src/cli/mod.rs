@@ -161,7 +161,11 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
     let services = Arc::new(crate::services::Services::new(
         crate::services::Endpoints::Configured,
     ));
-    let store = crate::runner::open_store(&config, &services)?;
+    // Google's credentials start their refresh task on the runtime they are built in.
+    let store = {
+        let _inside = runtime.enter();
+        crate::runner::open_store(&config, &services)?
+    };
     let host = Host {
         config: Arc::new(config),
         store,
