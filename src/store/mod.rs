@@ -82,6 +82,16 @@ pub enum StoreError {
         /// What failed.
         reason: String,
     },
+    /// The shared state cannot be reached at all.
+    #[error(
+        "{place} cannot be reached ({reason}): run state lives there ([state] backend = \"firestore\"), so nothing is started and no local lock is taken in its place"
+    )]
+    Unreachable {
+        /// Where the shared state is.
+        place: String,
+        /// What failed.
+        reason: String,
+    },
     /// A call to the shared state failed.
     #[error("the shared state in {place} failed: {reason}")]
     Shared {

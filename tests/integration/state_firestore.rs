@@ -22,7 +22,10 @@ fn machine(name: &str, firestore: &FirestoreEmulator) -> Project {
 }
 
 fn env<'a>(firestore: &'a str, webhook: &'a str) -> [(&'static str, &'a str); 2] {
-    [("FIRESTORE_EMULATOR_HOST", firestore), ("OPS_WEBHOOK", webhook)]
+    [
+        ("FIRESTORE_EMULATOR_HOST", firestore),
+        ("OPS_WEBHOOK", webhook),
+    ]
 }
 
 fn run(project: &Project, firestore: &str, webhook: &str, args: &[&str]) -> Run {
@@ -50,7 +53,9 @@ fn play_until_taken_over(
         if attempt.code != 3 {
             return attempt;
         }
-        attempt.stderr_has(holder).stderr_has("its lease runs until");
+        attempt
+            .stderr_has(holder)
+            .stderr_has("its lease runs until");
         assert!(Instant::now() < deadline, "the lease never ran out");
         std::thread::sleep(Duration::from_millis(300));
     }
@@ -142,4 +147,35 @@ fn a_holder_paused_past_its_lease_makes_no_further_change() {
         2,
         "exactly two Slack posts reached the emulator: {requests}"
     );
+}
+
+#[test]
+fn an_unreachable_firestore_refuses_the_run_and_takes_no_local_lock() {
+    let project = Project::new();
+    project
+        .config("[state]\nbackend = \"firestore\"\nproject = \"state-test\"\nmachine = \"offline\"\n\n[limits]\nretry_attempts = 1\n")
+        .playbook("rotate.rhai", "print(\"ran\");\n");
+    // A port that was free a moment ago: nothing answers there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .to_string();
+    let refused = run(&project, &closed, "", &["play", "rotate"]);
+    assert_ne!(refused.code, 0);
+    refused
+        .stderr_has("cannot be reached")
+        .stderr_has("no local lock is taken in its place");
+    assert!(!refused.stdout.contains("ran"), "{}", refused.stdout);
+    // Nothing was recorded locally in its place.
+    let db = project.path().join(".orchestra/state.db");
+    if db.exists() {
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        let locks: i64 = conn
+            .query_row("SELECT COUNT(*) FROM locks", [], |r| r.get(0))
+            .expect("count");
+        let runs: i64 = conn
+            .query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!((locks, runs), (0, 0), "no local lock or run");
+    }
 }

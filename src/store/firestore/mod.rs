@@ -91,7 +91,7 @@ impl FirestoreState {
                 settings.policy,
                 Arc::new(|| false),
             ))
-            .map_err(|e| StoreError::Shared {
+            .map_err(|e| StoreError::Unreachable {
                 place: place.clone(),
                 reason: e.to_string(),
             })?;
@@ -156,6 +156,12 @@ impl FirestoreState {
 
     /// A failed call, named with the database it went to.
     fn failed(&self, error: GoogleError) -> StoreError {
+        if error.code == "UNAVAILABLE" {
+            return StoreError::Unreachable {
+                place: self.place.clone(),
+                reason: error.to_string(),
+            };
+        }
         StoreError::Shared {
             place: self.place.clone(),
             reason: error.to_string(),
