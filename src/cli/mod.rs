@@ -16,6 +16,7 @@ mod resume;
 mod runs;
 mod scan;
 mod schedule;
+mod state;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +71,8 @@ enum Command {
     Check(check::CheckArgs),
     /// List recent runs, or show one
     Runs(runs::RunsArgs),
+    /// Where run state lives and who holds its locks (`state status`)
+    State(state::StateArgs),
     /// Run a failed or interrupted run's playbook again with the same arguments
     Resume(resume::ResumeArgs),
     /// List the primitives playbooks can call, with signatures and docs
@@ -177,6 +180,7 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
     let status = match &cli.command {
         Command::Play(args) => play::run(args, &host, cli.config.as_deref()),
         Command::Runs(args) => runs::run(args, &host),
+        Command::State(args) => state::run(args, &host),
         Command::Resume(args) => resume::run(args, &host),
         Command::Breakers(args) => breakers::run(args, &host),
         Command::Daemon(args) => daemon::run(args, &host, &stop),

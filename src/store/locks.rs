@@ -79,7 +79,7 @@ impl Store {
             if holder.process.liveness() != Liveness::Dead {
                 return Err(StoreError::LockHeld {
                     name: name.to_owned(),
-                    holder,
+                    holder: Box::new(holder),
                 });
             }
             tx.execute(

@@ -67,8 +67,8 @@ pub enum StoreError {
     LockHeld {
         /// The lock's name.
         name: String,
-        /// Who holds it.
-        holder: LockHolder,
+        /// Who holds it (boxed: it is the largest variant).
+        holder: Box<LockHolder>,
     },
     /// The shared state could not be reached to take a lock: the run does not start.
     #[error(

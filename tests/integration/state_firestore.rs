@@ -82,6 +82,14 @@ fn a_second_machine_is_refused_and_takes_over_once_the_killed_holders_lease_ran_
     run(&b, &host, "", &["play", "rotate"])
         .expect_code(3)
         .stderr_has(&format!("is held by run 1 (pid {pid} on machine-a)"));
+    run(&b, &host, "", &["state", "status"])
+        .expect_code(0)
+        .stdout_has("backend: Firestore (project state-test, database (default))")
+        .stdout_has(&format!(
+            "lock 'playbook:playbooks/rotate.rhai': run 1 on machine-a (pid {pid})"
+        ))
+        .stdout_has("lease until")
+        .stdout_has("token 1");
 
     holder.signal(Signal::SIGKILL);
     holder.wait();

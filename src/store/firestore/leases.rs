@@ -232,7 +232,7 @@ impl FirestoreState {
                 if self.still_held(doc, &holder, &machine, now) {
                     return Err(StoreError::LockHeld {
                         name: name.to_owned(),
-                        holder,
+                        holder: Box::new(holder),
                     });
                 }
                 let old_path = self.doc("runs", &padded(holder.run_id.0))?;
