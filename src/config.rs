@@ -22,6 +22,7 @@ mod notify;
 mod rate_limits;
 mod rotations;
 mod scan;
+mod state;
 mod sync;
 
 pub use budget::{BILLING_ZONE, BudgetSettings, ModelPrice, MonthZone};
@@ -43,6 +44,7 @@ pub use rotations::{
     ServiceAccountRotation,
 };
 pub use scan::ScanSettings;
+pub use state::{StateBackendKind, StateSettings};
 pub use sync::{SyncMapping, SyncSettings, valid_location};
 
 /// The default config file name, looked up in the working directory.
@@ -80,6 +82,8 @@ pub struct Config {
     pub scan: ScanSettings,
     /// Where `memory::` keeps entries, its cache, and the MCP server (`[memory]`).
     pub memory: MemorySettings,
+    /// Where run state lives (`[state]`): SQLite or a Firestore shared by several machines.
+    pub state: StateSettings,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -254,6 +258,7 @@ impl Default for Config {
             sync: SyncSettings::default(),
             scan: ScanSettings::default(),
             memory: MemorySettings::default(),
+            state: StateSettings::default(),
             base_dir: PathBuf::from("."),
             source_file: None,
         }
@@ -343,6 +348,7 @@ impl Config {
         config.rate_limits.validate().map_err(in_file)?;
         config.limits.google.validate().map_err(in_file)?;
         config.rotations.validate().map_err(in_file)?;
+        config.state.validate().map_err(in_file)?;
         config.sync.validate().map_err(in_file)?;
         config.memory.validate().map_err(in_file)?;
         config.base_dir = file

@@ -53,6 +53,9 @@ impl HostError {
                 "wait for run {} to finish, or stop pid {}; a lock left by a dead process is taken over automatically",
                 holder.run_id, holder.process.pid
             )),
+            Self::Store(StoreError::LockUnavailable { .. } | StoreError::Unreachable { .. }) => Some(
+                "check the network and [state] in orchestra.toml (project, database); `orchestra state status` tries the same connection".into(),
+            ),
             Self::Playbook(PlaybookError::NotFound { .. }) => {
                 Some("bare names are looked up in the playbooks folder ([paths].playbooks)".into())
             }

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use rhai::Map;
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, StateBackendKind};
 use crate::engine::{self, PlannedChange, RunContext, ScriptDiagnostic, Termination};
 use crate::error::HostError;
 use crate::exit::ExitStatus;
-use crate::store::{NewRun, RunId, RunMode, RunStatus, Store};
+use crate::store::{NewRun, RunId, RunMode, RunStatus, SharedSettings, Store};
 
 /// What every command shares: configuration, state, the runtime and the cancel flag.
 pub struct Host {
@@ -99,6 +99,51 @@ pub fn args_map(pairs: &[(String, String)]) -> (Map, String) {
     (map, serde_json::Value::Object(json).to_string())
 }
 
+/// Opens the run state `config` names: the SQLite file, and with `[state] backend =
+/// "firestore"` the shared Firestore database for runs, the journal and locks.
+pub fn open_store(
+    config: &Config,
+    services: &crate::services::Services,
+) -> Result<Store, HostError> {
+    let store = Store::open(&config.resolve(&config.paths.state_db))?;
+    if config.state.backend != StateBackendKind::Firestore {
+        return Ok(store);
+    }
+    let mut named = config.clone();
+    if let Some(project) = &config.state.project {
+        named.gcp.project = Some(project.clone());
+    }
+    named.gcp.firestore_database = Some(config.state.database.clone());
+    let firestore = services.firestore_settings(&named).map_err(|e| {
+        HostError::Config(crate::config::ConfigError::Invalid(format!(
+            "[state] backend = \"firestore\": {e}"
+        )))
+    })?;
+    let machine = config
+        .state
+        .machine
+        .clone()
+        .unwrap_or_else(|| crate::process::ProcessIdentity::current().host);
+    Ok(store.with_shared(SharedSettings {
+        firestore,
+        prefix: config.state.prefix.clone(),
+        machine,
+        lease: config.state.lease,
+        policy: crate::clients::retry::RetryPolicy::from_limits(&config.limits),
+    })?)
+}
+
+/// The default lock of a playbook: its path relative to the working directory (or the
+/// config's folder) when it is inside, so that machines sharing a Firestore state agree on
+/// it wherever their checkout lives; its absolute path otherwise.
+fn playbook_lock(path: &std::path::Path, host: &Host) -> String {
+    let shown = path
+        .strip_prefix(&host.cwd)
+        .or_else(|_| path.strip_prefix(&host.config.base_dir))
+        .unwrap_or(path);
+    format!("playbook:{}", shown.display())
+}
+
 /// Runs `request` once.
 pub fn play(host: &Host, request: &PlayRequest) -> Result<RunReport, HostError> {
     for reaped in host.store.reap_dead_runs()? {
@@ -133,7 +178,7 @@ pub fn play(host: &Host, request: &PlayRequest) -> Result<RunReport, HostError> 
     let lock = request
         .lock
         .clone()
-        .unwrap_or_else(|| format!("playbook:{}", prepared.source.path.display()));
+        .unwrap_or_else(|| playbook_lock(&prepared.source.path, host));
     let acquired = host.store.start_run_with_lock(
         &lock,
         &NewRun {

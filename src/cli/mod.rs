@@ -16,6 +16,7 @@ mod resume;
 mod runs;
 mod scan;
 mod schedule;
+mod state;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,7 +30,6 @@ use crate::error::HostError;
 use crate::exit::{EXIT_CODES_HELP, ExitStatus};
 use crate::logging::{self, Verbosity};
 use crate::runner::Host;
-use crate::store::Store;
 
 /// Runs ops procedures written as sandboxed Rhai playbooks.
 #[derive(Debug, Parser)]
@@ -71,6 +71,8 @@ enum Command {
     Check(check::CheckArgs),
     /// List recent runs, or show one
     Runs(runs::RunsArgs),
+    /// Where run state lives and who holds its locks (`state status`)
+    State(state::StateArgs),
     /// Run a failed or interrupted run's playbook again with the same arguments
     Resume(resume::ResumeArgs),
     /// List the primitives playbooks can call, with signatures and docs
@@ -161,20 +163,26 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         vec![Arc::clone(&cancel)]
     };
     install_signal_handlers(&runtime, stages);
-    let store = Store::open(&config.resolve(&config.paths.state_db))?;
+    let services = Arc::new(crate::services::Services::new(
+        crate::services::Endpoints::Configured,
+    ));
+    // Google's credentials start their refresh task on the runtime they are built in.
+    let store = {
+        let _inside = runtime.enter();
+        crate::runner::open_store(&config, &services)?
+    };
     let host = Host {
         config: Arc::new(config),
         store,
         runtime: runtime.handle().clone(),
         cancel,
         cwd,
-        services: Arc::new(crate::services::Services::new(
-            crate::services::Endpoints::Configured,
-        )),
+        services,
     };
     let status = match &cli.command {
         Command::Play(args) => play::run(args, &host, cli.config.as_deref()),
         Command::Runs(args) => runs::run(args, &host),
+        Command::State(args) => state::run(args, &host),
         Command::Resume(args) => resume::run(args, &host),
         Command::Breakers(args) => breakers::run(args, &host),
         Command::Daemon(args) => daemon::run(args, &host, &stop),

@@ -229,17 +229,18 @@ pub fn runs_table(runs: &[RunRecord]) -> String {
         return "no runs yet\n".to_owned();
     }
     let mut out = format!(
-        "{:>5}  {:<11}  {:<5}  {:<20}  {:>9}  {}\n",
-        "ID", "STATUS", "MODE", "STARTED", "DURATION", "PLAYBOOK"
+        "{:>5}  {:<11}  {:<5}  {:<20}  {:>9}  {:<16}  {}\n",
+        "ID", "STATUS", "MODE", "STARTED", "DURATION", "MACHINE", "PLAYBOOK"
     );
     for run in runs {
         out.push_str(&format!(
-            "{:>5}  {:<11}  {:<5}  {:<20}  {:>9}  {}\n",
+            "{:>5}  {:<11}  {:<5}  {:<20}  {:>9}  {:<16}  {}\n",
             run.id,
             run.status.as_str(),
             run.mode.as_str(),
             format_ms(run.started_at),
             duration_text(run),
+            run.host,
             run.playbook
         ));
     }

@@ -25,6 +25,9 @@ impl Store {
         level: &str,
         message: &str,
     ) -> Result<(), StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.append_event(run_id, level, message);
+        }
         self.conn().execute(
             "INSERT INTO events (run_id, at, level, message) VALUES (?1, ?2, ?3, ?4)",
             params![run_id.0, now_ms(), level, mask(message)],
@@ -34,6 +37,9 @@ impl Store {
 
     /// The events of a run, oldest first.
     pub fn events(&self, run_id: RunId) -> Result<Vec<EventRecord>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.events(run_id);
+        }
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT at, level, message FROM events WHERE run_id = ?1 ORDER BY id")?;

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::{NewRun, RunId, Store, StoreError, now_ms};
+use super::{LockStatus, NewRun, RunId, Store, StoreError, now_ms};
 use crate::process::{Liveness, ProcessIdentity};
 
 /// Who holds a lock.
@@ -17,6 +17,24 @@ pub struct LockHolder {
     pub process: ProcessIdentity,
     /// When it was taken, as RFC 3339.
     pub acquired_at: String,
+    /// When its lease runs out, as RFC 3339 (Firestore only: SQLite locks have no lease).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_expires_at: Option<String>,
+}
+
+impl LockHolder {
+    /// `run 42 (pid 123 on host) since T`, and the lease's end when there is one.
+    pub fn describe(&self) -> String {
+        let lease = self
+            .lease_expires_at
+            .as_ref()
+            .map(|t| format!("; its lease runs until {t}"))
+            .unwrap_or_default();
+        format!(
+            "run {} (pid {} on {}) since {}{lease}",
+            self.run_id, self.process.pid, self.process.host, self.acquired_at
+        )
+    }
 }
 
 /// A lock acquired together with the run that holds it.
@@ -32,6 +50,9 @@ impl Store {
     /// Atomically: checks lock `name`, takes it over if its holder is dead, inserts `run` and
     /// records it as the holder. Fails with [`StoreError::LockHeld`] if a live run holds it.
     pub fn start_run_with_lock(&self, name: &str, run: &NewRun) -> Result<AcquiredRun, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.start_run_with_lock(name, run);
+        }
         let me = ProcessIdentity::current();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -48,6 +69,7 @@ impl Store {
                             start_ticks: row.get::<_, Option<i64>>(3)?.map(|t| t as u64),
                         },
                         acquired_at: format_ms(row.get(4)?),
+                        lease_expires_at: None,
                     })
                 },
             )
@@ -57,7 +79,7 @@ impl Store {
             if holder.process.liveness() != Liveness::Dead {
                 return Err(StoreError::LockHeld {
                     name: name.to_owned(),
-                    holder,
+                    holder: Box::new(holder),
                 });
             }
             tx.execute(
@@ -91,11 +113,46 @@ impl Store {
 
     /// Releases lock `name` if `run_id` holds it.
     pub fn release_lock(&self, name: &str, run_id: RunId) -> Result<(), StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.release_lock(name, run_id);
+        }
         self.conn().execute(
             "DELETE FROM locks WHERE name = ?1 AND run_id = ?2",
             params![name, run_id.0],
         )?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Every lock that has a holder, by name.
+    pub fn lock_statuses(&self) -> Result<Vec<LockStatus>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.lock_statuses();
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT name, run_id, pid, host, process_start, acquired_at FROM locks ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            let host: String = row.get(3)?;
+            Ok(LockStatus {
+                name: row.get(0)?,
+                holder: LockHolder {
+                    run_id: RunId(row.get(1)?),
+                    process: ProcessIdentity {
+                        pid: row.get(2)?,
+                        host: host.clone(),
+                        start_ticks: row.get::<_, Option<i64>>(4)?.map(|t| t as u64),
+                    },
+                    acquired_at: format_ms(row.get(5)?),
+                    lease_expires_at: None,
+                },
+                machine: host,
+                token: None,
+            })
+        })?;
+        rows.map(|r| r.map_err(StoreError::from)).collect()
     }
 }
 

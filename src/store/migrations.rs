@@ -1,7 +1,6 @@
 //! The schema, as an ordered list of migrations tracked in SQLite's `user_version`.
 
-use rusqlite::Connection;
-use rusqlite_migration::{M, Migrations};
+use rusqlite::{Connection, TransactionBehavior};
 
 const V1: &str = "
 CREATE TABLE runs (
@@ -188,24 +187,67 @@ CREATE TABLE github_etags (
 CREATE INDEX github_etags_used ON github_etags (used_at);
 ";
 
-fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(V1),
-        M::up(V2_BREAKERS),
-        M::up(V3_ALERTS),
-        M::up(V4_RATE_LIMIT_CHECKS),
-        M::up(V5_BUDGET_CHECKS),
-        M::up(V6_SYNC_LEDGER),
-        M::up(V7_RUN_RESUMES),
-        M::up(V8_BUDGET_MONTH_ZONE),
-        M::up(V9_MEMORY),
-        M::up(V10_GITHUB_ETAGS),
-    ])
+/// Every schema version in order: version N is reached by running `STEPS[N - 1]`.
+const STEPS: &[&str] = &[
+    V1,
+    V2_BREAKERS,
+    V3_ALERTS,
+    V4_RATE_LIMIT_CHECKS,
+    V5_BUDGET_CHECKS,
+    V6_SYNC_LEDGER,
+    V7_RUN_RESUMES,
+    V8_BUDGET_MONTH_ZONE,
+    V9_MEMORY,
+    V10_GITHUB_ETAGS,
+];
+
+/// Why the schema could not be brought up to date.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    /// SQLite refused a statement.
+    #[error("{0}")]
+    Sql(#[from] rusqlite::Error),
+    /// The file was written by a newer orchestra.
+    #[error("the schema is at version {found}, newer than the {known} this orchestra knows")]
+    Newer {
+        /// The file's version.
+        found: i64,
+        /// The newest this build knows.
+        known: usize,
+    },
 }
 
-/// Brings the schema of `conn` up to the newest version.
-pub fn apply(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
-    migrations().to_latest(conn)
+fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Brings the schema of `conn` up to the newest version (tracked in `user_version`).
+///
+/// Two processes opening a fresh file at the same moment would both see version 0 and both
+/// create the tables; so the version is read again inside a write transaction (`BEGIN
+/// IMMEDIATE`, which waits for the other writer under the busy timeout), and only the steps
+/// still missing then are run.
+pub fn apply(conn: &mut Connection) -> Result<(), MigrationError> {
+    let known = STEPS.len();
+    let newer = |found| MigrationError::Newer { found, known };
+    let found = version(conn)?;
+    match usize::try_from(found) {
+        Ok(v) if v == known => return Ok(()),
+        Ok(v) if v < known => {}
+        _ => return Err(newer(found)),
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found = version(&tx)?;
+    let current = usize::try_from(found)
+        .ok()
+        .filter(|v| *v <= known)
+        .ok_or_else(|| newer(found))?;
+    for step in &STEPS[current..] {
+        tx.execute_batch(step)?;
+    }
+    tx.pragma_update(None, "user_version", known as i64)?;
+    tx.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -217,6 +259,42 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         apply(&mut conn).unwrap();
         apply(&mut conn).unwrap();
-        migrations().validate().unwrap();
+        assert_eq!(version(&conn).unwrap(), STEPS.len() as i64);
+    }
+
+    #[test]
+    fn processes_creating_a_fresh_file_at_once_all_open_it() {
+        // Threads with their own connections race exactly as processes do: each sees a fresh
+        // file, and without the re-check inside the write lock one would fail with "table
+        // runs already exists".
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("race.db");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let openers: Vec<_> = (0..6)
+            .map(|_| {
+                let path = path.clone();
+                let barrier = std::sync::Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    crate::store::Store::open(&path).map(|_| ())
+                })
+            })
+            .collect();
+        for opener in openers {
+            opener.join().unwrap().unwrap();
+        }
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(version(&conn).unwrap(), STEPS.len() as i64);
+    }
+
+    #[test]
+    fn a_file_from_a_newer_orchestra_is_refused_with_both_versions() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        let err = apply(&mut conn).unwrap_err().to_string();
+        assert!(
+            err.contains("99") && err.contains(&STEPS.len().to_string()),
+            "{err}"
+        );
     }
 }

@@ -10,6 +10,7 @@ mod budget;
 mod confine;
 mod etags;
 mod events;
+mod firestore;
 mod kv;
 mod ledger;
 mod locks;
@@ -30,6 +31,7 @@ pub use breakers::BreakerRecord;
 pub use budget::{BudgetCheck, BudgetCheckKind, BudgetLevel, ModelSpend};
 pub use confine::{PlanConfinement, RUN_RECORD_TABLES};
 pub use events::EventRecord;
+pub use firestore::{FirestoreState, LockStatus, SharedSettings};
 pub use ledger::{LedgerEntry, LedgerIntent, LedgerKey, LedgerRecord};
 pub use locks::{AcquiredRun, LockHolder, format_ms};
 pub use memory::{MemoryRow, OutboxOp, OutboxRow};
@@ -61,15 +63,54 @@ pub enum StoreError {
     #[error("state database error: {0}")]
     Sql(#[from] rusqlite::Error),
     /// The lock is held by a live run.
-    #[error(
-        "lock '{name}' is held by run {} (pid {} on {}) since {}",
-        holder.run_id, holder.process.pid, holder.process.host, holder.acquired_at
-    )]
+    #[error("lock '{name}' is held by {}", holder.describe())]
     LockHeld {
         /// The lock's name.
         name: String,
-        /// Who holds it.
-        holder: LockHolder,
+        /// Who holds it (boxed: it is the largest variant).
+        holder: Box<LockHolder>,
+    },
+    /// The shared state could not be reached to take a lock: the run does not start.
+    #[error(
+        "cannot take lock '{name}': {place} cannot be reached ({reason}); the run does not start, and no local lock is taken in its place"
+    )]
+    LockUnavailable {
+        /// The lock's name.
+        name: String,
+        /// Where the shared state is.
+        place: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The shared state cannot be reached at all.
+    #[error(
+        "{place} cannot be reached ({reason}): run state lives there ([state] backend = \"firestore\"), so nothing is started and no local lock is taken in its place"
+    )]
+    Unreachable {
+        /// Where the shared state is.
+        place: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A call to the shared state failed.
+    #[error("the shared state in {place} failed: {reason}")]
+    Shared {
+        /// Where the shared state is.
+        place: String,
+        /// What failed.
+        reason: String,
+    },
+    /// This process no longer holds the lock of its run: no further change is made.
+    #[error(
+        "run {run_id} lost its lease on lock '{name}' ({detail}): it stops before making any further change"
+    )]
+    LeaseLost {
+        /// The lock's name.
+        name: String,
+        /// The run that held it.
+        run_id: RunId,
+        /// What the lock says now.
+        detail: String,
     },
     /// A stored value did not have the expected shape.
     #[error("state database holds an unexpected value in {table}.{column}: {value}")]
@@ -88,6 +129,9 @@ pub enum StoreError {
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
+    /// With `[state] backend = "firestore"`: runs, steps, events and locks live there; the
+    /// other families stay in the SQLite file.
+    shared: Option<Arc<FirestoreState>>,
 }
 
 impl Store {
@@ -119,7 +163,23 @@ impl Store {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path: path.to_owned(),
+            shared: None,
         })
+    }
+
+    /// This store with runs, steps, events and locks in the Firestore `settings` names.
+    pub fn with_shared(mut self, settings: SharedSettings) -> Result<Self, StoreError> {
+        self.shared = Some(Arc::new(FirestoreState::connect(settings)?));
+        Ok(self)
+    }
+
+    /// Which backend holds runs and locks, for `orchestra state status`: `sqlite FILE` or
+    /// `firestore (project P, database D)`.
+    pub fn backend(&self) -> String {
+        match &self.shared {
+            Some(shared) => shared.place().to_owned(),
+            None => format!("SQLite ({})", self.path.display()),
+        }
     }
 
     /// The database file this store writes.

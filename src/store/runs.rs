@@ -123,6 +123,9 @@ impl Store {
         status: RunStatus,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.finish_run(id, status, error);
+        }
         self.conn().execute(
             "UPDATE runs SET status = ?2, finished_at = ?3, error = ?4 WHERE id = ?1",
             params![
@@ -137,6 +140,9 @@ impl Store {
 
     /// One run by id.
     pub fn run(&self, id: RunId) -> Result<Option<RunRecord>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.run(id);
+        }
         let conn = self.conn();
         let found = conn
             .query_row(
@@ -152,6 +158,9 @@ impl Store {
     /// that started the chain (nearest first). A run that is not a resume is a chain of one; an
     /// id with no run yields an empty chain.
     pub fn resume_chain(&self, first: RunId) -> Result<Vec<RunId>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.resume_chain(first);
+        }
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT resumes FROM runs WHERE id = ?1")?;
         let mut chain = Vec::new();
@@ -174,6 +183,9 @@ impl Store {
 
     /// The newest `limit` runs, newest first.
     pub fn recent_runs(&self, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.recent_runs(limit);
+        }
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"
@@ -186,6 +198,9 @@ impl Store {
     /// Marks as `interrupted` every `running` run whose process on this host is gone, and
     /// frees the locks they held. Returns the ids it marked.
     pub fn reap_dead_runs(&self) -> Result<Vec<RunId>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.reap_dead_runs();
+        }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let candidates: Vec<(i64, ProcessIdentity)> = {
@@ -229,6 +244,9 @@ impl Store {
         pid: u32,
         reason: &str,
     ) -> Result<Vec<RunId>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.fail_runs_of_dead_child(pid, reason);
+        }
         let host = ProcessIdentity::current().host;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

@@ -52,6 +52,9 @@ impl Store {
         status: StepStatus,
         detail: &str,
     ) -> Result<StepRef, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.begin_step(run_id, primitive, effect, target, status, detail);
+        }
         let now = now_ms();
         let finished = (status != StepStatus::Started).then_some(now);
         let seq = self.conn().query_row(
@@ -81,6 +84,9 @@ impl Store {
         status: StepStatus,
         detail: &str,
     ) -> Result<(), StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.finish_step(step, status, detail);
+        }
         self.conn().execute(
             "UPDATE steps SET status = ?3, detail = ?4, finished_at = ?5 WHERE run_id = ?1 AND seq = ?2",
             params![step.run_id.0, step.seq, status.as_str(), mask(detail), now_ms()],
@@ -90,6 +96,9 @@ impl Store {
 
     /// Every step of a run, in order.
     pub fn steps(&self, run_id: RunId) -> Result<Vec<StepRecord>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.steps(run_id);
+        }
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT seq, primitive, effect, target, status, detail, started_at, finished_at

@@ -68,9 +68,15 @@ impl Project {
 
     /// Starts `orchestra ARGS` in the background, with stdout and stderr read line by line.
     pub fn spawn(&self, args: &[&str]) -> Background {
+        self.spawn_with(args, &[])
+    }
+
+    /// Like `spawn`, with `env` set for the process.
+    pub fn spawn_with(&self, args: &[&str], env: &[(&str, &str)]) -> Background {
         let mut child = self
             .command()
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -52,6 +52,7 @@ mod schedules;
 mod secret_fuzz;
 mod secrets;
 mod secure_exposed;
+mod state_firestore;
 mod sync;
 mod sync_faults;
 mod sync_fixture;

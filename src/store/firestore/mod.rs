@@ -1,0 +1,195 @@
+//! The Firestore backend: runs, the journal (steps), events and locks, shared by every
+//! machine that names the same project, database and prefix. Locks are leases with fencing
+//! tokens (see `leases`); run ids come from one counter document, so they stay unique across
+//! machines and short (`orchestra resume 42` works everywhere).
+//!
+//! Document shapes, one collection per family (`P` is `[state].prefix`):
+//!
+//! | collection | id | fields |
+//! | --- | --- | --- |
+//! | `P_meta` | `run_ids` | `next` (the next run id) |
+//! | `P_locks` | the lock name, percent-encoded | `name`, `run` (null when free), `machine`, `pid`, `process_start`, `acquired_at`, `lease_expires_at`, `token` |
+//! | `P_runs` | the run id, 20 digits | `id`, `playbook`, `source_hash`, `args`, `mode`, `status`, `pid`, `machine`, `process_start`, `started_at`, `finished_at`, `error`, `resumes`, `lock` |
+//! | `P_steps` | `RUN-SEQ` | `run`, `seq`, `primitive`, `effect`, `target`, `status`, `detail`, `started_at`, `finished_at` |
+//! | `P_events` | `RUN-AT-N` | `run`, `n`, `at`, `level`, `message` |
+//!
+//! Times are ms since the epoch (integers), as in SQLite. Every text is masked before it is
+//! written, as in SQLite; no secret value and no fingerprint key is ever written here.
+//!
+//! The store API is blocking: calls run on this backend's own small runtime (from a thread
+//! outside any runtime, or a scoped thread when the caller is inside one), so the script's
+//! thread and the CLI call it as they call SQLite. Knows nothing of Rhai.
+
+mod events;
+mod fields;
+mod leases;
+mod runs;
+mod steps;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::clients::firestore::{DocumentPath, Firestore, FirestoreSettings};
+use crate::clients::google_error::GoogleError;
+use crate::clients::retry::RetryPolicy;
+
+pub use leases::LockStatus;
+
+use super::StoreError;
+use leases::Lease;
+
+/// What the Firestore backend needs to know.
+#[derive(Clone, Debug)]
+pub struct SharedSettings {
+    /// Which database, and where.
+    pub firestore: FirestoreSettings,
+    /// The collection prefix.
+    pub prefix: String,
+    /// The name this machine records.
+    pub machine: String,
+    /// How long a lease lasts without renewal.
+    pub lease: Duration,
+    /// Retries of each call.
+    pub policy: RetryPolicy,
+}
+
+/// The Firestore backend of one process.
+pub struct FirestoreState {
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    client: Arc<Firestore>,
+    prefix: String,
+    machine: String,
+    lease: Duration,
+    place: String,
+    held: Mutex<HashMap<i64, Arc<Lease>>>,
+}
+
+impl FirestoreState {
+    /// Connects to the database `settings` names (the connection itself is lazy: an
+    /// unreachable database fails the first call, with [`StoreError::Shared`]).
+    pub fn connect(settings: SharedSettings) -> Result<Self, StoreError> {
+        let place = format!(
+            "Firestore (project {}, database {})",
+            settings.firestore.project, settings.firestore.database
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("orchestra-state")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Shared {
+                place: place.clone(),
+                reason: format!("cannot start its runtime: {e}"),
+            })?;
+        let handle = runtime.handle().clone();
+        let client = handle
+            .block_on(Firestore::connect(
+                &settings.firestore,
+                settings.policy,
+                Arc::new(|| false),
+            ))
+            .map_err(|e| StoreError::Unreachable {
+                place: place.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            runtime: Some(runtime),
+            handle,
+            client: Arc::new(client),
+            prefix: settings.prefix,
+            machine: settings.machine,
+            lease: settings.lease,
+            place,
+            held: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Where the state is, for messages: `Firestore (project P, database D)`.
+    pub fn place(&self) -> &str {
+        &self.place
+    }
+
+    /// The machine name this process records.
+    pub fn machine(&self) -> &str {
+        &self.machine
+    }
+
+    /// Runs `work` to completion on this backend's runtime and waits for it.
+    fn block<T: Send>(&self, work: impl Future<Output = T> + Send) -> T {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Inside a runtime a thread may not block on another: wait from a fresh thread.
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| self.handle.block_on(work))
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+        } else {
+            self.handle.block_on(work)
+        }
+    }
+
+    /// `{prefix}_{family}/{id}`.
+    fn doc(&self, family: &str, id: &str) -> Result<DocumentPath, StoreError> {
+        DocumentPath::parse(&format!("{}_{family}/{id}", self.prefix)).map_err(|e| {
+            StoreError::Shared {
+                place: self.place.clone(),
+                reason: e.to_string(),
+            }
+        })
+    }
+
+    /// `{prefix}_{family}`.
+    fn collection(
+        &self,
+        family: &str,
+    ) -> Result<crate::clients::firestore::CollectionPath, StoreError> {
+        crate::clients::firestore::CollectionPath::parse(&format!("{}_{family}", self.prefix))
+            .map_err(|e| StoreError::Shared {
+                place: self.place.clone(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// A failed call, named with the database it went to.
+    fn failed(&self, error: GoogleError) -> StoreError {
+        if error.code == "UNAVAILABLE" {
+            return StoreError::Unreachable {
+                place: self.place.clone(),
+                reason: error.to_string(),
+            };
+        }
+        StoreError::Shared {
+            place: self.place.clone(),
+            reason: error.to_string(),
+        }
+    }
+
+    fn lease_of(&self, run: i64) -> Option<Arc<Lease>> {
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&run)
+            .cloned()
+    }
+}
+
+impl Drop for FirestoreState {
+    fn drop(&mut self) {
+        for lease in self.held.lock().unwrap_or_else(|p| p.into_inner()).values() {
+            lease.stop();
+        }
+        if let Some(runtime) = self.runtime.take() {
+            // Allowed anywhere, unlike dropping a runtime inside another.
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A document id for `n` that sorts as the number does.
+fn padded(n: i64) -> String {
+    format!("{n:020}")
+}

@@ -1,0 +1,162 @@
+//! The journal in `{prefix}_steps`. A mutation's intent is written in a transaction that
+//! first reads the run's lock and compares the fencing token, so a holder that lost its
+//! lease stops before the request leaves; reads and outcomes are plain writes.
+
+use super::fields::{int, map, opt_int, string, text};
+use super::{FirestoreState, padded};
+use crate::clients::firestore::{FieldValue, Filter, FilterOp, Query, WriteOp, is_contention};
+use crate::secret::mask::mask;
+use crate::store::{RunId, StepEffect, StepRecord, StepRef, StepStatus, StoreError, now_ms};
+
+/// How often a fenced step that lost to a concurrent writer (a renewal) is tried again.
+const ATTEMPTS: usize = 8;
+
+impl FirestoreState {
+    fn step_id(run: RunId, seq: i64) -> String {
+        format!("{}-{seq:06}", padded(run.0))
+    }
+
+    /// See [`crate::store::Store::begin_step`].
+    pub(in crate::store) fn begin_step(
+        &self,
+        run_id: RunId,
+        primitive: &str,
+        effect: StepEffect,
+        target: &str,
+        status: StepStatus,
+        detail: &str,
+    ) -> Result<StepRef, StoreError> {
+        let lease = self
+            .lease_of(run_id.0)
+            .ok_or_else(|| StoreError::LeaseLost {
+                name: "(none)".into(),
+                run_id,
+                detail: "this process holds no lease for it".into(),
+            })?;
+        if lease.is_lost() {
+            return Err(self.lost(&lease, None));
+        }
+        let seq = lease.next_seq();
+        let now = now_ms();
+        let step = WriteOp::Set {
+            path: self.doc("steps", &Self::step_id(run_id, seq))?,
+            fields: map([
+                ("run", FieldValue::Integer(run_id.0)),
+                ("seq", FieldValue::Integer(seq)),
+                ("primitive", string(primitive)),
+                ("effect", string(effect.as_str())),
+                ("target", string(mask(target).into_owned())),
+                ("status", string(status.as_str())),
+                ("detail", string(mask(detail).into_owned())),
+                ("started_at", FieldValue::Integer(now)),
+                (
+                    "finished_at",
+                    opt_int((status != StepStatus::Started).then_some(now)),
+                ),
+            ]),
+            merge: false,
+        };
+        let reference = StepRef { run_id, seq };
+        if effect != StepEffect::Mutate || status != StepStatus::Started {
+            self.block(self.client.write(&step))
+                .map_err(|e| self.failed(e))?;
+            return Ok(reference);
+        }
+        self.block(async {
+            let mut retrying = None;
+            for _ in 0..ATTEMPTS {
+                let tx = self
+                    .client
+                    .begin(retrying.as_ref())
+                    .await
+                    .map_err(|e| self.failed(e))?;
+                let renewal = match self.fence(&tx, &lease).await {
+                    Ok(renewal) => renewal,
+                    Err(err) => {
+                        self.client.rollback(&tx).await;
+                        return Err(err);
+                    }
+                };
+                match self
+                    .client
+                    .commit_transaction(&tx, &[step.clone(), renewal])
+                    .await
+                {
+                    Ok(_) => return Ok(reference),
+                    Err(e) if is_contention(&e) => retrying = Some(tx),
+                    Err(e) => return Err(self.failed(e)),
+                }
+            }
+            Err(StoreError::Shared {
+                place: self.place.clone(),
+                reason: format!("journaling a step lost {ATTEMPTS} times to concurrent writers"),
+            })
+        })
+    }
+
+    /// See [`crate::store::Store::finish_step`].
+    pub(in crate::store) fn finish_step(
+        &self,
+        step: StepRef,
+        status: StepStatus,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let op = WriteOp::Update {
+            path: self.doc("steps", &Self::step_id(step.run_id, step.seq))?,
+            fields: map([
+                ("status", string(status.as_str())),
+                ("detail", string(mask(detail).into_owned())),
+                ("finished_at", FieldValue::Integer(now_ms())),
+            ]),
+        };
+        self.block(self.client.write(&op))
+            .map_err(|e| self.failed(e))
+    }
+
+    /// See [`crate::store::Store::steps`].
+    pub(in crate::store) fn steps(&self, run_id: RunId) -> Result<Vec<StepRecord>, StoreError> {
+        let query = Query {
+            collection: self.collection("steps")?,
+            filters: vec![Filter {
+                field: "run".into(),
+                op: FilterOp::Equal,
+                value: FieldValue::Integer(run_id.0),
+            }],
+            order_by: Vec::new(),
+            limit: None,
+            start_after: None,
+        };
+        let docs = self
+            .block(self.client.query(&query, None))
+            .map_err(|e| self.failed(e))?;
+        let corrupt = |column, value: String| StoreError::Corrupt {
+            table: "steps",
+            column,
+            value,
+        };
+        let mut steps = docs
+            .iter()
+            .map(|doc| {
+                let f = &doc.fields;
+                let effect = text(f, "effect").unwrap_or_default();
+                let status = text(f, "status").unwrap_or_default();
+                Ok(StepRecord {
+                    seq: int(f, "seq").ok_or_else(|| corrupt("seq", doc.path.to_string()))?,
+                    primitive: text(f, "primitive").unwrap_or_default(),
+                    effect: StepEffect::parse(&effect)
+                        .ok_or_else(|| corrupt("effect", effect.clone()))?,
+                    target: text(f, "target").unwrap_or_default(),
+                    status: StepStatus::parse(&status)
+                        .ok_or_else(|| corrupt("status", status.clone()))?,
+                    detail: text(f, "detail").unwrap_or_default(),
+                    started_at: int(f, "started_at").unwrap_or(0),
+                    finished_at: int(f, "finished_at"),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // Sorted here rather than by the query: equality on one field and order on another
+        // would need a composite index in Firestore.
+        steps.sort_by_key(|s| s.seq);
+        Ok(steps)
+    }
+}
