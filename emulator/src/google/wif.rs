@@ -267,7 +267,7 @@ fn pool_name(state: &State, project: &str, id: &str) -> Result<String, Response>
     } else {
         Err(google_error(
             GoogleCode::NotFound,
-            &format!("Requested entity was not found."),
+            "Requested entity was not found.",
         ))
     }
 }
