@@ -2,7 +2,7 @@
 //! values redacted unless `?reveal=true`), reset, faults, recorded Slack messages, the demo
 //! credentials, rate-limit windows, minting personal access tokens, Vertex AI token usage for
 //! Cloud Monitoring, the calendar that stamps creation times, `verify` (does this credential
-//! work), and the log of requests that reached the other routes (`GET`/`DELETE
+//! work), GitHub Actions OIDC ID tokens (`GET github/oidc/token`), and the log of requests that reached the other routes (`GET`/`DELETE
 //! /_emulator/requests`: method and raw path).
 
 use serde_json::{Value, json};
@@ -58,6 +58,7 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
         ),
         (&M::POST, ["github", "rate-limit"]) => set_rate(shared, request),
         (&M::POST, ["github", "tokens"]) => mint_pat(shared, request),
+        (&M::GET, ["github", "oidc", "token"]) => crate::github::oidc::mint(shared, request),
         (&M::PUT, ["github", "workflows", owner, repo, file]) => {
             set_workflow(shared, owner, repo, file, true)
         }

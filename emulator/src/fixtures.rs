@@ -110,6 +110,7 @@ pub fn new_sa_key(email: &str) -> Result<(SaKey, String), String> {
             disabled: false,
             key_type: "USER_MANAGED".to_owned(),
             valid_after: rfc3339_now(),
+            last_authenticated: None,
         },
         pair.private_pem,
     ))

@@ -301,6 +301,7 @@ fn route(shared: &Shared, request: &Request) -> Response {
     let first = request.segments().first().copied().unwrap_or("");
     match first {
         "_emulator" => crate::admin::handle(shared, request),
+        ".well-known" => crate::github::oidc::well_known(request),
         "v1" | "v3" => crate::google::handle(shared, request),
         "token" => crate::google::oauth::token(shared, request),
         "slack" => crate::slack::handle(shared, request),

@@ -249,6 +249,9 @@ pub struct GoogleState {
     /// Vertex AI token counts Cloud Monitoring serves (state files from before it have none).
     #[serde(default)]
     pub token_usage: Vec<crate::google::monitoring::usage::TokenUsagePoint>,
+    /// Workload Identity Federation, IAM policies, services, STS tokens.
+    #[serde(default)]
+    pub wif: crate::google::wif_state::WifState,
 }
 
 /// A project.
@@ -347,6 +350,9 @@ pub struct SaKey {
     pub key_type: String,
     /// RFC 3339.
     pub valid_after: String,
+    /// RFC 3339: the last time the key obtained a token (what Activity Analyzer reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_authenticated: Option<String>,
 }
 
 /// An access token issued by the token endpoint.

@@ -5,6 +5,7 @@
 mod account;
 mod apps;
 mod conditional;
+pub mod oidc;
 mod secrets;
 mod selected_repos;
 mod variables;

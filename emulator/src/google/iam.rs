@@ -29,8 +29,8 @@ pub fn find_key(state: &State, kid: &str) -> Option<(String, SaKey)> {
         })
 }
 
-/// Resolves `{email|uniqueId}` under project `project` (`-` infers it).
-fn account(state: &State, project: &str, given: &str) -> Result<String, Response> {
+/// Resolves `{email|uniqueId}` under project `project` (`-` infers it) to the email.
+pub fn account(state: &State, project: &str, given: &str) -> Result<String, Response> {
     let found = state
         .google
         .service_accounts

@@ -2,11 +2,19 @@
 //! Monitoring time series), plus the OAuth token endpoint. Requests may be anonymous, carry an access token the token endpoint issued, or a
 //! self-signed JWT of a key the IAM emulator holds; anything else gets the real 401.
 
+pub mod cel;
 pub mod iam;
+pub mod iam_credentials;
+pub mod iam_policy;
 pub mod monitoring;
 pub mod oauth;
 pub mod quota;
+pub mod resourcemanager;
 pub mod secret_manager;
+pub mod serviceusage;
+pub mod sts;
+pub mod wif;
+pub mod wif_state;
 
 use serde_json::Value;
 
@@ -17,10 +25,17 @@ use crate::state::State;
 
 /// Handles `/v1/...` and `/v3/...`.
 pub fn handle(shared: &Shared, request: &Request) -> Response {
+    let segments = request.segments();
+    // STS takes no credential: the subject token in the body is the credential.
+    if segments == ["v1", "token"] {
+        return sts::token(shared, request);
+    }
     if let Err(response) = authenticate(&shared.state(), request) {
         return response;
     }
-    let segments = request.segments();
+    if let Some(response) = keyless_ci(shared, request, &segments) {
+        return response;
+    }
     let charges = quota_charges(&shared.state(), request, &segments);
     if let Err(over) = shared.google_quotas().admit(&charges) {
         return quota::refusal_response(&over);
@@ -42,9 +57,49 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
     }
 }
 
+/// The keyless-CI surfaces: projects and their IAM policies, Service Usage, IAM Credentials,
+/// service-account IAM policies and Workload Identity pools; `None` for anything else.
+fn keyless_ci(shared: &Shared, request: &Request, segments: &[&str]) -> Option<Response> {
+    if let Some(response) = resourcemanager::handle(shared, request, segments) {
+        return Some(response);
+    }
+    let rest = segments.get(1..).unwrap_or_default();
+    if segments.first() != Some(&"v1") {
+        return None;
+    }
+    if segments.contains(&"workloadIdentityPools") {
+        return Some(wif::handle(shared, request, rest));
+    }
+    if let Some(response) = serviceusage::handle(shared, request, rest) {
+        return Some(response);
+    }
+    if let Some(response) = iam_credentials::handle(shared, request, rest) {
+        return Some(response);
+    }
+    if let ["projects", project, "serviceAccounts", target] = rest
+        && let Some((account, method)) = target.split_once(':')
+        && matches!(method, "getIamPolicy" | "setIamPolicy")
+    {
+        let email = match iam::account(&shared.state(), project, account) {
+            Ok(email) => email,
+            Err(response) => return Some(response),
+        };
+        let target = iam_policy::Target::Account(&email);
+        return Some(if method == "getIamPolicy" {
+            iam_policy::get(shared, target)
+        } else {
+            iam_policy::set(shared, request, target)
+        });
+    }
+    None
+}
+
 /// The quotas a `/v1/` request counts against (none for Monitoring or an unknown project).
 fn quota_charges(state: &State, request: &Request, segments: &[&str]) -> Vec<quota::Charge> {
     let method = &request.method;
+    if segments.contains(&"workloadIdentityPools") {
+        return Vec::new();
+    }
     match segments {
         ["v1", "projects", given, "serviceAccounts", account, ..] => {
             let owner = if *given == "-" {
@@ -90,6 +145,13 @@ fn authenticate(state: &State, request: &Request) -> Result<(), Response> {
     let Some(credential) = request.credential() else {
         return Ok(());
     };
+    if let Some(token) = state.google.wif.federated_tokens.get(credential) {
+        return if token.expires_at > now_secs() {
+            Ok(())
+        } else {
+            Err(unauthenticated())
+        };
+    }
     if let Some(token) = state.google.access_tokens.get(credential) {
         return if token.expires_at > now_secs() {
             Ok(())

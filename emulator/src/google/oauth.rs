@@ -111,6 +111,15 @@ pub fn token(shared: &Shared, request: &Request) -> Response {
         return id_token(&email, audience, now);
     }
     let access_token = format!("ya29.{}", keys::random_hex(32));
+    // What Activity Analyzer reports as the key's last authentication.
+    if let Some(used) = state
+        .google
+        .service_accounts
+        .get_mut(&email)
+        .and_then(|a| a.keys.iter_mut().find(|k| k.id == kid))
+    {
+        used.last_authenticated = Some(crate::http_util::rfc3339_now());
+    }
     state.google.access_tokens.insert(
         access_token.clone(),
         AccessToken {

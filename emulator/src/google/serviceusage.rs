@@ -1,0 +1,77 @@
+//! Service Usage, the two calls a bootstrap makes: `POST v1/projects/P/services/S:enable`
+//! (a finished long-running operation) and `GET v1/projects/P/services/S` (state `ENABLED` or
+//! `DISABLED`).
+
+use serde_json::{Value, json};
+
+use crate::http_util::{GoogleCode, Request, Response, google_error, json_response};
+use crate::keys;
+use crate::server::Shared;
+
+fn service_json(number: u64, service: &str, enabled: bool) -> Value {
+    json!({
+        "name": format!("projects/{number}/services/{service}"),
+        "config": {"name": service},
+        "state": if enabled { "ENABLED" } else { "DISABLED" },
+        "parent": format!("projects/{number}"),
+    })
+}
+
+/// Whether `service` is enabled in project `id`.
+pub fn enabled(state: &crate::state::State, id: &str, service: &str) -> bool {
+    state
+        .google
+        .wif
+        .enabled_services
+        .contains(&format!("{id}/{service}"))
+}
+
+/// Handles `["projects", P, "services", S]` (segments after `v1`); `None` for other paths.
+pub fn handle(shared: &Shared, request: &Request, segments: &[&str]) -> Option<Response> {
+    let ["projects", project, "services", service] = segments else {
+        return None;
+    };
+    let Some((id, number)) = super::project(&shared.state(), project) else {
+        return Some(google_error(
+            GoogleCode::PermissionDenied,
+            &format!("Permission denied to enable service [{service}]"),
+        ));
+    };
+    Some(match (service.split_once(':'), &request.method) {
+        (Some((name, action @ ("enable" | "disable"))), &http::Method::POST) => {
+            let on = action == "enable";
+            shared.change(|state| {
+                let key = format!("{id}/{name}");
+                if on {
+                    state.google.wif.enabled_services.insert(key);
+                } else {
+                    state.google.wif.enabled_services.remove(&key);
+                }
+            });
+            let kind = if on {
+                "EnableServiceResponse"
+            } else {
+                "DisableServiceResponse"
+            };
+            json_response(
+                200,
+                &json!({
+                    "name": format!("operations/acat.p2-{number}-{}", keys::random_hex(8)),
+                    "done": true,
+                    "response": {
+                        "@type": format!("type.googleapis.com/google.api.serviceusage.v1.{kind}"),
+                        "service": service_json(number, name, on),
+                    },
+                }),
+            )
+        }
+        (None, &http::Method::GET) => {
+            let on = enabled(&shared.state(), &id, service);
+            json_response(200, &service_json(number, service, on))
+        }
+        _ => google_error(
+            GoogleCode::NotFound,
+            &format!("no such method: {} {}", request.method, request.path),
+        ),
+    })
+}
