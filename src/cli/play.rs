@@ -88,7 +88,7 @@ pub fn run(
         RunMode::Apply
     };
     let emulator = if args.emulate {
-        Some(start_emulator(host)?)
+        Some(start_emulator(&host.runtime, &host.config)?)
     } else {
         None
     };
@@ -163,14 +163,18 @@ fn needs_firestore(playbook: &str, host: &Host) -> bool {
     crate::firestore_emulator::needed_by(&sources)
 }
 
-fn start_emulator(host: &Host) -> Result<orchestra_emulator::RunningEmulator, HostError> {
-    host.runtime
+/// Starts the built-in emulator in this process, on the clock `config` paces on.
+pub(super) fn start_emulator(
+    runtime: &tokio::runtime::Handle,
+    config: &Config,
+) -> Result<orchestra_emulator::RunningEmulator, HostError> {
+    runtime
         .block_on(orchestra_emulator::start(
             orchestra_emulator::EmulatorConfig {
                 // The emulator's limits run on the clock orchestra paces on.
                 limits: orchestra_emulator::LimitSettings {
-                    time_scale: host.config.limits.time_scale,
-                    secret_puts_are_content: host.config.limits.github_secret_puts_are_content,
+                    time_scale: config.limits.time_scale,
+                    secret_puts_are_content: config.limits.github_secret_puts_are_content,
                     ..orchestra_emulator::LimitSettings::default()
                 },
                 ..orchestra_emulator::EmulatorConfig::default()

@@ -99,6 +99,31 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every lock held, by name, with its holder.
+    pub fn locks(&self) -> Result<Vec<(String, LockHolder)>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT name, run_id, pid, host, process_start, acquired_at FROM locks ORDER BY name",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                LockHolder {
+                    run_id: RunId(row.get(1)?),
+                    process: ProcessIdentity {
+                        pid: row.get(2)?,
+                        host: row.get(3)?,
+                        start_ticks: row.get::<_, Option<i64>>(4)?.map(|t| t as u64),
+                    },
+                    acquired_at: format_ms(row.get(5)?),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 /// Formats stored milliseconds as RFC 3339 (UTC, seconds).
 pub fn format_ms(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
