@@ -98,11 +98,12 @@ pub async fn check(context: Arc<Context>) -> Vec<Finding> {
                 );
             }
             Err(err) => {
-                return with_rest_skipped(Finding::failed(
-                    "github credential",
-                    err,
-                    "create a new token (classic, repo scope) and put it where [github] says",
-                ));
+                let fix = if err.starts_with("cannot reach") {
+                    "check the network and [github].api_url in orchestra.toml"
+                } else {
+                    "create a new token (classic, repo scope) and put it where [github] says"
+                };
+                return with_rest_skipped(Finding::failed("github credential", err, fix));
             }
         }
     }
