@@ -20,7 +20,8 @@ pub struct FirestoreEmulator {
     port: u16,
 }
 
-fn launcher() -> Option<PathBuf> {
+/// The Firestore emulator launcher: `ORCHESTRA_FIRESTORE_EMULATOR`, else the one beside `gcloud`.
+pub fn launcher() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("ORCHESTRA_FIRESTORE_EMULATOR") {
         return Some(PathBuf::from(path));
     }

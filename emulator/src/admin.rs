@@ -68,6 +68,9 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
         (&M::GET, ["clock"]) => clock_answer(),
         (&M::POST, ["clock"]) => set_clock(request),
         (&M::GET, ["limits"]) => limits(shared),
+        (&M::POST, ["google", "permissions"]) => {
+            crate::google::resource_manager::set_granted(shared, request)
+        }
         (&M::GET, ["google", "quotas"]) => json_response(200, &shared.google_quotas().report()),
         (&M::POST, ["verify"]) => crate::verify::handle(shared, request),
         (&M::POST, ["monitoring", "usage"]) => {

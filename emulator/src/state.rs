@@ -246,6 +246,10 @@ pub struct GoogleState {
     pub service_accounts: BTreeMap<String, ServiceAccount>,
     /// Access tokens issued by the token endpoint.
     pub access_tokens: BTreeMap<String, AccessToken>,
+    /// Permissions each project grants to `testIamPermissions` callers, when a test narrowed
+    /// them (absent: every permission).
+    #[serde(default)]
+    pub granted_permissions: BTreeMap<String, std::collections::BTreeSet<String>>,
     /// Vertex AI token counts Cloud Monitoring serves (state files from before it have none).
     #[serde(default)]
     pub token_usage: Vec<crate::google::monitoring::usage::TokenUsagePoint>,

@@ -3,10 +3,14 @@
 
 mod breakers;
 mod check;
+mod completions;
 mod daemon;
 mod doc;
+mod doctor;
 mod emulator;
 mod export_workflow;
+mod init;
+mod man;
 mod memory;
 mod plan_estimate;
 mod play;
@@ -33,7 +37,7 @@ use crate::runner::Host;
 
 /// Runs ops procedures written as sandboxed Rhai playbooks.
 #[derive(Debug, Parser)]
-#[command(name = "orchestra", version, about, after_help = EXIT_CODES_HELP)]
+#[command(name = "orchestra", version = env!("ORCHESTRA_VERSION"), about, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     /// Configuration file [default: orchestra.toml, if present]
     #[arg(long, global = true, env = "ORCHESTRA_CONFIG")]
@@ -93,6 +97,14 @@ enum Command {
     Memory(memory::MemoryArgs),
     /// Print the GitHub Actions workflow that github-to-gcp secret syncs dispatch
     ExportWorkflow(export_workflow::ExportWorkflowArgs),
+    /// Check what works and what is missing (config, credentials, permissions, state), with fixes
+    Doctor(doctor::DoctorArgs),
+    /// Write a commented orchestra.toml for the repository in the working directory
+    Init(init::InitArgs),
+    /// Print shell completions (bash, zsh, fish, powershell)
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff)
+    Man(man::ManArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -111,6 +123,23 @@ pub fn main_entry() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitStatus, HostError> {
     let cwd = std::env::current_dir().map_err(|e| HostError::Io(e.to_string()))?;
+    // These need no configuration, or (doctor) report a broken one instead of failing on it.
+    match &cli.command {
+        Command::Completions(args) => return Ok(completions::run(args)),
+        Command::Man(args) => return man::run(args),
+        Command::Init(args) => return init::run(args, &cwd),
+        Command::Doctor(args) => {
+            return doctor::run(
+                args,
+                &doctor::Global {
+                    config: cli.config.clone(),
+                    state_db: cli.state_db.clone(),
+                    cwd,
+                },
+            );
+        }
+        _ => {}
+    }
     let mut config = Config::load(cli.config.as_deref(), &cwd)?;
     if let Some(state_db) = &cli.state_db {
         config.paths.state_db = cwd.join(state_db);
@@ -193,7 +222,11 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         | Command::Check(_)
         | Command::Schedule(_)
         | Command::Scan(_)
-        | Command::ExportWorkflow(_) => {
+        | Command::ExportWorkflow(_)
+        | Command::Doctor(_)
+        | Command::Init(_)
+        | Command::Completions(_)
+        | Command::Man(_) => {
             unreachable!("handled above")
         }
     };

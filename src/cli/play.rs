@@ -94,7 +94,8 @@ pub fn run(
     };
     let emulator = if args.emulate {
         Some(start_emulator(
-            host,
+            &host.runtime,
+            &host.config,
             args.emulate_state.as_ref().map(|p| host.cwd.join(p)),
         )?)
     } else {
@@ -171,17 +172,20 @@ fn needs_firestore(playbook: &str, host: &Host) -> bool {
     crate::firestore_emulator::needed_by(&sources)
 }
 
-fn start_emulator(
-    host: &Host,
+/// Starts the built-in emulator in this process, on the clock `config` paces on, keeping its
+/// state in `state_file` when one is given.
+pub(super) fn start_emulator(
+    runtime: &tokio::runtime::Handle,
+    config: &Config,
     state_file: Option<PathBuf>,
 ) -> Result<orchestra_emulator::RunningEmulator, HostError> {
-    host.runtime
+    runtime
         .block_on(orchestra_emulator::start(
             orchestra_emulator::EmulatorConfig {
                 // The emulator's limits run on the clock orchestra paces on.
                 limits: orchestra_emulator::LimitSettings {
-                    time_scale: host.config.limits.time_scale,
-                    secret_puts_are_content: host.config.limits.github_secret_puts_are_content,
+                    time_scale: config.limits.time_scale,
+                    secret_puts_are_content: config.limits.github_secret_puts_are_content,
                     ..orchestra_emulator::LimitSettings::default()
                 },
                 state_file,

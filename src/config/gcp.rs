@@ -15,6 +15,9 @@ pub struct GcpSettings {
     /// Token endpoints a key check may call besides Google's (a key file names its
     /// `token_uri`; a local emulator's is `http://127.0.0.1:PORT/token`).
     pub token_uris: Vec<String>,
+    /// Resource Manager endpoint override (default: Google's), where `orchestra doctor` asks
+    /// which permissions the caller has on the project.
+    pub resource_manager_url: Option<String>,
     /// Cloud Monitoring endpoint override (default: Google's).
     pub monitoring_url: Option<String>,
     /// Firestore endpoint override (default: Google's; `FIRESTORE_EMULATOR_HOST`, when set,

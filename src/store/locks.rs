@@ -154,6 +154,15 @@ impl Store {
         })?;
         rows.map(|r| r.map_err(StoreError::from)).collect()
     }
+
+    /// Every lock held, by name, with its holder (whichever backend holds the locks).
+    pub fn locks(&self) -> Result<Vec<(String, LockHolder)>, StoreError> {
+        Ok(self
+            .lock_statuses()?
+            .into_iter()
+            .map(|status| (status.name, status.holder))
+            .collect())
+    }
 }
 
 /// Formats stored milliseconds as RFC 3339 (UTC, seconds).

@@ -182,6 +182,40 @@ impl Store {
         }
     }
 
+    /// The schema version of the database at `path` and the newest this build applies, read
+    /// without changing the file; `None` when there is no database there yet.
+    pub fn schema_versions(path: &Path) -> Result<Option<(u32, u32)>, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        if !path.exists() {
+            return Ok(None);
+        }
+        let version = |conn: &Connection| {
+            conn.query_row("PRAGMA user_version", [], |row| row.get::<_, u32>(0))
+        };
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(open_err)?;
+        let found = version(&conn).map_err(open_err)?;
+        let mut fresh = Connection::open_in_memory().map_err(open_err)?;
+        migrations::apply(&mut fresh).map_err(|e| StoreError::Migrate {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let newest = version(&fresh).map_err(open_err)?;
+        Ok(Some((found, newest)))
+    }
+
+    /// Whether a write transaction can be taken (and is rolled back at once).
+    pub fn check_writable(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute("CREATE TABLE main.orchestra_doctor_probe (x)", [])?;
+        tx.rollback()?;
+        Ok(())
+    }
+
     /// The database file this store writes.
     pub fn path(&self) -> &Path {
         &self.path

@@ -9,6 +9,7 @@ pub mod iam_policy;
 pub mod monitoring;
 pub mod oauth;
 pub mod quota;
+pub mod resource_manager;
 pub mod resourcemanager;
 pub mod secret_manager;
 pub mod serviceusage;
@@ -40,7 +41,9 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
     if let Err(over) = shared.google_quotas().admit(&charges) {
         return quota::refusal_response(&over);
     }
-    if segments.first() == Some(&"v3") {
+    if resource_manager::handles(&segments) {
+        resource_manager::handle(shared, request, &segments)
+    } else if segments.first() == Some(&"v3") {
         monitoring::handle(shared, request, &segments[1..])
     } else if segments.contains(&"serviceAccounts") {
         iam::handle(shared, request, &segments[1..])
