@@ -63,6 +63,10 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
 /// The keyless-CI surfaces: projects and their IAM policies, Service Usage, IAM Credentials,
 /// service-account IAM policies and Workload Identity pools; `None` for anything else.
 fn keyless_ci(shared: &Shared, request: &Request, segments: &[&str]) -> Option<Response> {
+    // testIamPermissions is answered below, by resource_manager.
+    if resource_manager::handles(segments) {
+        return None;
+    }
     if let Some(response) = resourcemanager::handle(shared, request, segments) {
         return Some(response);
     }
