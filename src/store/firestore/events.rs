@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use super::fields::{int, map, string, text};
 use super::{FirestoreState, padded};
-use crate::clients::firestore::{FieldValue, Filter, FilterOp, Query, WriteOp};
+use crate::clients::firestore::{FieldValue, WriteOp};
 use crate::secret::mask::mask;
 use crate::store::{EventRecord, RunId, StoreError, now_ms};
 
@@ -38,20 +38,7 @@ impl FirestoreState {
 
     /// See [`crate::store::Store::events`].
     pub(in crate::store) fn events(&self, run_id: RunId) -> Result<Vec<EventRecord>, StoreError> {
-        let query = Query {
-            collection: self.collection("events")?,
-            filters: vec![Filter {
-                field: "run".into(),
-                op: FilterOp::Equal,
-                value: FieldValue::Integer(run_id.0),
-            }],
-            order_by: Vec::new(),
-            limit: None,
-            start_after: None,
-        };
-        let docs = self
-            .block(self.client.query(&query, None))
-            .map_err(|e| self.failed(e))?;
+        let docs = self.documents_of_run("events", run_id.0)?;
         let mut events: Vec<(i64, i64, EventRecord)> = docs
             .iter()
             .map(|d| {

@@ -154,6 +154,28 @@ impl FirestoreState {
             })
     }
 
+    /// Every document of `{prefix}_{family}` whose `run` field is `run` (steps, events).
+    fn documents_of_run(
+        &self,
+        family: &str,
+        run: i64,
+    ) -> Result<Vec<crate::clients::firestore::Document>, StoreError> {
+        use crate::clients::firestore::{FieldValue, Filter, FilterOp, Query};
+        let query = Query {
+            collection: self.collection(family)?,
+            filters: vec![Filter {
+                field: "run".into(),
+                op: FilterOp::Equal,
+                value: FieldValue::Integer(run),
+            }],
+            order_by: Vec::new(),
+            limit: None,
+            start_after: None,
+        };
+        self.block(self.client.query(&query, None))
+            .map_err(|e| self.failed(e))
+    }
+
     /// A failed call, named with the database it went to.
     fn failed(&self, error: GoogleError) -> StoreError {
         if error.code == "UNAVAILABLE" {

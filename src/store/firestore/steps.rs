@@ -4,7 +4,7 @@
 
 use super::fields::{int, map, opt_int, string, text};
 use super::{FirestoreState, padded};
-use crate::clients::firestore::{FieldValue, Filter, FilterOp, Query, WriteOp, is_contention};
+use crate::clients::firestore::{FieldValue, WriteOp, is_contention};
 use crate::secret::mask::mask;
 use crate::store::{RunId, StepEffect, StepRecord, StepRef, StepStatus, StoreError, now_ms};
 
@@ -115,20 +115,7 @@ impl FirestoreState {
 
     /// See [`crate::store::Store::steps`].
     pub(in crate::store) fn steps(&self, run_id: RunId) -> Result<Vec<StepRecord>, StoreError> {
-        let query = Query {
-            collection: self.collection("steps")?,
-            filters: vec![Filter {
-                field: "run".into(),
-                op: FilterOp::Equal,
-                value: FieldValue::Integer(run_id.0),
-            }],
-            order_by: Vec::new(),
-            limit: None,
-            start_after: None,
-        };
-        let docs = self
-            .block(self.client.query(&query, None))
-            .map_err(|e| self.failed(e))?;
+        let docs = self.documents_of_run("steps", run_id.0)?;
         let corrupt = |column, value: String| StoreError::Corrupt {
             table: "steps",
             column,
