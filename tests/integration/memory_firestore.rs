@@ -188,3 +188,84 @@ fn a_plan_leaves_the_emulator_unchanged() {
     run(&project, &fs, &["play", "plan", "--plan"]).expect_code(0);
     assert_eq!(document(&fs, "~plan~k").0, 404);
 }
+
+#[test]
+fn a_write_or_a_forget_replaces_what_the_cache_holds_for_that_key() {
+    let fs = emulator();
+    let project = project();
+    project.playbook(
+        "cache.rhai",
+        r#"
+memory::store("agent/plan", 1);
+print(`first=${memory::retrieve("agent/plan")}`);
+print(`again=${memory::retrieve("agent/plan")}`);
+memory::store("agent/plan", 2);
+print(`stored=${memory::retrieve("agent/plan")}`);
+memory::forget("agent/plan");
+print(`forgotten=${memory::retrieve("agent/plan") == ()}`);
+memory::store("agent/plan", 3);
+print(`back=${memory::retrieve("agent/plan")}`);
+"#,
+    );
+    run(&project, &fs, &["play", "cache"])
+        .expect_code(0)
+        .stdout_has("first=1")
+        .stdout_has("again=1")
+        .stdout_has("stored=2")
+        .stdout_has("forgotten=true")
+        .stdout_has("back=3");
+    let (status, doc) = document(&fs, "~agent~plan");
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["fields"]["value"]["stringValue"], "3");
+}
+
+#[test]
+fn a_secret_offered_to_firestore_memory_reaches_no_document_and_no_output() {
+    let fs = emulator();
+    let project = project();
+    let value = format!("fsmemcanary-{}", std::process::id());
+    project
+        .config(&format!(
+            "[gcp]\nproject = \"{PROJECT}\"\n\n[memory]\nbackend = \"firestore\"\n\n[scope]\nenv = [\"MEMORY_SECRET\"]\n"
+        ))
+        .playbook(
+            "leak.rhai",
+            r#"let s = secret::from_env("MEMORY_SECRET");
+               try { memory::store("agent/token", s); } catch (e) { print(`refused: ${e.message}`); }
+               try { memory::store("agent/nested", #{ inner: [s] }); } catch (e) { print(`refused: ${e.message}`); }
+               memory::store("agent/shown", `${s}`);
+               print(memory::retrieve("agent/shown"));"#,
+        );
+    let output = project
+        .command()
+        .env("FIRESTORE_EMULATOR_HOST", fs.host())
+        .env("MEMORY_SECRET", &value)
+        .args(["-vv", "--log-file", ".orchestra/run.log", "play", "leak"])
+        .output()
+        .expect("run orchestra");
+    let needles = vec![value];
+    crate::leaks::assert_absent(&output.stdout, &needles, "stdout");
+    crate::leaks::assert_absent(&output.stderr, &needles, "stderr");
+    Run::from(output)
+        .expect_code(0)
+        .stdout_has("refused: refusing to store a Secret (at value)")
+        .stdout_has("refused: refusing to store a Secret (at value.inner[0])")
+        .stdout_has("Secret(fp:");
+    for file in crate::leaks::files_below(&project.path().join(".orchestra")) {
+        let bytes = std::fs::read(&file).expect("read");
+        crate::leaks::assert_absent(&bytes, &needles, &file.display().to_string());
+    }
+    let (status, listing) = rest(&fs, "GET", "/orchestra_memory?pageSize=300", "");
+    assert_eq!(status, 200, "{listing}");
+    let documents = listing["documents"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = documents
+        .iter()
+        .filter_map(|d| d["fields"]["key"]["stringValue"].as_str())
+        .collect();
+    assert_eq!(names, ["agent/shown"], "{listing}");
+    crate::leaks::assert_absent(
+        listing.to_string().as_bytes(),
+        &needles,
+        "Firestore documents",
+    );
+}
