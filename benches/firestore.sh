@@ -6,9 +6,13 @@
 # Times are measured inside each program (Rhai's timestamp(), Python's perf_counter), so process
 # start-up is not counted; peak RSS is of the whole process (getrusage of the child).
 #
-# usage: benches/firestore.sh   (GETS=200, ROUNDS=2 by default; ORCHESTRA_BIN=path skips the build)
+# The retrieve row is memory:: on this backend: a value read once, then served from the TTL
+# cache (the empty loop's time subtracted).
+#
+# usage: benches/firestore.sh   (GETS=200, RETRIEVES=100000, ROUNDS=2 by default; ORCHESTRA_BIN=path skips the build)
 set -euo pipefail
 GETS="${GETS:-200}"
+RETRIEVES="${RETRIEVES:-100000}"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orchestra-target}"
@@ -53,9 +57,20 @@ cat > orchestra.toml <<TOML
 project = "bench-orchestra"
 [scope]
 firestore_databases = ["bench-orchestra"]
+[memory]
+backend = "firestore"
 TOML
 
 cat > playbooks/fs.rhai <<RHAI
+memory::store("bench/context", #{ step: 3, notes: "cached after the first read" });
+memory::retrieve("bench/context");
+let t = timestamp();
+for i in 0..$RETRIEVES { memory::retrieve("bench/context"); }
+let with_call = t.elapsed;
+let t = timestamp();
+for i in 0..$RETRIEVES { }
+let bare = t.elapsed;
+print("retrieve " + ((with_call - bare) * 1000000.0 / $RETRIEVES) + " µs each (" + $RETRIEVES + " cached memory::retrieve, empty loop subtracted)");
 let seed = [];
 for i in 0..100 { seed.push(#{ set: "items/i" + i, data: #{ n: i, kind: "item", score: i / 4.0 } }); }
 firestore::batch(seed);
@@ -90,6 +105,7 @@ t = time.perf_counter()
 for _ in range($GETS):
     db.document("agents/planner").get()
 e = time.perf_counter() - t
+print("retrieve n/a: google-cloud-firestore keeps no cache, every get is a round trip (the get row)")
 print(f"get      {e * 1000 / $GETS} ms each ($GETS uncached gets in {e} s)")
 t = time.perf_counter()
 docs = list(db.collection("items").where(filter=firestore.FieldFilter("kind", "==", "item")).limit(100).stream())

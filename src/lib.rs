@@ -17,6 +17,7 @@ pub mod logging;
 pub mod memory;
 pub mod primitives;
 pub mod process;
+pub mod progress;
 pub mod runner;
 pub mod scan;
 pub mod schedule;

@@ -48,6 +48,20 @@ impl<W: Write> Write for Redacting<W> {
     }
 }
 
+/// stderr, written between the frames of any progress bar on it.
+pub struct StderrBetweenBars;
+
+impl Write for StderrBetweenBars {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        crate::progress::suspend(|| io::stderr().write_all(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
+
 /// Wraps a [`MakeWriter`] so every writer it makes redacts.
 pub struct RedactingMakeWriter<M>(M);
 
@@ -78,7 +92,7 @@ pub fn init(verbosity: Verbosity, format: LogFormat, file: Option<&Path>) -> Res
         }
         None => None,
     };
-    let stderr = RedactingMakeWriter(io::stderr);
+    let stderr = RedactingMakeWriter(|| StderrBetweenBars);
     let ansi = io::stderr().is_terminal();
     let registry = tracing_subscriber::registry().with(filter());
     match format {

@@ -160,6 +160,11 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         log_file.as_deref(),
     )
     .map_err(HostError::Io)?;
+    crate::progress::configure(crate::progress::mode_for(
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        log_format == LogFormat::Json,
+        cli.quiet,
+    ));
 
     if let Command::Doc(args) = &cli.command {
         return doc::run(args, Arc::new(config));

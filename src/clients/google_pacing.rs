@@ -267,7 +267,7 @@ impl GooglePacer {
                     }
                 }
             };
-            if !super::retry::sleep_unless_cancelled(wait, &cancelled).await {
+            if !super::retry::sleep_unless_cancelled(wait, "Google's quota", &cancelled).await {
                 return false;
             }
         }

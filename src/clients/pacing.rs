@@ -356,7 +356,9 @@ impl GithubPacer {
             if let Some(reason) = reason {
                 self.log_wait(&lane, wait, reason, method, path);
             }
-            if !super::retry::sleep_unless_cancelled(wait, &cancelled).await {
+            if !super::retry::sleep_unless_cancelled(wait, "GitHub's secondary limits", &cancelled)
+                .await
+            {
                 return Err(PaceCancelled);
             }
         }

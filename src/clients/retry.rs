@@ -182,15 +182,21 @@ where
             attempt + 1,
             policy.max_attempts
         );
-        if !sleep_unless_cancelled(wait, &cancelled).await {
+        if !sleep_unless_cancelled(wait, &format!("{reason} ({what})"), &cancelled).await {
             return Err(RetryError::Cancelled { error });
         }
     }
 }
 
-/// Sleeps `total`, waking every 100 ms to check `cancelled`; false if it was.
-pub async fn sleep_unless_cancelled(total: Duration, cancelled: &impl Fn() -> bool) -> bool {
+/// Sleeps `total`, waking every 100 ms to check `cancelled`; false if it was. `reason` is
+/// what the operator's countdown says the wait is for ("Retry-After", "rate limit resets").
+pub async fn sleep_unless_cancelled(
+    total: Duration,
+    reason: &str,
+    cancelled: &impl Fn() -> bool,
+) -> bool {
     let deadline = tokio::time::Instant::now() + total;
+    let countdown = crate::progress::Countdown::start(total, reason);
     loop {
         if cancelled() {
             return false;
@@ -199,6 +205,7 @@ pub async fn sleep_unless_cancelled(total: Duration, cancelled: &impl Fn() -> bo
         if now >= deadline {
             return true;
         }
+        countdown.remaining(deadline - now);
         tokio::time::sleep((deadline - now).min(Duration::from_millis(100))).await;
     }
 }

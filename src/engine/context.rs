@@ -307,13 +307,14 @@ impl RunContext {
     pub fn print(&self, text: &str) {
         let text = mask(text);
         match &self.print_sink {
-            PrintSink::Stdout => {
+            // Between frames of any progress bar, so a bar never tears a line.
+            PrintSink::Stdout => crate::progress::suspend(|| {
                 use std::io::Write;
                 let mut out = std::io::stdout().lock();
                 // A closed stdout (e.g. `| head`) must not fail the run.
                 let _ = writeln!(out, "{text}");
-            }
-            PrintSink::Stderr => eprintln!("{text}"),
+            }),
+            PrintSink::Stderr => crate::progress::suspend(|| eprintln!("{text}")),
             PrintSink::Capture(lines) => lines
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

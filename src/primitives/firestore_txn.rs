@@ -98,7 +98,11 @@ pub(super) fn run(
                 );
                 let cancelled = context.cancellation();
                 let go_on = context
-                    .block_on(sleep_unless_cancelled(wait, &|| cancelled()))
+                    .block_on(sleep_unless_cancelled(
+                        wait,
+                        "Firestore transaction contention",
+                        &|| cancelled(),
+                    ))
                     .map_err(|e| fail(e.into()))?;
                 if !go_on {
                     return Err(fail(PrimitiveError::new(

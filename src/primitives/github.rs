@@ -220,11 +220,11 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             let scope = scoped_target(context, &args.str(0)?)?;
             let items = batch_items(args)?;
             let github = client(context)?;
-            let (bar, tick) = super::progress::bar(items.len(), "GitHub secrets");
+            let bar = super::progress::batch("GitHub secrets", items.len());
             let outcomes = context
-                .block_on(put_secrets(github, scope, items, BATCH_CONCURRENCY, tick))?
+                .block_on(put_secrets(github, scope, items, BATCH_CONCURRENCY, bar.ticker()))?
                 .map_err(remote)?;
-            bar.finish_and_clear();
+            bar.finish();
             let mut map = Map::new();
             let mut failures = Vec::new();
             for (name, outcome) in outcomes {

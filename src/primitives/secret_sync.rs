@@ -111,10 +111,10 @@ fn read_sources(context: &RunContext, names: &[String]) -> Result<Map, Primitive
             to_read.push((name.clone(), secret.version(alias)));
         }
     }
-    let (bar, tick) = super::progress::bar(to_read.len(), "Secret Manager reads");
+    let bar = super::progress::batch("Secret Manager reads", to_read.len());
     let versions = to_read.iter().map(|(_, v)| v.clone()).collect();
-    let outcomes = context.block_on(sm.access_many(versions, READ_CONCURRENCY, tick))?;
-    bar.finish_and_clear();
+    let outcomes = context.block_on(sm.access_many(versions, READ_CONCURRENCY, bar.ticker()))?;
+    bar.finish();
     let key = context.fingerprint_key()?;
     let mut failures = Vec::new();
     for ((name, _), (_, outcome)) in to_read.iter().zip(outcomes) {

@@ -284,10 +284,10 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             let texts = secret_names(args, 0)?;
             let refs: Vec<SecretRef> = texts.iter().map(|t| resolve(context, t)).collect::<Result<_, _>>()?;
             let sm = client(context)?;
-            let (bar, tick) = super::progress::bar(refs.len(), "Secret Manager reads");
+            let bar = super::progress::batch("Secret Manager reads", refs.len());
             let names = refs.iter().map(|r| r.version("latest")).collect();
-            let outcomes = context.block_on(sm.access_many(names, BATCH_CONCURRENCY, tick))?;
-            bar.finish_and_clear();
+            let outcomes = context.block_on(sm.access_many(names, BATCH_CONCURRENCY, bar.ticker()))?;
+            bar.finish();
             let key = context.fingerprint_key()?;
             let mut map = Map::new();
             let mut failures = Vec::new();

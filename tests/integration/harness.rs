@@ -49,15 +49,14 @@ impl Project {
     /// The real binary, run in the project folder with a clean environment.
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_orchestra"));
-        cmd.current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            // Playbooks print times in the local zone: one zone for every machine.
-            .env("TZ", "UTC")
-            .env_remove("RUST_LOG")
-            .env_remove("ORCHESTRA_CONFIG")
-            .env_remove("ORCHESTRA_STATE_DB")
-            .stdin(Stdio::null());
+        in_a_clean_environment(&mut cmd, self.dir.path());
         cmd
+    }
+
+    /// Runs `orchestra ARGS` with `env` under a pseudo-terminal in this project (see
+    /// [`on_a_terminal_in`]).
+    pub fn on_a_terminal(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        on_a_terminal_in(self.dir.path(), args, env)
     }
 
     /// Runs `orchestra ARGS` to completion.
@@ -388,4 +387,35 @@ impl EmulatorProcess {
             self.url()
         )
     }
+}
+
+/// Runs `orchestra ARGS` with `env` in `dir` under a pseudo-terminal (util-linux `script`), in
+/// the same clean environment as [`Project::command`], and returns everything the terminal
+/// showed (carriage returns dropped).
+pub fn on_a_terminal_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let line = std::iter::once(env!("CARGO_BIN_EXE_orchestra"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut script = Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    in_a_clean_environment(&mut script, dir);
+    for (name, value) in env {
+        script.env(name, value);
+    }
+    let out = script.output().expect("script (util-linux) runs");
+    String::from_utf8_lossy(&out.stdout).replace('\r', "")
+}
+
+/// Runs `cmd` in `dir` with no colour, one time zone (playbooks print times in the local zone:
+/// one zone for every machine), none of the caller's orchestra settings, and no stdin.
+fn in_a_clean_environment(cmd: &mut Command, dir: &Path) {
+    cmd.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("TZ", "UTC")
+        .env_remove("RUST_LOG")
+        .env_remove("ORCHESTRA_CONFIG")
+        .env_remove("ORCHESTRA_STATE_DB")
+        .stdin(Stdio::null());
 }

@@ -37,6 +37,7 @@ mod plan;
 mod plan_estimate;
 mod plan_trace;
 mod play;
+mod progress;
 mod rate_limits;
 mod redirects;
 mod regional;

@@ -8,22 +8,8 @@ use crate::harness::Project;
 
 const BAD: &str = "let a = 1;\nlet b = ;\n";
 
-/// Runs `orchestra ARGS` in `project` under a pseudo-terminal (util-linux `script`), and
-/// returns everything the terminal showed.
 fn on_a_terminal(project: &Project, args: &[&str]) -> String {
-    let line = std::iter::once(env!("CARGO_BIN_EXE_orchestra"))
-        .chain(args.iter().copied())
-        .map(|a| format!("'{a}'"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let out = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .current_dir(project.path())
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("script (util-linux) runs");
-    String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    project.on_a_terminal(args, &[])
 }
 
 #[test]
@@ -223,18 +209,68 @@ fn the_demo_reads_as_a_person_expects() {
     let plan = orchestra(&[&["play", "rotate_keys.rhai", "--plan"], &emulated[..]].concat());
     let apply = orchestra(&[&["play", "rotate_keys.rhai"], &emulated[..]].concat());
     let show = orchestra(&["runs", "show", "2"]);
-    insta::with_settings!({filters => vec![
-        (r"\b[0-9a-f]{40}\b", "[KEY ID]"),
-        (r"fp:[0-9a-f]{8}", "fp:[FP]"),
-        (r"value=\d{9,}", "value=[EPOCH SECONDS]"),
-        (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?", "[TIME]"),
-        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
-        (r"duration: .*", "duration: [DURATION]"),
-        (r"pid \d+ on \S+", "pid [PID] on [HOST]"),
-        (r"\d+s \d+ms|\d+ms|\d+s", "[DURATION]"),
-    ]}, {
+    let error = Project::new();
+    error.playbook("bad.rhai", BAD);
+    let failed = error
+        .command()
+        .args(["play", "bad"])
+        .output()
+        .expect("play");
+    let failed = String::from_utf8_lossy(&failed.stderr).into_owned();
+    insta::with_settings!({filters => demo_redactions()}, {
         insta::assert_snapshot!("demo_plan", plan);
         insta::assert_snapshot!("demo_apply", apply);
         insta::assert_snapshot!("demo_runs_show", show);
+        insta::assert_snapshot!("demo_error", failed);
+    });
+}
+
+/// What the demo's readers would see change from run to run, replaced by placeholders; and,
+/// for a terminal's output, the escape codes that only move the cursor.
+fn demo_redactions() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r"\x1b\[[0-9;?]*[A-Za-z]", ""),
+        (r"\b[0-9a-f]{40}\b", "[KEY ID]"),
+        (r"fp:[0-9a-f]{8}", "fp:[FP]"),
+        (r"value=\d{9,}", "value=[EPOCH SECONDS]"),
+        (
+            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?",
+            "[TIME]",
+        ),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"duration: .*", "duration: [DURATION]"),
+        (r"pid \d+ on \S+", "pid [PID] on [HOST]"),
+        (r"/tmp/\.tmp\w+", "[TEMP]"),
+        (r"\d+s \d+ms|\d+ms|\d+s", "[DURATION]"),
+    ]
+}
+
+/// The same demo on a pseudo-terminal: what an operator at a shell sees, stdout and stderr
+/// together, with the snippet form of an error.
+#[test]
+fn the_demo_on_a_terminal_reads_as_a_person_expects() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("emulator.json");
+    let db = dir.path().join("state.db");
+    let (state, db) = (
+        state.to_str().expect("utf-8 path"),
+        db.to_str().expect("utf-8 path"),
+    );
+    let orchestra = |args: &[&str]| {
+        crate::harness::on_a_terminal_in(repo, &[&["--state-db", db], args].concat(), &[])
+    };
+    let emulated = ["--emulate", "--emulate-state", state];
+    let plan = orchestra(&[&["play", "rotate_keys.rhai", "--plan"], &emulated[..]].concat());
+    let apply = orchestra(&[&["play", "rotate_keys.rhai"], &emulated[..]].concat());
+    let show = orchestra(&["runs", "show", "2"]);
+    let error = Project::new();
+    error.playbook("bad.rhai", BAD);
+    let failed = on_a_terminal(&error, &["play", "bad"]);
+    insta::with_settings!({filters => demo_redactions()}, {
+        insta::assert_snapshot!("demo_plan_on_a_terminal", plan);
+        insta::assert_snapshot!("demo_apply_on_a_terminal", apply);
+        insta::assert_snapshot!("demo_runs_show_on_a_terminal", show);
+        insta::assert_snapshot!("demo_error_on_a_terminal", failed);
     });
 }

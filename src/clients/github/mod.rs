@@ -252,7 +252,8 @@ impl GithubClient {
                 humantime::format_duration(Duration::from_secs(wait.as_secs().max(1)))
             );
             let cancelled = Arc::clone(&self.cancelled);
-            if !retry::sleep_unless_cancelled(wait, &move || cancelled()).await {
+            if !retry::sleep_unless_cancelled(wait, "GitHub quota low", &move || cancelled()).await
+            {
                 return Err(GithubError::Cancelled("waiting for GitHub quota".into()));
             }
         }
