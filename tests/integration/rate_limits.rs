@@ -18,6 +18,7 @@ fn watching(emulator: &EmulatorProcess, extra: &str) -> Project {
             include_str!("../../playbooks/monitor_rate_limits.rhai"),
         )
         .file("stdlib/report.rhai", include_str!("../../stdlib/report.rhai"))
+        .file("stdlib/fmt.rhai", include_str!("../../stdlib/fmt.rhai"))
         .config(&emulator.config(&format!(
             "[[github.credentials]]\nname = \"ci\"\ntoken_env = \"CI_TOKEN\"\n\n{extra}\n[notify.slack.ops]\nwebhook_env = \"OPS_WEBHOOK\"\n"
         )));

@@ -36,6 +36,7 @@ impl SyncWorld {
                 include_str!("../../playbooks/sync_secrets.rhai"),
             )
             .file("stdlib/sync.rhai", include_str!("../../stdlib/sync.rhai"))
+            .file("stdlib/fmt.rhai", include_str!("../../stdlib/fmt.rhai"))
             .playbook(
                 "gh_set.rhai",
                 "github::put_secret(args.target, args.name, secret::from_env(\"SYNC_VALUE\"));\n",
