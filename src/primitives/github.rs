@@ -14,7 +14,9 @@ use crate::clients::github::{
 };
 use crate::config::Config;
 use crate::engine::RunContext;
-use crate::engine::gate::{Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
+use crate::engine::gate::{
+    Change, ModuleBuilder, ParamType, Placeholder, PrimitiveError, Signature,
+};
 use crate::engine::values::from_json;
 use crate::secret::Secret;
 
@@ -174,7 +176,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                 target: format!("GitHub secret {} in {scope}", name.as_str()),
                 action: format!("put GitHub secret {} in {scope}", name.as_str()),
                 fields: vec![("value".into(), value.redacted())],
-                placeholder: "planned".into(),
+                placeholder: Placeholder::WriteOutcome.value(),
             })
         },
         |context, args, _| {
@@ -211,7 +213,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                 fields: vec![("names".into(), names.join(", "))],
                 placeholder: names
                     .iter()
-                    .map(|n| (n.as_str().into(), Dynamic::from("planned")))
+                    .map(|n| (n.as_str().into(), Placeholder::WriteOutcome.value()))
                     .collect::<Map>()
                     .into(),
             })

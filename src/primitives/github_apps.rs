@@ -8,7 +8,9 @@ use super::github::{client, remote};
 use crate::clients::github::{self as gh, RepoSlug, Workflow};
 use crate::clients::retry::RetryPolicy;
 use crate::engine::RunContext;
-use crate::engine::gate::{Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
+use crate::engine::gate::{
+    Change, ModuleBuilder, ParamType, Placeholder, PrimitiveError, Signature,
+};
 use crate::engine::values::to_json;
 use crate::secret::Secret;
 
@@ -61,7 +63,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                     context.fingerprint_key()?,
                 )),
             );
-            placeholder.insert("expires_at".into(), "(planned)".into());
+            placeholder.insert("expires_at".into(), Placeholder::NewTokenExpiry.value());
             Ok(Change {
                 target: format!("installation {installation} of app {app}"),
                 action: format!("mint a token for installation {installation} of app {app}"),

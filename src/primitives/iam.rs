@@ -11,7 +11,9 @@ use rhai::{Array, Dynamic, Map};
 use crate::clients::iam::{IamError, IamKeys, Verification, verify_key};
 use crate::clients::retry::RetryPolicy;
 use crate::engine::RunContext;
-use crate::engine::gate::{Args, Change, ModuleBuilder, ParamType, PrimitiveError, Signature};
+use crate::engine::gate::{
+    Args, Change, ModuleBuilder, ParamType, Placeholder, PrimitiveError, Signature,
+};
 use crate::secret::{Secret, ServiceAccountKey, ShapeError};
 
 /// The project of `email` (`NAME@PROJECT.iam.gserviceaccount.com`), scope-checked.
@@ -127,7 +129,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                 target: format!("keys of {account}"),
                 action: format!("create a key for {account}"),
                 fields: Vec::new(),
-                placeholder: key_map("planned", &account, placeholder),
+                placeholder: key_map(Placeholder::NewKey.text(), &account, placeholder),
             })
         },
         |context, args, _| {

@@ -4,7 +4,7 @@
 use rhai::Dynamic;
 
 use super::secrets::{client, remote, resolve};
-use crate::engine::gate::{Change, ModuleBuilder, ParamType, Signature};
+use crate::engine::gate::{Change, ModuleBuilder, ParamType, Placeholder, Signature};
 
 /// Registers the alias and version-state functions of `secrets::`.
 pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
@@ -68,7 +68,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                     target: format!("{}/versions/{version}", secret.name()),
                     action: format!("{name} {}/versions/{version}", secret.name()),
                     fields: Vec::new(),
-                    placeholder: "planned".into(),
+                    placeholder: Placeholder::VersionState.value(),
                 })
             },
             move |context, args, _| {

@@ -88,6 +88,27 @@ fn a_plan_lists_changes_out_there_and_counts_run_state_records() {
 }
 
 #[test]
+fn a_plan_prints_what_a_placeholder_stands_for() {
+    let project = Project::new();
+    project
+        .config("[scope]\ngithub_owners = [\"acme\"]\ngcp_projects = [\"demo-project\"]\n")
+        .playbook(
+            "placeholders.rhai",
+            r#"
+let key = iam::create_key("deployer@demo-project.iam.gserviceaccount.com");
+print(`new key: ${key.id}`);
+let put = github::put_secret("acme/api", "NEW_ONE", secret::generate(16));
+print(`put: ${put}`);
+"#,
+        );
+    let run = project.run(&["play", "placeholders", "--plan", "--emulate"]);
+    run.expect_code(0)
+        .stdout_has("new key: (the new key)\n")
+        .stdout_has("put: (written by this run)\n");
+    assert!(!run.stdout.contains("planned"), "{}", run.stdout);
+}
+
+#[test]
 fn fmt_writes_lists_durations_and_times_for_a_person() {
     let repo = env!("CARGO_MANIFEST_DIR");
     let project = Project::new();

@@ -8,6 +8,7 @@
 
 mod args;
 mod invoke;
+mod placeholder;
 mod types;
 
 use std::any::TypeId;
@@ -20,6 +21,7 @@ use rhai::{
 
 pub use args::Args;
 pub use invoke::raise;
+pub use placeholder::Placeholder;
 pub use types::{Change, Effect, ParamType, PrimitiveDoc, PrimitiveError, Signature};
 
 use super::context::{ChangeScope, RunContext};
