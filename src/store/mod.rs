@@ -173,6 +173,14 @@ impl Store {
         Ok(self)
     }
 
+    /// With the Firestore backend, its Google Cloud project and collection prefix (where the
+    /// shared fingerprint key belongs); `None` with SQLite alone.
+    pub fn shared_project_and_prefix(&self) -> Option<(&str, &str)> {
+        self.shared
+            .as_deref()
+            .map(FirestoreState::project_and_prefix)
+    }
+
     /// Which backend holds runs and locks, for `orchestra state status`: `sqlite FILE` or
     /// `firestore (project P, database D)`.
     pub fn backend(&self) -> String {

@@ -56,6 +56,7 @@ mod secret_fuzz;
 mod secrets;
 mod secure_exposed;
 mod state_firestore;
+mod store_backends;
 mod sync;
 mod sync_faults;
 mod sync_fixture;
