@@ -56,6 +56,8 @@ mod secret_fuzz;
 mod secrets;
 mod secure_exposed;
 mod state_firestore;
+mod state_shared_key;
+mod state_shared_rotation;
 mod store_backends;
 mod sync;
 mod sync_faults;
