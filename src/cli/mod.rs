@@ -21,6 +21,7 @@ mod runs;
 mod scan;
 mod schedule;
 mod state;
+mod state_migrate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -56,6 +56,7 @@ mod secret_fuzz;
 mod secrets;
 mod secure_exposed;
 mod state_firestore;
+mod state_migrate;
 mod state_shared_key;
 mod state_shared_rotation;
 mod store_backends;

@@ -170,6 +170,41 @@ impl FirestoreState {
         Ok(ops.len())
     }
 
+    /// The write that copies `entry` as it is (its sync time and any intent kept), for
+    /// `state migrate`.
+    pub(super) fn ledger_import(&self, entry: &LedgerEntry) -> Result<WriteOp, StoreError> {
+        let [a, b, c] = key_fields(&entry.key);
+        let intent = entry.intent.as_ref();
+        Ok(WriteOp::Set {
+            path: self.doc("ledger", &ledger_id(&entry.key))?,
+            fields: map([
+                a,
+                b,
+                c,
+                ("fingerprint", opt_string(entry.fingerprint.clone())),
+                ("gcp_version", opt_int(entry.gcp_version)),
+                (
+                    "github_updated_at",
+                    opt_string(entry.github_updated_at.clone()),
+                ),
+                ("direction", opt_string(entry.direction.clone())),
+                ("synced_at", opt_int(entry.synced_at)),
+                ("synced_by_run", FieldValue::Null),
+                ("pending_kind", opt_string(intent.map(|i| i.kind.clone()))),
+                (
+                    "pending_fingerprint",
+                    opt_string(intent.and_then(|i| i.fingerprint.clone())),
+                ),
+                ("pending_since", opt_string(intent.map(|i| i.since.clone()))),
+                (
+                    "pending_github_updated_at",
+                    opt_string(intent.and_then(|i| i.github_updated_at.clone())),
+                ),
+            ]),
+            merge: false,
+        })
+    }
+
     /// Writes `ops` in one commit (all or nothing, as SQLite's transaction).
     fn commit_atomically(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
         self.refuse_in_plan("ledger")?;

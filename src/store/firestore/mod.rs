@@ -27,6 +27,7 @@
 
 mod events;
 mod fields;
+mod import;
 mod kv;
 mod leases;
 mod ledger;
@@ -43,6 +44,7 @@ use crate::clients::firestore::{DocumentPath, Firestore, FirestoreSettings};
 use crate::clients::google_error::GoogleError;
 use crate::clients::retry::RetryPolicy;
 
+pub use import::ImportReport;
 pub use leases::LockStatus;
 
 use super::StoreError;
