@@ -110,3 +110,57 @@ fn two_machines_share_the_fingerprint_key_in_secret_manager_and_nowhere_else() {
         "a plan created a fingerprint key"
     );
 }
+
+#[test]
+fn no_path_a_script_tries_puts_a_secret_or_the_key_into_firestore() {
+    let firestore = FirestoreEmulator::start().expect("the Firestore emulator starts");
+    let home = Project::new();
+    let emulator = EmulatorProcess::start(&home);
+    let project = machine(&emulator, "leaky", "machine-a");
+    let config = std::fs::read_to_string(project.path().join("orchestra.toml")).expect("config");
+    project
+        .config(&config.replace("env = [\"NEW_PAT\"]", "env = [\"LEAK_TEST_SECRET\"]"))
+        .playbook("leak.rhai", crate::leaks::LEAK_PATHS);
+    let value = crate::leaks::canary();
+    let run = Run::from(
+        project
+            .command()
+            .args(["-vv", "play", "leak"])
+            .env("FIRESTORE_EMULATOR_HOST", firestore.host())
+            .env("LEAK_TEST_SECRET", &value)
+            .output()
+            .expect("run orchestra"),
+    );
+    assert_eq!(run.code, 1, "the final throw fails the run: {}", run.stderr);
+    run.stdout_has("interpolated Secret(fp:");
+
+    let state = emulator.state();
+    let key = STANDARD
+        .decode(
+            state["google"]["secrets"]["projects/demo-project/secrets/leaky-fingerprint-key"]
+                ["versions"][0]["data"]
+                .as_str()
+                .expect("the shared key was made"),
+        )
+        .expect("base64");
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let needles = vec![
+        value.clone(),
+        STANDARD.encode(&value),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&value),
+        hex,
+        STANDARD.encode(&key),
+    ];
+    let documents = shared_documents(&firestore, "leaky");
+    assert!(
+        documents
+            .iter()
+            .any(|(place, _)| place.ends_with("leaky_events")),
+        "the run's events are in Firestore"
+    );
+    for (place, bytes) in &documents {
+        assert_absent(bytes, &needles, place);
+    }
+    assert_absent(run.stdout.as_bytes(), &needles, "stdout");
+    assert_absent(run.stderr.as_bytes(), &needles, "stderr");
+}
