@@ -51,6 +51,7 @@ mod scan;
 mod scan_git;
 mod scan_self;
 mod scan_verify;
+mod scheduled_workflow;
 mod schedules;
 mod secret_fuzz;
 mod secrets;
