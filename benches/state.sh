@@ -117,7 +117,7 @@ sqlite3 .orchestra/state.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i
   FROM runs, n WHERE runs.id = 1"
 runs[sqlite]=$(mean_ms 3 "$bin" -q runs --limit 1000)
 printf '\n[state]\nbackend = "firestore"\nproject = "demo-project"\nprefix = "many"\nmachine = "bench"\n' >> orchestra.toml
-"$bin" -q state migrate --to firestore | head -1
+"$bin" -q state migrate --to firestore
 test "$("$bin" -q runs --limit 1000 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1000
 runs[firestore]=$(mean_ms 3 "$bin" -q runs --limit 1000)
 
