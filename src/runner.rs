@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 use rhai::Map;
 use serde::Serialize;
 
+use crate::clients::shared_key::{self, SharedKeyPlace};
 use crate::config::{Config, StateBackendKind};
+use crate::engine::context::SharedKeyLoader;
 use crate::engine::{self, PlannedChange, RunContext, ScriptDiagnostic, Termination};
 use crate::error::HostError;
 use crate::exit::ExitStatus;
+use crate::secret::FingerprintKey;
 use crate::store::{NewRun, RunId, RunMode, RunStatus, SharedSettings, Store};
 
 /// What every command shares: configuration, state, the runtime and the cancel flag.
@@ -133,6 +136,33 @@ pub fn open_store(
     })?)
 }
 
+/// Loads the shared state's fingerprint key from Secret Manager (creating it on a run's first
+/// use; a plan creates nothing and, with no key yet, fingerprints under a throwaway one).
+fn shared_key_loader(place: SharedKeyPlace) -> SharedKeyLoader {
+    Arc::new(move |context: &RunContext| {
+        let runtime = context
+            .runtime()
+            .ok_or("the shared fingerprint key needs the async runtime")?;
+        // Building Google credentials spawns their token refresh onto the current runtime.
+        let _entered = runtime.enter();
+        let client =
+            context
+                .remote()
+                .secret_manager(context.config(), runtime, context.cancellation())?;
+        let key = if context.is_plan() {
+            context
+                .block_on(shared_key::read(&client, &place))?
+                .map_err(|e| e.to_string())?
+                .unwrap_or_else(FingerprintKey::ephemeral)
+        } else {
+            context
+                .block_on(shared_key::read_or_create(&client, &place, None))?
+                .map_err(|e| e.to_string())?
+        };
+        Ok(key)
+    })
+}
+
 /// The default lock of a playbook: its path relative to the working directory (or the
 /// config's folder) when it is inside, so that machines sharing a Firestore state agree on
 /// it wherever their checkout lives; its absolute path otherwise.
@@ -161,6 +191,10 @@ pub fn play(host: &Host, request: &PlayRequest) -> Result<RunReport, HostError> 
         .resumes(request.resumes);
     if request.prints_to_stderr {
         builder = builder.prints_to_stderr();
+    }
+    if let Some((project, prefix)) = host.store.shared_project_and_prefix() {
+        builder =
+            builder.shared_fingerprint_key(shared_key_loader(SharedKeyPlace::new(project, prefix)));
     }
     let context = builder.build();
     // The time-out covers the whole run: checking and compiling the playbook and its modules

@@ -20,7 +20,9 @@ mod resume;
 mod runs;
 mod scan;
 mod schedule;
+mod schedule_workflow;
 mod state;
+mod state_migrate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -170,7 +172,7 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         return doc::run(args, Arc::new(config));
     }
     if let Command::ExportWorkflow(args) = &cli.command {
-        return Ok(export_workflow::run(args));
+        return export_workflow::run(args);
     }
     if let Command::Check(args) = &cli.command {
         return check::run(args, Arc::new(config), &cwd);

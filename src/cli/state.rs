@@ -1,5 +1,6 @@
 //! `orchestra state status`: which backend holds run state, and the live holders of its
-//! locks with their machine, pid and lease expiry.
+//! locks with their machine, pid and lease expiry; `orchestra state migrate` (in
+//! `state_migrate`) copies a SQLite state into Firestore.
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -15,7 +16,8 @@ use crate::store::LockStatus;
 #[command(after_help = "\
 Examples:
   orchestra state status
-  orchestra state status --json")]
+  orchestra state status --json
+  orchestra state migrate --to firestore")]
 pub struct StateArgs {
     #[command(subcommand)]
     action: StateAction,
@@ -29,6 +31,20 @@ pub struct StateArgs {
 enum StateAction {
     /// The backend, the holders of live locks and when their leases run out
     Status,
+    /// Copy this folder's SQLite runs, steps, events, playbook state and sync ledger into
+    /// the shared state [state] names (run twice: nothing is duplicated)
+    Migrate {
+        /// Where to copy to
+        #[arg(long, value_enum)]
+        to: MigrateTarget,
+    },
+}
+
+/// Where `state migrate` copies to.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum MigrateTarget {
+    /// The Firestore database of [state] (backend = "firestore")
+    Firestore,
 }
 
 #[derive(Serialize)]
@@ -40,6 +56,9 @@ struct Status {
 /// Runs `orchestra state`.
 pub fn run(args: &StateArgs, host: &Host) -> Result<ExitStatus, HostError> {
     match args.action {
+        StateAction::Migrate {
+            to: MigrateTarget::Firestore,
+        } => return super::state_migrate::run(host, args.json),
         StateAction::Status => {
             let status = Status {
                 backend: host.store.backend(),

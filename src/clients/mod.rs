@@ -14,4 +14,5 @@ pub mod monitoring;
 pub mod pacing;
 pub mod retry;
 pub mod secret_manager;
+pub mod shared_key;
 pub mod slack;

@@ -74,7 +74,7 @@ pub struct RunContext {
     termination: Mutex<Option<Termination>>,
     planned: Mutex<Vec<PlannedChange>>,
     fingerprint_key: OnceLock<Result<FingerprintKey, String>>,
-    fingerprint_key_path: Option<PathBuf>,
+    fingerprint_key_source: KeySource,
     print_sink: PrintSink,
     services: Arc<Services>,
     resumes: Option<RunId>,
@@ -88,8 +88,18 @@ pub struct RunContextBuilder {
 impl RunContextBuilder {
     /// The state store this run journals to (none for `check` and `doc`).
     pub fn store(mut self, store: Store) -> Self {
-        self.context.fingerprint_key_path = Some(fingerprint_key_path(store.path()));
+        if !matches!(self.context.fingerprint_key_source, KeySource::Shared(_)) {
+            self.context.fingerprint_key_source =
+                KeySource::File(fingerprint_key_path(store.path()));
+        }
         self.context.store = Some(store);
+        self
+    }
+
+    /// Take the fingerprint key from `load` (a shared state's key, kept in Secret Manager)
+    /// instead of the file beside the state database; called once, on first use.
+    pub fn shared_fingerprint_key(mut self, load: SharedKeyLoader) -> Self {
+        self.context.fingerprint_key_source = KeySource::Shared(load);
         self
     }
 
@@ -150,6 +160,20 @@ impl RunContextBuilder {
     }
 }
 
+/// Loads a shared state's fingerprint key for a run (a plan creates nothing: with no key yet,
+/// it fingerprints under a throwaway one).
+pub type SharedKeyLoader = Arc<dyn Fn(&RunContext) -> Result<FingerprintKey, String> + Send + Sync>;
+
+/// Where a run's fingerprint key comes from.
+enum KeySource {
+    /// A throwaway key (no store).
+    Ephemeral,
+    /// The file beside the SQLite database.
+    File(PathBuf),
+    /// The shared state's key.
+    Shared(SharedKeyLoader),
+}
+
 /// The fingerprint key lives beside the state database, never inside it.
 pub fn fingerprint_key_path(state_db: &std::path::Path) -> PathBuf {
     state_db.with_file_name("fingerprint.key")
@@ -172,7 +196,7 @@ impl RunContext {
                 termination: Mutex::new(None),
                 planned: Mutex::new(Vec::new()),
                 fingerprint_key: OnceLock::new(),
-                fingerprint_key_path: None,
+                fingerprint_key_source: KeySource::Ephemeral,
                 print_sink: PrintSink::Stdout,
                 services: Arc::new(Services::new(Endpoints::Configured)),
                 resumes: None,
@@ -295,9 +319,12 @@ impl RunContext {
     /// The key secrets are fingerprinted under, loaded (or created) on first use.
     pub fn fingerprint_key(&self) -> Result<&FingerprintKey, String> {
         self.fingerprint_key
-            .get_or_init(|| match &self.fingerprint_key_path {
-                Some(path) => FingerprintKey::load_or_create(path).map_err(|e| e.to_string()),
-                None => Ok(FingerprintKey::ephemeral()),
+            .get_or_init(|| match &self.fingerprint_key_source {
+                KeySource::File(path) => {
+                    FingerprintKey::load_or_create(path).map_err(|e| e.to_string())
+                }
+                KeySource::Shared(load) => load(self),
+                KeySource::Ephemeral => Ok(FingerprintKey::ephemeral()),
             })
             .as_ref()
             .map_err(Clone::clone)

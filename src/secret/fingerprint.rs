@@ -41,6 +41,14 @@ pub enum FingerprintKeyError {
     /// The operating system gave no random bytes.
     #[error("no randomness available for the fingerprint key: {0}")]
     Random(String),
+    /// The shared key (kept in a secret store, not a file) is not a key.
+    #[error("the fingerprint key in {place} is not a key: expected 32 bytes, found {found}")]
+    Malformed {
+        /// Where the key is kept.
+        place: String,
+        /// How many bytes were found.
+        found: usize,
+    },
 }
 
 impl FingerprintKey {
@@ -94,6 +102,31 @@ impl FingerprintKey {
             }
             Err(err) => Err(create_err(err)),
         }
+    }
+
+    /// A fresh random key, for a secret store to keep (see [`FingerprintKey::from_stored`]).
+    pub fn generate() -> Result<Self, FingerprintKeyError> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        getrandom::fill(key.as_mut()).map_err(|e| FingerprintKeyError::Random(e.to_string()))?;
+        Ok(Self { key })
+    }
+
+    /// The key whose 32 bytes a secret store at `place` kept.
+    pub fn from_stored(bytes: &[u8], place: &str) -> Result<Self, FingerprintKeyError> {
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| FingerprintKeyError::Malformed {
+                place: place.to_owned(),
+                found: bytes.len(),
+            })?;
+        Ok(Self {
+            key: Zeroizing::new(key),
+        })
+    }
+
+    /// The key's bytes, to be kept by a secret store (Secret Manager) and nowhere else.
+    pub fn expose_for_secret_store(&self) -> &[u8] {
+        self.key.as_ref()
     }
 
     /// A key for tests and benchmarks that never touches the disk.

@@ -47,6 +47,9 @@ impl Store {
         conn.flush_prepared_statement_cache();
         conn.authorizer(Some(decide));
         drop(conn);
+        if let Some(shared) = &self.shared {
+            shared.confine(true);
+        }
         PlanConfinement {
             store: self.clone(),
         }
@@ -58,6 +61,9 @@ impl Drop for PlanConfinement {
         let conn = self.store.conn();
         conn.flush_prepared_statement_cache();
         conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
+        if let Some(shared) = &self.store.shared {
+            shared.confine(false);
+        }
     }
 }
 

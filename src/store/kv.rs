@@ -1,4 +1,5 @@
-//! The `state` table: a small key-value store that playbooks keep between runs.
+//! The `state` table: a small key-value store that playbooks keep between runs (in
+//! `{prefix}_kv` with the Firestore backend).
 //!
 //! Values are text: `state::` seals them (the key a keyed hash, the value encrypted) before
 //! they get here, and the engine refuses to store a secret at all.
@@ -10,6 +11,9 @@ use super::{RunId, Store, StoreError, now_ms};
 impl Store {
     /// The JSON value stored under `key`, if any.
     pub fn state_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.state_get(key);
+        }
         Ok(self
             .conn()
             .query_row("SELECT value FROM state WHERE key = ?1", [key], |row| {
@@ -25,6 +29,9 @@ impl Store {
         json: &str,
         run_id: Option<RunId>,
     ) -> Result<(), StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.state_set(key, json, run_id);
+        }
         self.conn().execute(
             "INSERT INTO state (key, value, updated_at, updated_by_run) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value,
@@ -36,6 +43,9 @@ impl Store {
 
     /// Deletes `key`; returns whether it existed.
     pub fn state_delete(&self, key: &str) -> Result<bool, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.state_delete(key);
+        }
         Ok(self
             .conn()
             .execute("DELETE FROM state WHERE key = ?1", [key])?
@@ -44,6 +54,9 @@ impl Store {
 
     /// Every row, key and value, in key order.
     pub fn state_rows(&self) -> Result<Vec<(String, String)>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.state_rows_from("");
+        }
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT key, value FROM state ORDER BY key")?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
@@ -52,6 +65,10 @@ impl Store {
 
     /// The keys that start with `prefix`, sorted.
     pub fn state_keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        if let Some(shared) = &self.shared {
+            let rows = shared.state_rows_from(prefix)?;
+            return Ok(rows.into_iter().map(|(key, _)| key).collect());
+        }
         let conn = self.conn();
         let mut stmt = conn
             .prepare("SELECT key FROM state WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key")?;

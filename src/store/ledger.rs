@@ -1,6 +1,7 @@
 //! The `sync_ledger` table: for each (Secret Manager secret, GitHub target, GitHub name), the
 //! keyed fingerprint of the value last synced, where it came from and GitHub's `updated_at`
-//! after the write; and the intent of a write in flight.
+//! after the write; and the intent of a write in flight (in `{prefix}_ledger` with the
+//! Firestore backend).
 //!
 //! Only fingerprints are stored: a fingerprint that is not 64 hex digits is refused, as a last
 //! guard against a value arriving here by mistake.
@@ -112,6 +113,9 @@ fn entry(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
 impl Store {
     /// Every ledger row, ordered by secret, target and name.
     pub fn ledger_entries(&self) -> Result<Vec<LedgerEntry>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.ledger_entries();
+        }
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT gcp_secret, target, github_name, fingerprint, gcp_version, github_updated_at,
@@ -129,6 +133,9 @@ impl Store {
             if let Some(fingerprint) = &intent.fingerprint {
                 check_fingerprint(fingerprint)?;
             }
+        }
+        if let Some(shared) = &self.shared {
+            return shared.ledger_intend(intents);
         }
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -166,6 +173,9 @@ impl Store {
         for record in records {
             check_fingerprint(&record.fingerprint)?;
         }
+        if let Some(shared) = &self.shared {
+            return shared.ledger_record(records, run_id);
+        }
         let now = now_ms();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -200,6 +210,9 @@ impl Store {
 
     /// Removes the rows of `keys`; how many existed.
     pub fn ledger_forget(&self, keys: &[LedgerKey]) -> Result<usize, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.ledger_forget(keys);
+        }
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut removed = 0;

@@ -31,7 +31,7 @@ pub use breakers::BreakerRecord;
 pub use budget::{BudgetCheck, BudgetCheckKind, BudgetLevel, ModelSpend};
 pub use confine::{PlanConfinement, RUN_RECORD_TABLES};
 pub use events::EventRecord;
-pub use firestore::{FirestoreState, LockStatus, SharedSettings};
+pub use firestore::{FirestoreState, ImportReport, LockStatus, SharedSettings};
 pub use ledger::{LedgerEntry, LedgerIntent, LedgerKey, LedgerRecord};
 pub use locks::{AcquiredRun, LockHolder, format_ms};
 pub use memory::{MemoryRow, OutboxOp, OutboxRow};
@@ -171,6 +171,33 @@ impl Store {
     pub fn with_shared(mut self, settings: SharedSettings) -> Result<Self, StoreError> {
         self.shared = Some(Arc::new(FirestoreState::connect(settings)?));
         Ok(self)
+    }
+
+    /// With the Firestore backend, its Google Cloud project and collection prefix (where the
+    /// shared fingerprint key belongs); `None` with SQLite alone.
+    pub fn shared_project_and_prefix(&self) -> Option<(&str, &str)> {
+        self.shared
+            .as_deref()
+            .map(FirestoreState::project_and_prefix)
+    }
+
+    /// Copies this folder's SQLite runs, steps, events, playbook state and ledger into the
+    /// shared Firestore state (`orchestra state migrate --to firestore`), keeping run ids;
+    /// idempotent. `source` names this copy's origin in every run it writes.
+    pub fn copy_to_shared(&self, source: &str) -> Result<ImportReport, StoreError> {
+        let Some(shared) = &self.shared else {
+            return Err(StoreError::Shared {
+                place: format!("SQLite ({})", self.path.display()),
+                reason: "there is no shared state to copy to: set [state] backend = \"firestore\""
+                    .into(),
+            });
+        };
+        let local = Self {
+            conn: Arc::clone(&self.conn),
+            path: self.path.clone(),
+            shared: None,
+        };
+        shared.import(&local, source)
     }
 
     /// Which backend holds runs and locks, for `orchestra state status`: `sqlite FILE` or

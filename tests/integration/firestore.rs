@@ -38,10 +38,21 @@ pub(crate) fn rest(
     path: &str,
     body: &str,
 ) -> (u16, serde_json::Value) {
+    rest_in(emulator, PROJECT, method, path, body)
+}
+
+/// As [`rest`], for the documents of `project`.
+pub(crate) fn rest_in(
+    emulator: &FirestoreEmulator,
+    project: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, serde_json::Value) {
     let mut stream = std::net::TcpStream::connect(emulator.host()).expect("connect");
     write!(
         stream,
-        "{method} /v1/projects/{PROJECT}/databases/(default)/documents{path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer owner\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} /v1/projects/{project}/databases/(default)/documents{path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer owner\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         emulator.host(),
         body.len()
     )

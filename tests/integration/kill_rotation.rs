@@ -25,28 +25,12 @@ fn a_rotation_killed_after_any_change_resumes_to_one_working_key() {
         let run = rehearsal.last_run();
         let resumed = rehearsal.resume(run);
         resumed.expect_code(0);
-        let after = rehearsal.assert_settled(&format!("resumed after a kill at change {n}"));
-        assert_ne!(after, before, "kill at change {n}: the key was rotated");
-
-        let state = rehearsal.emulator.state();
-        let (version, _) = rehearsal.current_value(&state).expect("current");
-        if n >= 3 {
-            // The killed run had staged its key: the resume used it, minting none (or the
-            // killed run had finished, and the resume did not rotate again).
-            assert!(
-                resumed.stdout.contains("resuming with staged key")
-                    || resumed
-                        .stdout
-                        .contains("finished this rotation before it stopped"),
-                "kill at change {n}: {}",
-                resumed.stdout
-            );
-            assert_eq!(version, 2, "kill at change {n}: no second new version");
-        }
-        if n == 2 {
-            // Killed between creating the key and staging it: that key is held by nobody.
-            resumed.stdout_has("deleted keys an interrupted run created but never staged");
-        }
+        rehearsal.assert_resumed_rotation(
+            &resumed,
+            &before,
+            n,
+            &format!("resumed after a kill at change {n}"),
+        );
         let later = rehearsal.rotate(None);
         later.expect_code(0);
         rehearsal.assert_settled(&format!("a later rotation after the kill at change {n}"));

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use crate::harness::Project;
 
-const LEAK_PATHS: &str = r#"
+pub(crate) const LEAK_PATHS: &str = r#"
 let s = secret::from_env("LEAK_TEST_SECRET");
 print(s);
 debug(s);
@@ -37,7 +37,7 @@ debug(#{ a: s });
 throw s;
 "#;
 
-fn canary() -> String {
+pub(crate) fn canary() -> String {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).expect("random");
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

@@ -69,8 +69,19 @@ impl Rehearsal {
     pub fn with(retries: u32, rotations: &str) -> Self {
         let project = Project::new();
         let emulator = EmulatorProcess::start(&project);
+        Self::prepare(&project, &emulator, retries, rotations);
+        Self { project, emulator }
+    }
+
+    /// Writes into `project` the bundled rotation playbooks and stdlib and a config wired to
+    /// `emulator` with `retries` attempts per remote call, then `rotations` (TOML).
+    pub fn prepare(project: &Project, emulator: &EmulatorProcess, retries: u32, rotations: &str) {
         let url = emulator.url();
         project
+            .file(
+                "playbooks/rotate_keys.rhai",
+                include_str!("../../playbooks/rotate_keys.rhai"),
+            )
             .file(
                 "playbooks/rotate_service_account_keys.rhai",
                 include_str!("../../playbooks/rotate_service_account_keys.rhai"),
@@ -111,7 +122,6 @@ max_retry_wait = "3s"
 
 {rotations}"#
             )));
-        Self { project, emulator }
     }
 
     /// `orchestra play rotate_service_account_keys --arg force=true`, killed after
@@ -237,6 +247,33 @@ max_retry_wait = "3s"
             .collect()
     }
 
+    /// After `resumed` finished a rotation killed after change `n` (`before` the key id
+    /// before it): settled on a new key; from change 3 on, the staged key was used and no
+    /// second version made; after change 2, the unstaged key deleted.
+    pub fn assert_resumed_rotation(&self, resumed: &Run, before: &str, n: usize, when: &str) {
+        let after = self.assert_settled(when);
+        assert_ne!(after, before, "{when}: the key was rotated");
+        let state = self.emulator.state();
+        let (version, _) = self.current_value(&state).expect("current");
+        if n >= 3 {
+            // The killed run had staged its key: the resume used it, minting none (or the
+            // killed run had finished, and the resume did not rotate again).
+            assert!(
+                resumed.stdout.contains("resuming with staged key")
+                    || resumed
+                        .stdout
+                        .contains("finished this rotation before it stopped"),
+                "{when}: {}",
+                resumed.stdout
+            );
+            assert_eq!(version, 2, "{when}: no second new version");
+        }
+        if n == 2 {
+            // Killed between creating the key and staging it: that key is held by nobody.
+            resumed.stdout_has("deleted keys an interrupted run created but never staged");
+        }
+    }
+
     /// Every consumer holds a key that passes the token exchange: GitHub's secret, and the
     /// version `current` names.
     pub fn assert_consumers_work(&self, when: &str) {
@@ -285,6 +322,12 @@ max_retry_wait = "3s"
     /// keys, tokens, Secret Manager payloads) appears nowhere in `runs`' output nor in any file
     /// of the project (state.db and its WAL included).
     pub fn assert_nothing_leaked(&self, runs: &[&Run]) {
+        self.assert_nothing_leaked_in(runs, &[self.project.path()], &[]);
+    }
+
+    /// Every credential value the emulator holds as text (key files, a line of their private
+    /// keys, tokens, Secret Manager payloads), at least 12 characters each.
+    pub fn credential_values(&self) -> Vec<String> {
         let state = self.emulator.state();
         let mut values: Vec<String> = Vec::new();
         let decode = |b64: &str| {
@@ -318,13 +361,27 @@ max_retry_wait = "3s"
             .collect();
         values.extend(key_lines);
         values.retain(|v| v.len() >= 12);
-        let files: Vec<(String, Vec<u8>)> = crate::leaks::files_below(self.project.path())
-            .into_iter()
+        values
+    }
+
+    /// As [`Rehearsal::assert_nothing_leaked`], searching every file below `folders` and the
+    /// `documents` (a place's name, its bytes) too.
+    pub fn assert_nothing_leaked_in(
+        &self,
+        runs: &[&Run],
+        folders: &[&std::path::Path],
+        documents: &[(String, Vec<u8>)],
+    ) {
+        let values = self.credential_values();
+        let mut files: Vec<(String, Vec<u8>)> = folders
+            .iter()
+            .flat_map(|folder| crate::leaks::files_below(folder))
             .map(|f| {
                 let bytes = std::fs::read(&f).unwrap_or_default();
                 (f.display().to_string(), bytes)
             })
             .collect();
+        files.extend(documents.iter().cloned());
         for value in &values {
             for run in runs {
                 assert!(

@@ -13,9 +13,25 @@ use crate::harness::{EmulatorProcess, PATIENCE, Project, Run};
 
 /// A project folder that is machine `name`, with state in `firestore`.
 fn machine(name: &str, firestore: &FirestoreEmulator) -> Project {
+    machine_with_google(name, firestore, None)
+}
+
+/// As [`machine`], with Secret Manager (where the shared fingerprint key lives) at `google`.
+fn machine_with_google(name: &str, firestore: &FirestoreEmulator, google: Option<&str>) -> Project {
     let project = Project::new();
+    // The emulator's Secret Manager knows the demo project only.
+    let state_project = if google.is_some() {
+        "demo-project"
+    } else {
+        "state-test"
+    };
+    let gcp = google
+        .map(|url| {
+            format!("[gcp]\nsecret_manager_url = \"{url}\"\ncredentials = \"anonymous\"\n\n")
+        })
+        .unwrap_or_default();
     project.config(&format!(
-        "[state]\nbackend = \"firestore\"\nproject = \"state-test\"\nlease = \"2s\"\nmachine = \"{name}\"\n\n[notify.slack.ops]\nwebhook_env = \"OPS_WEBHOOK\"\n# firestore {}\n",
+        "{gcp}[state]\nbackend = \"firestore\"\nproject = \"{state_project}\"\nlease = \"2s\"\nmachine = \"{name}\"\n\n[notify.slack.ops]\nwebhook_env = \"OPS_WEBHOOK\"\n# firestore {}\n",
         firestore.host()
     ));
     project
@@ -119,10 +135,13 @@ fn a_second_machine_is_refused_and_takes_over_once_the_killed_holders_lease_ran_
 
 #[test]
 fn a_holder_paused_past_its_lease_makes_no_further_change() {
-    let (firestore, a, b) = start();
+    let firestore = FirestoreEmulator::start().expect("the Firestore emulator starts");
     let host = firestore.host();
     let apis = Project::new();
     let emulator = EmulatorProcess::start(&apis);
+    // The webhook is a secret: its mask needs the fingerprint key, kept in Secret Manager.
+    let a = machine_with_google("machine-a", &firestore, Some(&emulator.url()));
+    let b = machine_with_google("machine-b", &firestore, Some(&emulator.url()));
     let webhook = format!("{}/slack/ops", emulator.url());
     a.playbook(
         "notify.rhai",

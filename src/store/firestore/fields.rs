@@ -40,3 +40,34 @@ pub(super) fn map<const N: usize>(pairs: [(&str, FieldValue); N]) -> Fields {
         .map(|(name, value)| (name.to_owned(), value))
         .collect()
 }
+
+/// A document id for `name`: every byte outside `[A-Za-z0-9_-]` as `%XX`, so names with
+/// `/`, `:` or `.` (a lock `playbook:rotate.rhai`, a secret `projects/p/secrets/s`) are valid
+/// ids, distinct names get distinct ids, and `~` is free to join several names into one.
+pub(super) fn document_id(name: &str) -> String {
+    let mut id = String::with_capacity(name.len());
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_') {
+            id.push(byte as char);
+        } else {
+            id.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::document_id;
+
+    #[test]
+    fn document_ids_are_valid_firestore_ids() {
+        assert_eq!(
+            document_id("playbook:rotate.rhai"),
+            "playbook%3Arotate%2Erhai"
+        );
+        assert_eq!(document_id("a/b"), "a%2Fb");
+        assert_eq!(document_id(".."), "%2E%2E");
+        assert_eq!(document_id("a~b"), "a%7Eb");
+    }
+}

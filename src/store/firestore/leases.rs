@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::fields::{int, map, opt_int, string, text};
+use super::fields::{document_id, int, map, opt_int, string, text};
 use super::{FirestoreState, padded};
 use crate::clients::firestore::{
-    Document, DocumentPath, FieldValue, Firestore, Query, TransactionId, WriteOp, is_contention,
+    Document, DocumentPath, FieldValue, Firestore, TransactionId, WriteOp, is_contention,
 };
 use crate::clients::google_error::GoogleError;
 use crate::process::{Liveness, ProcessIdentity};
@@ -81,20 +81,6 @@ pub struct LockStatus {
     pub token: Option<i64>,
 }
 
-/// A lock document's id: the name with every byte outside `[A-Za-z0-9._-]` as `%XX`, so
-/// `playbook:rotate.rhai` and names with `/` are valid ids.
-fn lock_id(name: &str) -> String {
-    let mut id = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_') {
-            id.push(byte as char);
-        } else {
-            id.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    id
-}
-
 /// The holder a lock document names, when it is held.
 fn holder_of(doc: &Document) -> Option<(LockHolder, String)> {
     let f = &doc.fields;
@@ -143,7 +129,7 @@ impl FirestoreState {
             place: self.place.clone(),
             reason: e.to_string(),
         };
-        let lock_path = self.doc("locks", &lock_id(name))?;
+        let lock_path = self.doc("locks", &document_id(name))?;
         let counter_path = self.doc("meta", "run_ids")?;
         let me = ProcessIdentity::current();
         let (acquired, token) = self.block(async {
@@ -413,16 +399,7 @@ impl FirestoreState {
 
     /// Every lock that has a holder, by name.
     pub(in crate::store) fn lock_statuses(&self) -> Result<Vec<LockStatus>, StoreError> {
-        let query = Query {
-            collection: self.collection("locks")?,
-            filters: Vec::new(),
-            order_by: Vec::new(),
-            limit: None,
-            start_after: None,
-        };
-        let docs = self
-            .block(self.client.query(&query, None))
-            .map_err(|e| self.failed(e))?;
+        let docs = self.documents("locks", Vec::new())?;
         let mut locks: Vec<LockStatus> = docs
             .iter()
             .filter_map(|doc| {
@@ -492,16 +469,4 @@ async fn renew(client: &Firestore, lease: &Lease, length: Duration) -> Result<bo
         }
     }
     Ok(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lock_id;
-
-    #[test]
-    fn lock_ids_are_valid_firestore_ids() {
-        assert_eq!(lock_id("playbook:rotate.rhai"), "playbook%3Arotate%2Erhai");
-        assert_eq!(lock_id("a/b"), "a%2Fb");
-        assert_eq!(lock_id(".."), "%2E%2E");
-    }
 }

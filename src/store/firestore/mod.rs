@@ -1,5 +1,5 @@
-//! The Firestore backend: runs, the journal (steps), events and locks, shared by every
-//! machine that names the same project, database and prefix. Locks are leases with fencing
+//! The Firestore backend: runs, the journal (steps), events, locks, playbook state (kv) and
+//! the sync ledger, shared by every machine that names the same project, database and prefix. Locks are leases with fencing
 //! tokens (see `leases`); run ids come from one counter document, so they stay unique across
 //! machines and short (`orchestra resume 42` works everywhere).
 //!
@@ -12,6 +12,11 @@
 //! | `P_runs` | the run id, 20 digits | `id`, `playbook`, `source_hash`, `args`, `mode`, `status`, `pid`, `machine`, `process_start`, `started_at`, `finished_at`, `error`, `resumes`, `lock` |
 //! | `P_steps` | `RUN-SEQ` | `run`, `seq`, `primitive`, `effect`, `target`, `status`, `detail`, `started_at`, `finished_at` |
 //! | `P_events` | `RUN-AT-N` | `run`, `n`, `at`, `level`, `message` |
+//! | `P_kv` | the row key, percent-encoded | `key` (sealed: `k1:` + a keyed hash of the name), `value` (sealed: `s1:` + ciphertext), `updated_at`, `updated_by_run` |
+//! | `P_ledger` | secret, target and GitHub name, each percent-encoded, joined by `~` | `gcp_secret`, `target`, `github_name`, `fingerprint`, `gcp_version`, `github_updated_at`, `direction`, `synced_at`, `synced_by_run`, `pending_kind`, `pending_fingerprint`, `pending_since`, `pending_github_updated_at` |
+//!
+//! Breakers, alerts, rate-limit and budget history, memory and migration phases stay in the
+//! SQLite file of each machine: they describe what that machine saw.
 //!
 //! Times are ms since the epoch (integers), as in SQLite. Every text is masked before it is
 //! written, as in SQLite; no secret value and no fingerprint key is ever written here.
@@ -22,12 +27,16 @@
 
 mod events;
 mod fields;
+mod import;
+mod kv;
 mod leases;
+mod ledger;
 mod runs;
 mod steps;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +44,7 @@ use crate::clients::firestore::{DocumentPath, Firestore, FirestoreSettings};
 use crate::clients::google_error::GoogleError;
 use crate::clients::retry::RetryPolicy;
 
+pub use import::ImportReport;
 pub use leases::LockStatus;
 
 use super::StoreError;
@@ -61,10 +71,13 @@ pub struct FirestoreState {
     handle: tokio::runtime::Handle,
     client: Arc<Firestore>,
     prefix: String,
+    project: String,
     machine: String,
     lease: Duration,
     place: String,
     held: Mutex<HashMap<i64, Arc<Lease>>>,
+    /// Set while a plan runs: writes outside the run's own record are refused.
+    confined: AtomicBool,
 }
 
 impl FirestoreState {
@@ -100,16 +113,23 @@ impl FirestoreState {
             handle,
             client: Arc::new(client),
             prefix: settings.prefix,
+            project: settings.firestore.project,
             machine: settings.machine,
             lease: settings.lease,
             place,
             held: Mutex::new(HashMap::new()),
+            confined: AtomicBool::new(false),
         })
     }
 
     /// Where the state is, for messages: `Firestore (project P, database D)`.
     pub fn place(&self) -> &str {
         &self.place
+    }
+
+    /// The Google Cloud project and the collection prefix.
+    pub fn project_and_prefix(&self) -> (&str, &str) {
+        (&self.project, &self.prefix)
     }
 
     /// The machine name this process records.
@@ -160,14 +180,26 @@ impl FirestoreState {
         family: &str,
         run: i64,
     ) -> Result<Vec<crate::clients::firestore::Document>, StoreError> {
-        use crate::clients::firestore::{FieldValue, Filter, FilterOp, Query};
-        let query = Query {
-            collection: self.collection(family)?,
-            filters: vec![Filter {
+        use crate::clients::firestore::{FieldValue, Filter, FilterOp};
+        self.documents(
+            family,
+            vec![Filter {
                 field: "run".into(),
                 op: FilterOp::Equal,
                 value: FieldValue::Integer(run),
             }],
+        )
+    }
+
+    /// Every document of `{prefix}_{family}` that passes `filters`, unordered.
+    fn documents(
+        &self,
+        family: &str,
+        filters: Vec<crate::clients::firestore::Filter>,
+    ) -> Result<Vec<crate::clients::firestore::Document>, StoreError> {
+        let query = crate::clients::firestore::Query {
+            collection: self.collection(family)?,
+            filters,
             order_by: Vec::new(),
             limit: None,
             start_after: None,
@@ -188,6 +220,26 @@ impl FirestoreState {
             place: self.place.clone(),
             reason: error.to_string(),
         }
+    }
+
+    /// Refuses or allows writes outside the run's own record (see
+    /// [`crate::store::Store::confine_to_run_records`]).
+    pub(in crate::store) fn confine(&self, confined: bool) {
+        self.confined.store(confined, Ordering::SeqCst);
+    }
+
+    /// A plan's write to `{prefix}_{family}`, refused as SQLite's authorizer refuses it.
+    fn refuse_in_plan(&self, family: &str) -> Result<(), StoreError> {
+        if !self.confined.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        Err(StoreError::Shared {
+            place: self.place.clone(),
+            reason: format!(
+                "a plan writes nothing but its own run record, and this wrote {}_{family}",
+                self.prefix
+            ),
+        })
     }
 
     fn lease_of(&self, run: i64) -> Option<Arc<Lease>> {

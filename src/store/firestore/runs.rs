@@ -1,7 +1,7 @@
 //! Runs in `{prefix}_runs`: recorded by the lock's transaction (`leases`), finished,
 //! listed, walked back through their resumes, and reaped when their process died here.
 
-use super::fields::{int, map, opt_string, string, text};
+use super::fields::{document_id, int, map, opt_string, string, text};
 use super::{FirestoreState, padded};
 use crate::clients::firestore::{
     Direction, Document, FieldValue, Filter, FilterOp, Order, Query, WriteOp,
@@ -109,22 +109,21 @@ impl FirestoreState {
         docs.iter().map(record).collect()
     }
 
-    /// The runs still `running` that this machine started, with their process.
-    fn running_here(&self) -> Result<Vec<(RunId, ProcessIdentity)>, StoreError> {
-        let query = Query {
-            collection: self.collection("runs")?,
-            filters: vec![Filter {
+    /// Every run still `running`, on any machine.
+    fn running(&self) -> Result<Vec<Document>, StoreError> {
+        self.documents(
+            "runs",
+            vec![Filter {
                 field: "status".into(),
                 op: FilterOp::Equal,
                 value: string("running"),
             }],
-            order_by: Vec::new(),
-            limit: None,
-            start_after: None,
-        };
-        let docs = self
-            .block(self.client.query(&query, None))
-            .map_err(|e| self.failed(e))?;
+        )
+    }
+
+    /// The runs still `running` that this machine started, with their process.
+    fn running_here(&self) -> Result<Vec<(RunId, ProcessIdentity)>, StoreError> {
+        let docs = self.running()?;
         let host = ProcessIdentity::current().host;
         Ok(docs
             .iter()
@@ -159,7 +158,38 @@ impl FirestoreState {
         Ok(())
     }
 
-    /// See [`crate::store::Store::reap_dead_runs`]: only this machine's runs can be judged.
+    /// Runs still `running` on other machines whose lock no longer vouches for them: its
+    /// lease ran out (the holder stopped renewing: killed, paused, cut off) or it names
+    /// another run now. Such a run can no longer journal a change (its fencing token is
+    /// stale), so it is over, and a resume elsewhere may start.
+    fn lapsed_elsewhere(&self) -> Result<Vec<RunId>, StoreError> {
+        let now = now_ms();
+        let mut lapsed = Vec::new();
+        for doc in self.running()? {
+            let f = &doc.fields;
+            if text(f, "machine").as_deref() == Some(self.machine.as_str()) {
+                continue;
+            }
+            let (Some(id), Some(lock)) = (int(f, "id"), text(f, "lock")) else {
+                continue;
+            };
+            let path = self.doc("locks", &document_id(&lock))?;
+            let held = self
+                .block(self.client.get(&path, None))
+                .map_err(|e| self.failed(e))?
+                .is_some_and(|l| {
+                    int(&l.fields, "run") == Some(id)
+                        && int(&l.fields, "lease_expires_at").is_some_and(|t| t > now)
+                });
+            if !held {
+                lapsed.push(RunId(id));
+            }
+        }
+        Ok(lapsed)
+    }
+
+    /// See [`crate::store::Store::reap_dead_runs`]: this machine's runs by their process,
+    /// other machines' by their lease.
     pub(in crate::store) fn reap_dead_runs(&self) -> Result<Vec<RunId>, StoreError> {
         let dead: Vec<RunId> = self
             .running_here()?
@@ -172,7 +202,13 @@ impl FirestoreState {
             "interrupted",
             "the process running it died before it finished",
         )?;
-        Ok(dead)
+        let lapsed = self.lapsed_elsewhere()?;
+        self.end_runs(
+            &lapsed,
+            "interrupted",
+            "its machine stopped renewing the lease on its lock before it finished",
+        )?;
+        Ok(dead.into_iter().chain(lapsed).collect())
     }
 
     /// See [`crate::store::Store::fail_runs_of_dead_child`].

@@ -12,7 +12,7 @@ use crate::store::{RunId, StepEffect, StepRecord, StepRef, StepStatus, StoreErro
 const ATTEMPTS: usize = 8;
 
 impl FirestoreState {
-    fn step_id(run: RunId, seq: i64) -> String {
+    pub(super) fn step_id(run: RunId, seq: i64) -> String {
         format!("{}-{seq:06}", padded(run.0))
     }
 

@@ -1,0 +1,199 @@
+//! `orchestra state migrate --to firestore`: copies a folder's SQLite runs, steps, events,
+//! playbook state and sync ledger into the shared collections, keeping run ids.
+//!
+//! Idempotent: every document id is derived from the SQLite row (a run's id, a step's run
+//! and seq, an event's run and position, a state key, a ledger pair), so a second copy writes
+//! the same documents again and adds none. A run id already used in Firestore by another
+//! source is refused before anything is written, and the run-id counter is moved past the
+//! copied ids so new runs never reuse one. Sealed state and fingerprints are copied as they
+//! are: the caller makes sure the fingerprint key they were made under is the shared one.
+
+use serde::Serialize;
+
+use super::fields::{document_id, map, opt_int, opt_string, string, text};
+use super::{FirestoreState, padded};
+use crate::clients::firestore::{CommitLimits, FieldValue, WriteOp, is_contention};
+use crate::secret::mask::mask;
+use crate::store::{RunStatus, Store, StoreError};
+
+/// What a copy wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Runs copied.
+    pub runs: usize,
+    /// Steps copied.
+    pub steps: usize,
+    /// Events copied.
+    pub events: usize,
+    /// Playbook state entries copied.
+    pub state: usize,
+    /// Ledger rows copied.
+    pub ledger: usize,
+    /// The run id new runs start from.
+    pub next_run_id: i64,
+}
+
+/// How often moving the counter is tried when another machine takes a run id meanwhile.
+const ATTEMPTS: usize = 8;
+
+impl FirestoreState {
+    /// Copies `local`'s SQLite families into Firestore; `source` names it in each run
+    /// (`migrated_from`) so that a second copy recognises its own runs.
+    pub(in crate::store) fn import(
+        &self,
+        local: &Store,
+        source: &str,
+    ) -> Result<ImportReport, StoreError> {
+        let runs = local.recent_runs(u32::MAX)?;
+        if let Some(running) = runs.iter().find(|r| r.status == RunStatus::Running) {
+            return Err(self.refused(format!(
+                "run {} is still running (pid {} on {}): migrate once no run is",
+                running.id, running.pid, running.host
+            )));
+        }
+        for run in &runs {
+            let path = self.doc("runs", &padded(run.id.0))?;
+            let found = self
+                .block(self.client.get(&path, None))
+                .map_err(|e| self.failed(e))?;
+            if let Some(doc) = found
+                && text(&doc.fields, "migrated_from").as_deref() != Some(source)
+            {
+                return Err(self.refused(format!(
+                    "run {} already exists there (from machine {}), so this state's run ids cannot be kept: migrate into an empty [state].prefix",
+                    run.id,
+                    text(&doc.fields, "machine").unwrap_or_default()
+                )));
+            }
+        }
+
+        let mut report = ImportReport::default();
+        let mut ops = Vec::new();
+        for run in &runs {
+            ops.push(WriteOp::Set {
+                path: self.doc("runs", &padded(run.id.0))?,
+                fields: map([
+                    ("id", FieldValue::Integer(run.id.0)),
+                    ("playbook", string(run.playbook.clone())),
+                    ("source_hash", string(run.source_hash.clone())),
+                    ("args", string(mask(&run.args.to_string()).into_owned())),
+                    ("mode", string(run.mode.as_str())),
+                    ("status", string(run.status.as_str())),
+                    ("pid", FieldValue::Integer(i64::from(run.pid))),
+                    ("machine", string(run.host.clone())),
+                    ("started_at", FieldValue::Integer(run.started_at)),
+                    ("finished_at", opt_int(run.finished_at)),
+                    (
+                        "error",
+                        opt_string(run.error.as_ref().map(|e| mask(e).into_owned())),
+                    ),
+                    ("resumes", opt_int(run.resumes.map(|r| r.0))),
+                    ("migrated_from", string(source)),
+                ]),
+                merge: false,
+            });
+            report.runs += 1;
+            for step in local.steps(run.id)? {
+                ops.push(WriteOp::Set {
+                    path: self.doc("steps", &Self::step_id(run.id, step.seq))?,
+                    fields: map([
+                        ("run", FieldValue::Integer(run.id.0)),
+                        ("seq", FieldValue::Integer(step.seq)),
+                        ("primitive", string(step.primitive)),
+                        ("effect", string(step.effect.as_str())),
+                        ("target", string(mask(&step.target).into_owned())),
+                        ("status", string(step.status.as_str())),
+                        ("detail", string(mask(&step.detail).into_owned())),
+                        ("started_at", FieldValue::Integer(step.started_at)),
+                        ("finished_at", opt_int(step.finished_at)),
+                    ]),
+                    merge: false,
+                });
+                report.steps += 1;
+            }
+            for (n, event) in local.events(run.id)?.into_iter().enumerate() {
+                let n = i64::try_from(n).unwrap_or(i64::MAX);
+                ops.push(WriteOp::Set {
+                    path: self.doc("events", &format!("{}-{}-m{n}", padded(run.id.0), event.at))?,
+                    fields: map([
+                        ("run", FieldValue::Integer(run.id.0)),
+                        ("n", FieldValue::Integer(n)),
+                        ("at", FieldValue::Integer(event.at)),
+                        ("level", string(event.level)),
+                        ("message", string(mask(&event.message).into_owned())),
+                    ]),
+                    merge: false,
+                });
+                report.events += 1;
+            }
+        }
+        for (key, value) in local.state_rows()? {
+            ops.push(WriteOp::Set {
+                path: self.doc("kv", &document_id(&key))?,
+                fields: map([
+                    ("key", string(key)),
+                    ("value", string(value)),
+                    ("updated_at", FieldValue::Integer(crate::store::now_ms())),
+                    ("updated_by_run", FieldValue::Null),
+                ]),
+                merge: false,
+            });
+            report.state += 1;
+        }
+        for entry in local.ledger_entries()? {
+            ops.push(self.ledger_import(&entry)?);
+            report.ledger += 1;
+        }
+        self.block(self.client.batch(&ops, CommitLimits::default()))
+            .map_err(|e| self.failed(e))?;
+        let highest = runs.iter().map(|r| r.id.0).max().unwrap_or(0);
+        report.next_run_id = self.move_counter_past(highest)?;
+        Ok(report)
+    }
+
+    /// Sets the run-id counter to at least `highest + 1`, in a transaction; the value it has.
+    fn move_counter_past(&self, highest: i64) -> Result<i64, StoreError> {
+        let path = self.doc("meta", "run_ids")?;
+        self.block(async {
+            let mut retrying = None;
+            for _ in 0..ATTEMPTS {
+                let tx = self
+                    .client
+                    .begin(retrying.as_ref())
+                    .await
+                    .map_err(|e| self.failed(e))?;
+                let counter = self
+                    .client
+                    .get(&path, Some(&tx))
+                    .await
+                    .map_err(|e| self.failed(e))?;
+                let next = counter
+                    .as_ref()
+                    .and_then(|c| super::fields::int(&c.fields, "next"))
+                    .unwrap_or(1)
+                    .max(highest + 1);
+                let set = WriteOp::Set {
+                    path: path.clone(),
+                    fields: map([("next", FieldValue::Integer(next))]),
+                    merge: false,
+                };
+                match self.client.commit_transaction(&tx, &[set]).await {
+                    Ok(_) => return Ok(next),
+                    Err(e) if is_contention(&e) => retrying = Some(tx),
+                    Err(e) => return Err(self.failed(e)),
+                }
+            }
+            Err(self.refused(format!(
+                "moving the run-id counter lost {ATTEMPTS} times to runs starting elsewhere"
+            )))
+        })
+    }
+
+    /// A refusal of the copy, named with the database.
+    fn refused(&self, reason: String) -> StoreError {
+        StoreError::Shared {
+            place: self.place.clone(),
+            reason,
+        }
+    }
+}

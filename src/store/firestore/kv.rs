@@ -1,0 +1,87 @@
+//! Playbook state in `{prefix}_kv`: one document per row key, so a rotation's stage written
+//! on one machine is what a resume on another reads. Row keys and values arrive sealed
+//! (`state::` hashes the name and encrypts the value under the fingerprint key, which is
+//! never written here), exactly as SQLite stores them.
+
+use super::FirestoreState;
+use super::fields::{document_id, map, opt_int, string, text};
+use crate::clients::firestore::{Direction, FieldValue, Filter, FilterOp, Order, Query, WriteOp};
+use crate::store::{RunId, StoreError, now_ms};
+
+impl FirestoreState {
+    /// See [`crate::store::Store::state_get`].
+    pub(in crate::store) fn state_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let path = self.doc("kv", &document_id(key))?;
+        let doc = self
+            .block(self.client.get(&path, None))
+            .map_err(|e| self.failed(e))?;
+        Ok(doc.and_then(|d| text(&d.fields, "value")))
+    }
+
+    /// See [`crate::store::Store::state_set`].
+    pub(in crate::store) fn state_set(
+        &self,
+        key: &str,
+        json: &str,
+        run_id: Option<RunId>,
+    ) -> Result<(), StoreError> {
+        self.refuse_in_plan("kv")?;
+        let op = WriteOp::Set {
+            path: self.doc("kv", &document_id(key))?,
+            fields: map([
+                ("key", string(key)),
+                ("value", string(json)),
+                ("updated_at", FieldValue::Integer(now_ms())),
+                ("updated_by_run", opt_int(run_id.map(|r| r.0))),
+            ]),
+            merge: false,
+        };
+        self.block(self.client.write(&op))
+            .map_err(|e| self.failed(e))
+    }
+
+    /// See [`crate::store::Store::state_delete`].
+    pub(in crate::store) fn state_delete(&self, key: &str) -> Result<bool, StoreError> {
+        self.refuse_in_plan("kv")?;
+        let path = self.doc("kv", &document_id(key))?;
+        let existed = self
+            .block(self.client.get(&path, None))
+            .map_err(|e| self.failed(e))?
+            .is_some();
+        if existed {
+            self.block(self.client.write(&WriteOp::Delete { path }))
+                .map_err(|e| self.failed(e))?;
+        }
+        Ok(existed)
+    }
+
+    /// The rows whose key starts with `prefix` (all with ""), in key order.
+    pub(in crate::store) fn state_rows_from(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        // One range on the field the query is ordered by needs no composite index.
+        let query = Query {
+            collection: self.collection("kv")?,
+            filters: vec![Filter {
+                field: "key".into(),
+                op: FilterOp::GreaterThanOrEqual,
+                value: string(prefix),
+            }],
+            order_by: vec![Order {
+                field: "key".into(),
+                direction: Direction::Ascending,
+            }],
+            limit: None,
+            start_after: None,
+        };
+        let docs = self
+            .block(self.client.query(&query, None))
+            .map_err(|e| self.failed(e))?;
+        Ok(docs
+            .iter()
+            .filter_map(|d| Some((text(&d.fields, "key")?, text(&d.fields, "value")?)))
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .collect())
+    }
+}

@@ -1,0 +1,168 @@
+//! `orchestra state migrate --to firestore` from a populated SQLite folder: every run, step,
+//! event, playbook state entry and ledger row is in Firestore afterwards with its run id;
+//! run twice, nothing is duplicated; the folder's fingerprint key becomes the shared one in
+//! Secret Manager, so another machine reads the sealed state; a second folder with its own
+//! key is refused without writing anything.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use orchestra::firestore_emulator::FirestoreEmulator;
+use orchestra::store::{LedgerKey, LedgerRecord, Store};
+
+use crate::harness::{EmulatorProcess, Project, Run};
+use crate::state_shared_rotation::shared_documents;
+use crate::store_backends::shared_store;
+
+const STAGES: &str = "state::set(\"stage\", args.stage);\nprint(`stage ${args.stage}`);\n";
+const READS: &str = "print(`found ${state::get(\"stage\", \"none\")}`);\n";
+const PREFIX: &str = "moved";
+
+/// `orchestra.toml` for Secret Manager at `emulator`, with the Firestore state as `machine`
+/// when given.
+fn config(emulator: &EmulatorProcess, machine: Option<&str>) -> String {
+    let state = machine
+        .map(|m| {
+            format!(
+                "\n[state]\nbackend = \"firestore\"\nproject = \"demo-project\"\nprefix = \"{PREFIX}\"\nmachine = \"{m}\"\n"
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "[gcp]\nproject = \"demo-project\"\nsecret_manager_url = \"{}\"\ncredentials = \"anonymous\"\n{state}",
+        emulator.url()
+    )
+}
+
+fn orchestra(project: &Project, host: &str, args: &[&str]) -> Run {
+    Run::from(
+        project
+            .command()
+            .args(args)
+            .env("FIRESTORE_EMULATOR_HOST", host)
+            .output()
+            .expect("run orchestra"),
+    )
+}
+
+/// How many documents each of the prefix's collections holds.
+fn counts(firestore: &FirestoreEmulator) -> Vec<(String, usize)> {
+    shared_documents(firestore, PREFIX)
+        .into_iter()
+        .map(|(place, bytes)| {
+            let json: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+            (place, json["documents"].as_array().map_or(0, Vec::len))
+        })
+        .collect()
+}
+
+#[test]
+fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
+    let firestore = FirestoreEmulator::start().expect("the Firestore emulator starts");
+    let host = firestore.host();
+    let home = Project::new();
+    let emulator = EmulatorProcess::start(&home);
+
+    let a = Project::new();
+    a.config(&config(&emulator, None))
+        .playbook("stages.rhai", STAGES);
+    for stage in ["one", "two"] {
+        orchestra(
+            &a,
+            &host,
+            &["play", "stages", "--arg", &format!("stage={stage}")],
+        )
+        .expect_code(0);
+    }
+    let db = a.path().join(".orchestra/state.db");
+    let local = Store::open(&db).expect("open");
+    let record = LedgerRecord {
+        key: LedgerKey {
+            gcp_secret: "projects/demo-project/secrets/db".into(),
+            target: "acme/api".into(),
+            github_name: "DB".into(),
+        },
+        fingerprint: "ab".repeat(32),
+        gcp_version: Some(4),
+        github_updated_at: Some("2026-01-01T00:00:00Z".into()),
+        direction: "push".into(),
+    };
+    local.ledger_record(&[record], None).expect("ledger");
+
+    a.config(&config(&emulator, Some("machine-a")));
+    let first = orchestra(&a, &host, &["state", "migrate", "--to", "firestore"]);
+    first
+        .expect_code(0)
+        .stdout_has("copied 2 runs")
+        .stdout_has("1 ledger rows")
+        .stdout_has("new runs start at 3");
+    let after_first = counts(&firestore);
+    let second = orchestra(&a, &host, &["state", "migrate", "--to", "firestore"]);
+    second.expect_code(0);
+    assert_eq!(
+        second.stdout, first.stdout,
+        "the second copy is the same copy"
+    );
+    assert_eq!(counts(&firestore), after_first, "nothing duplicated");
+
+    // Every run, step, entry and ledger row is there, with its id.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let shared = shared_store(
+        &scratch.path().join("s.db"),
+        &firestore,
+        "demo-project",
+        PREFIX,
+    );
+    let ids = |store: &Store| -> Vec<i64> {
+        let runs = store.recent_runs(100).expect("runs");
+        runs.iter().map(|r| r.id.0).collect()
+    };
+    assert_eq!(ids(&shared), ids(&local));
+    for run in local.recent_runs(100).expect("runs") {
+        let steps = |store: &Store| -> Vec<(i64, String, String)> {
+            let steps = store.steps(run.id).expect("steps");
+            steps
+                .into_iter()
+                .map(|s| (s.seq, s.primitive, s.status.as_str().to_owned()))
+                .collect()
+        };
+        assert!(!steps(&local).is_empty(), "run {} journaled steps", run.id);
+        assert_eq!(steps(&shared), steps(&local), "run {}", run.id);
+        let events = |store: &Store| store.events(run.id).expect("events").len();
+        assert_eq!(events(&shared), events(&local), "run {}", run.id);
+    }
+    assert_eq!(
+        shared.state_rows().expect("kv"),
+        local.state_rows().expect("kv")
+    );
+    assert_eq!(
+        shared.ledger_entries().expect("ledger"),
+        local.ledger_entries().expect("ledger")
+    );
+
+    // The folder's key is the shared one now: another machine opens the sealed state.
+    let key_file = std::fs::read(a.path().join(".orchestra/fingerprint.key")).expect("key");
+    let state = emulator.state();
+    let secret = &state["google"]["secrets"]["projects/demo-project/secrets/moved-fingerprint-key"];
+    assert_eq!(secret["labels"]["managed-by"], "orchestra");
+    let stored = secret["versions"][0]["data"].as_str().expect("a version");
+    assert_eq!(STANDARD.decode(stored).expect("base64"), key_file);
+    let b = Project::new();
+    b.config(&config(&emulator, Some("machine-b")))
+        .playbook("reads.rhai", READS);
+    orchestra(&b, &host, &["play", "reads"])
+        .expect_code(0)
+        .stdout_has("found two")
+        .stderr_has("run 3 started");
+
+    // Another folder, whose state was sealed under its own key, is refused untouched.
+    let c = Project::new();
+    c.config(&config(&emulator, None))
+        .playbook("stages.rhai", STAGES);
+    orchestra(&c, &host, &["play", "stages", "--arg", "stage=other"]).expect_code(0);
+    let before = counts(&firestore);
+    c.config(&config(&emulator, Some("machine-c")));
+    let refused = orchestra(&c, &host, &["state", "migrate", "--to", "firestore"]);
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    refused.stderr_has("holds another fingerprint key");
+    assert_eq!(counts(&firestore), before, "nothing written");
+}

@@ -1,0 +1,208 @@
+//! The store's playbook state (kv) and sync ledger, run against both backends through the
+//! same `Store` API: SQLite alone, and SQLite with `[state] backend = "firestore"` on the
+//! real Firestore emulator. Both must answer alike; the Firestore one must leave the SQLite
+//! file's tables empty (the shared state is the only copy) and refuse writes under a plan.
+
+use std::path::Path;
+use std::time::Duration;
+
+use orchestra::clients::firestore::{Endpoint, FirestoreSettings};
+use orchestra::clients::retry::RetryPolicy;
+use orchestra::firestore_emulator::FirestoreEmulator;
+use orchestra::store::{LedgerIntent, LedgerKey, LedgerRecord, SharedSettings, Store};
+
+/// A SQLite store in `dir`, sharing `firestore` under `prefix` when given.
+fn store_in(dir: &Path, firestore: Option<(&FirestoreEmulator, &str)>) -> Store {
+    match firestore {
+        None => Store::open(&dir.join("state.db")).expect("open"),
+        Some((emulator, prefix)) => {
+            shared_store(&dir.join("state.db"), emulator, "store-test", prefix)
+        }
+    }
+}
+
+/// The SQLite store at `db` with its shared families in `emulator`'s `project` under `prefix`.
+pub fn shared_store(db: &Path, emulator: &FirestoreEmulator, project: &str, prefix: &str) -> Store {
+    Store::open(db)
+        .expect("open")
+        .with_shared(SharedSettings {
+            firestore: FirestoreSettings {
+                project: project.into(),
+                database: "(default)".into(),
+                endpoint: Endpoint::Emulator(emulator.host()),
+            },
+            prefix: prefix.into(),
+            machine: "test".into(),
+            lease: Duration::from_secs(5),
+            policy: RetryPolicy::default(),
+        })
+        .expect("connect")
+}
+
+/// Runs `check` against a SQLite store and a Firestore one.
+fn on_both(check: impl Fn(&Store, &str)) {
+    let sqlite = tempfile::tempdir().expect("tempdir");
+    check(&store_in(sqlite.path(), None), "sqlite");
+    let firestore = FirestoreEmulator::start().expect("the Firestore emulator starts");
+    let shared = tempfile::tempdir().expect("tempdir");
+    let store = store_in(shared.path(), Some((&firestore, "orch")));
+    check(&store, "firestore");
+    // The shared state is the only copy: the folder's own file holds none of it.
+    let local = Store::open(&shared.path().join("state.db")).expect("open");
+    assert!(
+        local.state_rows().expect("rows").is_empty(),
+        "kv stayed local"
+    );
+    assert!(
+        local.ledger_entries().expect("ledger").is_empty(),
+        "ledger stayed local"
+    );
+}
+
+#[test]
+fn playbook_state_answers_alike_on_both_backends() {
+    on_both(|store, backend| {
+        assert_eq!(store.state_get("k1:a").expect("get"), None, "{backend}");
+        store.state_set("k1:a", "s1:one", None).expect("set");
+        store.state_set("k1:a", "s1:two", None).expect("set");
+        store.state_set("k1:ab", "s1:three", None).expect("set");
+        store.state_set("k1:b/c", "s1:four", None).expect("set");
+        store.state_set("legacy.name", "5", None).expect("set");
+        assert_eq!(
+            store.state_get("k1:a").expect("get").as_deref(),
+            Some("s1:two"),
+            "{backend}"
+        );
+        assert_eq!(
+            store.state_keys("k1:a").expect("keys"),
+            ["k1:a", "k1:ab"],
+            "{backend}"
+        );
+        assert_eq!(
+            store.state_rows().expect("rows"),
+            [
+                ("k1:a".to_owned(), "s1:two".to_owned()),
+                ("k1:ab".to_owned(), "s1:three".to_owned()),
+                ("k1:b/c".to_owned(), "s1:four".to_owned()),
+                ("legacy.name".to_owned(), "5".to_owned()),
+            ],
+            "{backend}"
+        );
+        assert!(store.state_delete("k1:a").expect("delete"), "{backend}");
+        assert!(!store.state_delete("k1:a").expect("delete"), "{backend}");
+        assert_eq!(
+            store.state_keys("k1:a").expect("keys"),
+            ["k1:ab"],
+            "{backend}"
+        );
+    });
+}
+
+fn key(secret: &str, name: &str) -> LedgerKey {
+    LedgerKey {
+        gcp_secret: format!("projects/p/secrets/{secret}"),
+        target: "acme/api".into(),
+        github_name: name.into(),
+    }
+}
+
+#[test]
+fn the_sync_ledger_answers_alike_on_both_backends() {
+    on_both(|store, backend| {
+        let fp = "ab".repeat(32);
+        let intent = LedgerIntent {
+            kind: "push".into(),
+            fingerprint: Some(fp.clone()),
+            since: "2026-01-01T00:00:00Z".into(),
+            github_updated_at: None,
+        };
+        store
+            .ledger_intend(&[
+                (key("db", "DB"), intent.clone()),
+                (key("api", "API"), intent.clone()),
+            ])
+            .expect("intend");
+        let rows = store.ledger_entries().expect("entries");
+        assert_eq!(rows.len(), 2, "{backend}");
+        assert_eq!(
+            rows[0].key,
+            key("api", "API"),
+            "{backend}: ordered by secret"
+        );
+        assert_eq!(rows[1].intent.as_ref(), Some(&intent), "{backend}");
+        assert_eq!(rows[1].fingerprint, None, "{backend}");
+
+        let record = LedgerRecord {
+            key: key("db", "DB"),
+            fingerprint: fp.clone(),
+            gcp_version: Some(3),
+            github_updated_at: Some("2026-01-01T00:00:01Z".into()),
+            direction: "push".into(),
+        };
+        store.ledger_record(&[record], None).expect("record");
+        let rows = store.ledger_entries().expect("entries");
+        let db = rows
+            .iter()
+            .find(|r| r.key == key("db", "DB"))
+            .expect("db row");
+        assert_eq!(db.fingerprint.as_deref(), Some(fp.as_str()), "{backend}");
+        assert_eq!(db.gcp_version, Some(3), "{backend}");
+        assert_eq!(db.direction.as_deref(), Some("push"), "{backend}");
+        assert_eq!(db.intent, None, "{backend}: the record clears the intent");
+        assert!(db.synced_at.is_some(), "{backend}");
+
+        let hunter = LedgerRecord {
+            key: key("db", "DB"),
+            fingerprint: "hunter2hunter2".into(),
+            gcp_version: None,
+            github_updated_at: None,
+            direction: "push".into(),
+        };
+        assert!(store.ledger_record(&[hunter], None).is_err(), "{backend}");
+
+        let forgotten = store
+            .ledger_forget(&[key("db", "DB"), key("gone", "GONE")])
+            .expect("forget");
+        assert_eq!(forgotten, 1, "{backend}");
+        assert_eq!(
+            store.ledger_entries().expect("entries").len(),
+            1,
+            "{backend}"
+        );
+    });
+}
+
+#[test]
+fn a_plan_writes_no_shared_state_or_ledger() {
+    on_both(|store, backend| {
+        store.state_set("k1:kept", "s1:x", None).expect("set");
+        let confined = store.confine_to_run_records();
+        assert!(
+            store.state_set("k1:new", "s1:y", None).is_err(),
+            "{backend}"
+        );
+        assert!(store.state_delete("k1:kept").is_err(), "{backend}");
+        let record = LedgerRecord {
+            key: key("db", "DB"),
+            fingerprint: "cd".repeat(32),
+            gcp_version: None,
+            github_updated_at: None,
+            direction: "push".into(),
+        };
+        assert!(store.ledger_record(&[record], None).is_err(), "{backend}");
+        // Reads stay real.
+        assert_eq!(
+            store.state_get("k1:kept").expect("get").as_deref(),
+            Some("s1:x"),
+            "{backend}"
+        );
+        drop(confined);
+        store
+            .state_set("k1:new", "s1:y", None)
+            .expect("set after the plan");
+        assert!(
+            store.ledger_entries().expect("entries").is_empty(),
+            "{backend}"
+        );
+    });
+}
