@@ -15,7 +15,7 @@ use crate::engine::gate::{Args, Change, ModuleBuilder, ParamType, PrimitiveError
 use crate::secret::{Secret, ServiceAccountKey, ShapeError};
 
 /// The project of `email` (`NAME@PROJECT.iam.gserviceaccount.com`), scope-checked.
-fn checked_account(context: &RunContext, email: &str) -> Result<String, PrimitiveError> {
+pub(super) fn checked_account(context: &RunContext, email: &str) -> Result<String, PrimitiveError> {
     let project = email
         .split_once('@')
         .and_then(|(name, domain)| {
@@ -225,6 +225,27 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                     "unknown".into()
                 }
             })
+        },
+    );
+    module.read(
+        Signature {
+            name: "project_bindings",
+            params: &[("project", ParamType::Str)],
+            returns: "array",
+            doc: "The bindings of `project`'s IAM policy: [#{role, members, conditional}].",
+        },
+        |args| {
+            args.str(0)
+                .map(|p| format!("IAM policy of project {p}"))
+                .unwrap_or_default()
+        },
+        |context, args| {
+            let project = args.str(0)?.to_string();
+            super::secrets::check_project(context, &project)?;
+            let policy = context
+                .block_on(super::wif::client(context)?.project_policy(&project))?
+                .map_err(super::wif::remote)?;
+            Ok(super::wif::bindings_array(&policy).into())
         },
     );
     super::rotations::register(module)

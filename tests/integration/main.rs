@@ -61,3 +61,5 @@ mod sync_faults;
 mod sync_fixture;
 mod sync_kill;
 mod watch;
+mod wif_bootstrap;
+mod wif_fixture;
