@@ -63,3 +63,4 @@ mod sync_kill;
 mod watch;
 mod wif_bootstrap;
 mod wif_fixture;
+mod wif_retire;
