@@ -17,6 +17,7 @@ mod emulator;
 mod firestore;
 mod github;
 mod github_apps;
+mod github_variables;
 mod google_quotas;
 mod hostile;
 mod iam;
