@@ -248,6 +248,7 @@ impl Services {
                     service_usage: or(&gcp.service_usage_url, google.service_usage),
                     sts: or(&gcp.sts_url, google.sts),
                     iam_credentials: or(&gcp.iam_credentials_url, google.iam_credentials),
+                    policy_analyzer: or(&gcp.policy_analyzer_url, google.policy_analyzer),
                 }
             }
         };

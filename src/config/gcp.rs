@@ -23,6 +23,9 @@ pub struct GcpSettings {
     /// Security Token Service endpoint override (default: Google's), where `wif::verify`
     /// exchanges a workflow's ID token.
     pub sts_url: Option<String>,
+    /// Policy Analyzer endpoint override (default: Google's), where the audit reads when keys
+    /// were last used.
+    pub policy_analyzer_url: Option<String>,
     /// IAM Service Account Credentials endpoint override (default: Google's).
     pub iam_credentials_url: Option<String>,
     /// Cloud Monitoring endpoint override (default: Google's).

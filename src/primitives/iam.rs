@@ -248,5 +248,27 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             Ok(super::wif::bindings_array(&policy).into())
         },
     );
+    module.read(
+        Signature {
+            name: "keys_last_used",
+            params: &[("project", ParamType::Str)],
+            returns: "map",
+            doc: "When each service-account key of `project` last obtained a token (Activity Analyzer):\n\
+                  #{KEY_ID: \"RFC 3339\"}; a key never used is absent. Google's figure lags by hours.",
+        },
+        |args| args.str(0).map(|p| format!("key activity of {p}")).unwrap_or_default(),
+        |context, args| {
+            let project = args.str(0)?.to_string();
+            super::secrets::check_project(context, &project)?;
+            let used = context
+                .block_on(super::wif::client(context)?.keys_last_used(&project))?
+                .map_err(super::wif::remote)?;
+            Ok(used
+                .into_iter()
+                .map(|(id, at)| (id.into(), Dynamic::from(at)))
+                .collect::<Map>()
+                .into())
+        },
+    );
     super::rotations::register(module)
 }

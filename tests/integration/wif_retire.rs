@@ -91,6 +91,12 @@ fn retirement_is_refused_while_keyless_fails_and_done_once_it_works() {
 fn the_audit_flags_a_basic_role_an_old_key_and_keys_beside_keyless() {
     let keyless = Keyless::new();
     keyless.bootstrap(&[], None).expect_code(0);
+    keyless
+        .script(&format!(
+            "let key = iam::create_key(\"{ACCOUNT}\");\nprint(iam::verify_key(key.json));\n"
+        ))
+        .expect_code(0)
+        .stdout_has("works");
     let mut state = keyless.state();
     state["google"]["wif"]["project_policies"]["demo-project"] = serde_json::json!({
         "version": 1,
@@ -125,9 +131,12 @@ fn the_audit_flags_a_basic_role_an_old_key_and_keys_beside_keyless() {
         ))
         .stdout_has("days old (policy: 90)")
         .stdout_has(&format!(
-            "{ACCOUNT}: has 1 enabled key(s) and a Workload Identity binding"
+            "{ACCOUNT}: has 2 enabled key(s) and a Workload Identity binding"
         ))
-        .stdout_has("attribute.repository/acme/api (workloadIdentityUser)");
+        .stdout_has("attribute.repository/acme/api (workloadIdentityUser)")
+        .stdout_has("is enabled but never used (90 days allowed)")
+        .stdout_has("last used 200 days ago")
+        .stdout_has("reader@demo-project.iam.gserviceaccount.com: key ");
     assert!(
         !run.stdout
             .contains("reader@demo-project.iam.gserviceaccount.com: holds the basic role"),

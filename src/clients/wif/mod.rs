@@ -37,6 +37,8 @@ pub struct WifEndpoints {
     pub sts: String,
     /// IAM Service Account Credentials.
     pub iam_credentials: String,
+    /// Policy Analyzer (keys' last authentication).
+    pub policy_analyzer: String,
 }
 
 impl WifEndpoints {
@@ -48,6 +50,7 @@ impl WifEndpoints {
             service_usage: "https://serviceusage.googleapis.com".into(),
             sts: "https://sts.googleapis.com".into(),
             iam_credentials: "https://iamcredentials.googleapis.com".into(),
+            policy_analyzer: "https://policyanalyzer.googleapis.com".into(),
         }
     }
 
@@ -59,7 +62,8 @@ impl WifEndpoints {
             resource_manager: base.clone(),
             service_usage: base.clone(),
             sts: base.clone(),
-            iam_credentials: base,
+            iam_credentials: base.clone(),
+            policy_analyzer: base,
         }
     }
 }
@@ -104,6 +108,7 @@ const OPERATION_DEADLINE: Duration = Duration::from_secs(600);
 const IAM: &str = "IAM";
 const RESOURCE_MANAGER: &str = "Resource Manager";
 const SERVICE_USAGE: &str = "Service Usage";
+const POLICY_ANALYZER: &str = "Policy Analyzer";
 
 /// The Workload Identity client of a run.
 pub struct WifClient {

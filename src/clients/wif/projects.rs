@@ -3,8 +3,11 @@
 
 use serde_json::json;
 
-use super::wire::{Operation, Project, ServicePage};
-use super::{IAM, RESOURCE_MANAGER, SERVICE_USAGE, WifClient, account_segment, enc, get, post};
+use super::wire::{ActivityPage, Operation, Project, ServicePage};
+use super::{
+    IAM, POLICY_ANALYZER, RESOURCE_MANAGER, SERVICE_USAGE, WifClient, account_segment, enc, get,
+    post,
+};
 use crate::clients::google_error::GoogleError;
 use crate::clients::google_pacing::Call;
 use crate::clients::wif::Policy;
@@ -140,5 +143,31 @@ impl WifClient {
             )
             .await?;
         self.finished(base, operation).await.map(|_| ())
+    }
+
+    /// When each key of `project` last obtained a token, as Activity Analyzer reports it: key
+    /// id to RFC 3339 time. Keys never used are absent.
+    pub async fn keys_last_used(
+        &self,
+        project: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, GoogleError> {
+        let base = format!(
+            "{}/v1/projects/{}/locations/global/activityTypes/serviceAccountKeyLastAuthentication/activities:query?pageSize=1000",
+            self.endpoints.policy_analyzer,
+            enc(project)
+        );
+        let what = format!("query the key activity of {project}");
+        let pacing = (POLICY_ANALYZER, what.as_str(), Call::Unmetered);
+        let used = self
+            .every_page(pacing, &base, |page: ActivityPage, all| {
+                all.extend(page.activities.into_iter().filter_map(|a| {
+                    let key = a.activity.service_account_key.full_resource_name;
+                    let id = key.rsplit_once("/keys/")?.1.to_owned();
+                    Some((id, a.activity.last_authenticated_time))
+                }));
+                page.next_page_token
+            })
+            .await?;
+        Ok(used.into_iter().collect())
     }
 }

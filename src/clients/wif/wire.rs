@@ -202,6 +202,42 @@ pub struct ProviderPage {
     pub next_page_token: String,
 }
 
+/// A page of Activity Analyzer activities.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ActivityPage {
+    /// The activities.
+    pub activities: Vec<Activity>,
+    /// The next page, empty at the end.
+    pub next_page_token: String,
+}
+
+/// One key's last authentication.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Activity {
+    /// What was seen.
+    pub activity: KeyActivity,
+}
+
+/// The `activity` of a `serviceAccountKeyLastAuthentication` activity.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct KeyActivity {
+    /// RFC 3339.
+    pub last_authenticated_time: String,
+    /// The key.
+    pub service_account_key: ActivityKey,
+}
+
+/// The key an activity is about.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ActivityKey {
+    /// `//iam.googleapis.com/projects/P/serviceAccounts/EMAIL/keys/ID`.
+    pub full_resource_name: String,
+}
+
 /// Google's error body.
 #[derive(Debug, Deserialize)]
 pub struct ErrorBody {
