@@ -13,7 +13,7 @@ mod wire;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub use exchange::{ExchangeRequest, IdTokenSource, exchange, id_token};
 pub use wire::{Binding, Oidc, Policy, Pool, Provider, ProviderSpec};
@@ -22,7 +22,7 @@ use super::google_calls::GoogleCalls;
 use super::google_error::GoogleError;
 use super::google_pacing::Call;
 use super::http::encode_component as enc;
-use wire::{ErrorBody, Operation, code_name};
+use wire::{Operation, answer_of, code_name};
 
 /// Where each API is; Google's by default, all at one base URL for the emulator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,47 +355,6 @@ impl WifClient {
                 return Ok(all);
             }
         }
-    }
-}
-
-/// Google's answer as JSON, or the error it spelled.
-fn answer_of(service: &'static str, status: u16, bytes: &[u8]) -> Result<Value, GoogleError> {
-    if (200..300).contains(&status) {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(json!({}));
-        }
-        return serde_json::from_slice(bytes)
-            .map_err(|e| GoogleError::internal(service, format!("the answer is not JSON: {e}")));
-    }
-    let (code, message) = match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(body) if !body.error.status.is_empty() => (body.error.status, body.error.message),
-        Ok(body) => (code_of_status(status).to_owned(), body.error.message),
-        Err(_) => (
-            code_of_status(status).to_owned(),
-            String::from_utf8_lossy(bytes).chars().take(200).collect(),
-        ),
-    };
-    Err(GoogleError {
-        service,
-        code,
-        http_status: Some(status),
-        message,
-    })
-}
-
-/// The canonical code an HTTP status stands for, when the body does not say.
-fn code_of_status(status: u16) -> &'static str {
-    match status {
-        400 => "INVALID_ARGUMENT",
-        401 => "UNAUTHENTICATED",
-        403 => "PERMISSION_DENIED",
-        404 => "NOT_FOUND",
-        409 => "ABORTED",
-        429 => "RESOURCE_EXHAUSTED",
-        501 => "UNIMPLEMENTED",
-        503 => "UNAVAILABLE",
-        504 => "DEADLINE_EXCEEDED",
-        _ => "INTERNAL",
     }
 }
 
