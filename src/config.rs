@@ -12,6 +12,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 mod budget;
+mod cloud_run;
 mod durations;
 mod gcp;
 mod github;
@@ -26,6 +27,7 @@ mod state;
 mod sync;
 
 pub use budget::{BILLING_ZONE, BudgetSettings, ModelPrice, MonthZone};
+pub use cloud_run::CloudRunSettings;
 pub(crate) use durations::{
     duration_from_text, duration_to_text, optional_duration_from_text, optional_duration_to_text,
 };
@@ -80,6 +82,8 @@ pub struct Config {
     pub sync: SyncSettings,
     /// What `orchestra scan` adds to or takes from the shipped rules (`[scan]`).
     pub scan: ScanSettings,
+    /// The Cloud Run service's desired settings (`[cloud_run]`).
+    pub cloud_run: CloudRunSettings,
     /// Where `memory::` keeps entries, its cache, and the MCP server (`[memory]`).
     pub memory: MemorySettings,
     /// Where run state lives (`[state]`): SQLite or a Firestore shared by several machines.
@@ -257,6 +261,7 @@ impl Default for Config {
             budget: BudgetSettings::default(),
             sync: SyncSettings::default(),
             scan: ScanSettings::default(),
+            cloud_run: CloudRunSettings::default(),
             memory: MemorySettings::default(),
             state: StateSettings::default(),
             base_dir: PathBuf::from("."),

@@ -16,6 +16,7 @@ use crate::clients::monitoring::Monitoring;
 use crate::clients::pacing::{GithubPacer, PaceSettings};
 use crate::clients::retry::RetryPolicy;
 use crate::clients::secret_manager::SecretManager;
+use crate::clients::wif::{WifClient, WifEndpoints};
 use crate::config::{Config, MAIN_CREDENTIAL, TokenSource};
 use crate::secret::FingerprintKey;
 use crate::secret::Secret;
@@ -43,6 +44,7 @@ pub struct Services {
     github: std::sync::Mutex<Option<(Arc<GithubClient>, Option<std::time::Instant>)>>,
     secret_manager: OnceLock<Result<Arc<SecretManager>, String>>,
     iam: OnceLock<Result<Arc<IamKeys>, String>>,
+    wif: OnceLock<Result<Arc<WifClient>, String>>,
     monitoring: OnceLock<Result<Arc<Monitoring>, String>>,
     memory: OnceLock<Result<Arc<crate::memory::Memory>, String>>,
     firestore_emulator: Option<String>,
@@ -60,6 +62,7 @@ impl Services {
             github: std::sync::Mutex::new(None),
             secret_manager: OnceLock::new(),
             iam: OnceLock::new(),
+            wif: OnceLock::new(),
             monitoring: OnceLock::new(),
             memory: OnceLock::new(),
             firestore_emulator: None,
@@ -218,6 +221,44 @@ impl Services {
                 ))
             },
         )
+    }
+
+    /// The Workload Identity client (pools, policies, Service Usage, the token exchange), built
+    /// on first use: every API at the emulator under `--emulate`, else Google's or the
+    /// `[gcp]` overrides.
+    pub fn wif(
+        &self,
+        config: &Config,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Arc<WifClient>, String> {
+        let pacer = self.google_pacer(config);
+        let endpoints = match &self.endpoints {
+            Endpoints::Emulated { base_url, .. } => WifEndpoints::all_at(base_url),
+            Endpoints::Configured => {
+                let google = WifEndpoints::google();
+                let or = |configured: &Option<String>, default: String| {
+                    configured
+                        .as_deref()
+                        .map_or(default, |url| url.trim_end_matches('/').to_owned())
+                };
+                let gcp = &config.gcp;
+                WifEndpoints {
+                    iam: or(&gcp.iam_url, google.iam),
+                    resource_manager: or(&gcp.resource_manager_url, google.resource_manager),
+                    service_usage: or(&gcp.service_usage_url, google.service_usage),
+                    sts: or(&gcp.sts_url, google.sts),
+                    iam_credentials: or(&gcp.iam_credentials_url, google.iam_credentials),
+                    policy_analyzer: or(&gcp.policy_analyzer_url, google.policy_analyzer),
+                }
+            }
+        };
+        self.google_client(&self.wif, config, None, |_, credentials, policy| {
+            WifClient::new(
+                endpoints,
+                credentials,
+                crate::clients::google_calls::GoogleCalls::new("IAM", policy, cancelled, pacer),
+            )
+        })
     }
 
     /// The Cloud Monitoring client, built on first use (`[gcp].monitoring_url`, or the

@@ -164,6 +164,7 @@ pub fn demo() -> Result<State, String> {
             environments: BTreeMap::from([("production".to_owned(), production)]),
             workflows: BTreeSet::from(["deploy.yml".to_owned(), EXPORT_WORKFLOW.to_owned()]),
             variables: BTreeMap::new(),
+            environment_variables: BTreeMap::new(),
         },
     );
     let org_secrets = secret_store(&mut state);

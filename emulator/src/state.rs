@@ -158,6 +158,9 @@ pub struct Repo {
     /// Actions variables by name (upper case, as GitHub stores them).
     #[serde(default)]
     pub variables: BTreeMap<String, ActionsVariable>,
+    /// Environment variables: environment name to its variables by name.
+    #[serde(default)]
+    pub environment_variables: BTreeMap<String, BTreeMap<String, ActionsVariable>>,
 }
 
 /// An Actions configuration variable: unlike a secret, its value is readable.

@@ -69,6 +69,9 @@ pub enum Call<'a> {
     IamRead(&'a str),
     /// An IAM write for a service account.
     IamWrite(&'a str),
+    /// A call to an API whose quotas orchestra does not model (Resource Manager, Service
+    /// Usage, STS, IAM Credentials): its few calls a run makes are sent as they come.
+    Unmetered,
 }
 
 /// Reservations in a sliding window.
@@ -210,6 +213,7 @@ impl GooglePacer {
                 q.iam_write_per_minute,
                 "IAM write requests a minute",
             )],
+            Call::Unmetered => Vec::new(),
         }
     }
 

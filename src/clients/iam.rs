@@ -11,6 +11,7 @@ use google_cloud_iam_admin_v1::model::{
     ServiceAccountPrivateKeyType, list_service_account_keys_request::KeyType,
 };
 
+use super::google_calls::GoogleCalls;
 use super::google_error::GoogleError;
 use super::google_pacing::{Call, GooglePacer};
 use super::retry::{self, Retry, RetryError, RetryPolicy};
@@ -35,9 +36,7 @@ pub struct KeyInfo {
 /// The IAM client of a run.
 pub struct IamKeys {
     client: Iam,
-    policy: RetryPolicy,
-    cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
-    pacer: Arc<GooglePacer>,
+    calls: GoogleCalls,
 }
 
 fn account_name(email: &str) -> String {
@@ -71,64 +70,42 @@ impl IamKeys {
             .map_err(|e| format!("cannot build the IAM client: {e}"))?;
         Ok(Self {
             client,
-            policy,
-            cancelled,
-            pacer,
+            calls: GoogleCalls::new(SERVICE, policy, cancelled, pacer),
         })
-    }
-
-    /// Runs `send` under the shared retry policy, each attempt paced under the quotas
-    /// `call` counts against (a quota refusal is waited out there, not spent as an attempt).
-    async fn retried<T, F, Fut>(
-        &self,
-        what: &str,
-        idempotent: bool,
-        call: Call<'_>,
-        send: F,
-    ) -> Result<T, IamError>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<T, IamError>>,
-    {
-        let quotas = self.pacer.quotas(call);
-        let (quotas, send) = (&quotas, &send);
-        super::google_error::retried(&self.policy, &self.cancelled, what, idempotent, || {
-            self.pacer.paced(SERVICE, quotas, &*self.cancelled, send)
-        })
-        .await
     }
 
     /// The user-managed keys of `email`.
     pub async fn list(&self, email: &str) -> Result<Vec<KeyInfo>, IamError> {
-        self.retried(
-            &format!("list keys of {email}"),
-            true,
-            Call::IamRead(email),
-            || async {
-                let listed = self
-                    .client
-                    .list_service_account_keys()
-                    .set_name(account_name(email))
-                    .set_key_types([KeyType::UserManaged])
-                    .send()
-                    .await
-                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-                Ok(listed
-                    .keys
-                    .iter()
-                    .map(|k| KeyInfo {
-                        id: k.name.rsplit('/').next().unwrap_or_default().to_owned(),
-                        disabled: k.disabled,
-                        created: k
-                            .valid_after_time
-                            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds(), 0))
-                            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                            .unwrap_or_default(),
-                    })
-                    .collect())
-            },
-        )
-        .await
+        self.calls
+            .retried(
+                &format!("list keys of {email}"),
+                true,
+                Call::IamRead(email),
+                || async {
+                    let listed = self
+                        .client
+                        .list_service_account_keys()
+                        .set_name(account_name(email))
+                        .set_key_types([KeyType::UserManaged])
+                        .send()
+                        .await
+                        .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                    Ok(listed
+                        .keys
+                        .iter()
+                        .map(|k| KeyInfo {
+                            id: k.name.rsplit('/').next().unwrap_or_default().to_owned(),
+                            disabled: k.disabled,
+                            created: k
+                                .valid_after_time
+                                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds(), 0))
+                                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                                .unwrap_or_default(),
+                        })
+                        .collect())
+                },
+            )
+            .await
     }
 
     /// Creates a key; returns its id and the JSON key file. Retried only when IAM turned the
@@ -136,6 +113,7 @@ impl IamKeys {
     /// journals and checks instead.
     pub async fn create(&self, email: &str) -> Result<(String, Vec<u8>), IamError> {
         let key = self
+            .calls
             .retried(
                 &format!("create a key for {email}"),
                 false,
@@ -160,38 +138,39 @@ impl IamKeys {
     /// Disables, enables or deletes key `id` of `email`.
     pub async fn change(&self, email: &str, id: &str, action: &str) -> Result<(), IamError> {
         let name = key_name(email, id);
-        self.retried(
-            &format!("{action} key {id} of {email}"),
-            true,
-            Call::IamWrite(email),
-            || async {
-                let result = match action {
-                    "disable" => self
-                        .client
-                        .disable_service_account_key()
-                        .set_name(&name)
-                        .send()
-                        .await
-                        .map(|_| ()),
-                    "enable" => self
-                        .client
-                        .enable_service_account_key()
-                        .set_name(&name)
-                        .send()
-                        .await
-                        .map(|_| ()),
-                    _ => self
-                        .client
-                        .delete_service_account_key()
-                        .set_name(&name)
-                        .send()
-                        .await
-                        .map(|_| ()),
-                };
-                result.map_err(|e| GoogleError::from_gax(SERVICE, &e))
-            },
-        )
-        .await
+        self.calls
+            .retried(
+                &format!("{action} key {id} of {email}"),
+                true,
+                Call::IamWrite(email),
+                || async {
+                    let result = match action {
+                        "disable" => self
+                            .client
+                            .disable_service_account_key()
+                            .set_name(&name)
+                            .send()
+                            .await
+                            .map(|_| ()),
+                        "enable" => self
+                            .client
+                            .enable_service_account_key()
+                            .set_name(&name)
+                            .send()
+                            .await
+                            .map(|_| ()),
+                        _ => self
+                            .client
+                            .delete_service_account_key()
+                            .set_name(&name)
+                            .send()
+                            .await
+                            .map(|_| ()),
+                    };
+                    result.map_err(|e| GoogleError::from_gax(SERVICE, &e))
+                },
+            )
+            .await
     }
 }
 
@@ -204,6 +183,46 @@ pub enum Verification {
     Refused(String),
     /// No answer worth trusting (5xx, connection failure) after the retries.
     Unknown(String),
+}
+
+/// Why one attempt of a credential check failed.
+#[derive(Debug)]
+pub enum CheckFailure {
+    /// The service said no (400/401/403): final.
+    Refused(String),
+    /// No answer to trust (5xx, no connection): worth another attempt.
+    Transient(String),
+}
+
+impl std::fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Refused(m) | Self::Transient(m) => f.write_str(m),
+        }
+    }
+}
+
+impl CheckFailure {
+    /// Refusals are final; the rest is retried with backoff.
+    pub fn retry(&self) -> Retry {
+        match self {
+            Self::Refused(_) => Retry::No,
+            Self::Transient(_) => Retry::Backoff,
+        }
+    }
+}
+
+/// What a retried check's outcome says: its value, or refused (the last attempt was refused)
+/// or unknown (anything else).
+pub fn verdict<T>(result: Result<T, RetryError<CheckFailure>>) -> Result<T, Verification> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(RetryError::Failed {
+            error: CheckFailure::Refused(m),
+            ..
+        }) => Err(Verification::Refused(m)),
+        Err(e) => Err(Verification::Unknown(e.to_string())),
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -261,18 +280,6 @@ pub async fn verify_key(
         Ok(http) => http,
         Err(e) => return Verification::Unknown(e),
     };
-    #[derive(Debug)]
-    enum Failure {
-        Refused(String),
-        Transient(String),
-    }
-    impl std::fmt::Display for Failure {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            match self {
-                Self::Refused(m) | Self::Transient(m) => f.write_str(m),
-            }
-        }
-    }
     let result = retry::with_retries(
         policy,
         "token exchange",
@@ -286,33 +293,30 @@ pub async fn verify_key(
                 .send()
                 .await
                 .map_err(|e| {
-                    Failure::Transient(format!("no answer from the token endpoint: {e}"))
+                    CheckFailure::Transient(format!("no answer from the token endpoint: {e}"))
                 })?;
             let status = response.status().as_u16();
             let body: serde_json::Value = response.json().await.unwrap_or_default();
             match status {
                 200 if body.get("access_token").is_some() => Ok(()),
-                400 | 401 | 403 => Err(Failure::Refused(format!(
+                400 | 401 | 403 => Err(CheckFailure::Refused(format!(
                     "{status} {}: {}",
                     body["error"].as_str().unwrap_or("refused"),
                     body["error_description"].as_str().unwrap_or("")
                 ))),
-                _ => Err(Failure::Transient(format!(
+                _ => Err(CheckFailure::Transient(format!(
                     "the token endpoint answered {status}"
                 ))),
             }
         },
-        |e: &Failure| match e {
-            Failure::Refused(_) => Retry::No,
-            Failure::Transient(_) => Retry::Backoff,
-        },
+        CheckFailure::retry,
         move || cancelled(),
     )
     .await;
     match result {
         Ok(()) => Verification::Works,
         Err(RetryError::Failed {
-            error: Failure::Refused(m),
+            error: CheckFailure::Refused(m),
             ..
         }) => Verification::Refused(m),
         Err(e) => Verification::Unknown(e.to_string()),

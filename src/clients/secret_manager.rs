@@ -8,6 +8,7 @@ use google_cloud_secretmanager_v1::model::{
     Replication, Secret as SmSecret, SecretPayload, replication::Automatic, secret_version::State,
 };
 
+use super::google_calls::GoogleCalls;
 use super::google_error::GoogleError;
 use super::google_pacing::{Call, GooglePacer};
 use super::retry::RetryPolicy;
@@ -54,9 +55,7 @@ pub struct ListedSecret {
 /// The Secret Manager client of a run.
 pub struct SecretManager {
     client: SecretManagerService,
-    policy: RetryPolicy,
-    cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
-    pacer: Arc<GooglePacer>,
+    calls: GoogleCalls,
 }
 
 /// `projects/{project}` for a bare project id; a full parent as given.
@@ -98,56 +97,34 @@ impl SecretManager {
             .map_err(|e| format!("cannot build the Secret Manager client: {e}"))?;
         Ok(Self {
             client,
-            policy,
-            cancelled,
-            pacer,
+            calls: GoogleCalls::new(SERVICE, policy, cancelled, pacer),
         })
-    }
-
-    /// Runs `send` under the shared retry policy, each attempt paced under the quotas
-    /// `call` counts against (a quota refusal is waited out there, not spent as an attempt).
-    async fn retried<T, F, Fut>(
-        &self,
-        what: &str,
-        idempotent: bool,
-        call: Call<'_>,
-        send: F,
-    ) -> Result<T, SecretManagerError>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<T, SecretManagerError>>,
-    {
-        let quotas = self.pacer.quotas(call);
-        let (quotas, send) = (&quotas, &send);
-        super::google_error::retried(&self.policy, &self.cancelled, what, idempotent, || {
-            self.pacer.paced(SERVICE, quotas, &*self.cancelled, send)
-        })
-        .await
     }
 
     /// The payload of `version_name` (`projects/p/secrets/s/versions/v`) and the concrete
     /// version number it resolved to.
     pub async fn access(&self, version_name: &str) -> Result<(Vec<u8>, i64), SecretManagerError> {
-        self.retried(
-            &format!("access {version_name}"),
-            true,
-            Call::SecretAccess(version_name),
-            || async {
-                let response = self
-                    .client
-                    .access_secret_version()
-                    .set_name(version_name)
-                    .send()
-                    .await
-                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-                let data = response
-                    .payload
-                    .map(|p| p.data.to_vec())
-                    .unwrap_or_default();
-                Ok((data, version_number(&response.name)))
-            },
-        )
-        .await
+        self.calls
+            .retried(
+                &format!("access {version_name}"),
+                true,
+                Call::SecretAccess(version_name),
+                || async {
+                    let response = self
+                        .client
+                        .access_secret_version()
+                        .set_name(version_name)
+                        .send()
+                        .await
+                        .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                    let data = response
+                        .payload
+                        .map(|p| p.data.to_vec())
+                        .unwrap_or_default();
+                    Ok((data, version_number(&response.name)))
+                },
+            )
+            .await
     }
 
     /// Reads every version in `version_names` (`projects/p/secrets/s/versions/latest`, or an
@@ -200,40 +177,41 @@ impl SecretManager {
         project: &str,
         filter: &str,
     ) -> Result<Vec<ListedSecret>, SecretManagerError> {
-        self.retried(
-            &format!("list secrets of {project}"),
-            true,
-            Call::SecretRead(project),
-            || async {
-                let mut all = Vec::new();
-                let mut token = String::new();
-                loop {
-                    let page = self
-                        .client
-                        .list_secrets()
-                        .set_parent(parent_of(project))
-                        .set_filter(filter)
-                        .set_page_token(token.clone())
-                        .send()
-                        .await
-                        .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-                    all.extend(page.secrets.into_iter().map(|s| ListedSecret {
-                        id: s.name.rsplit('/').next().unwrap_or_default().to_owned(),
-                        info: SecretInfo {
-                            labels: s.labels.into_iter().collect(),
-                            aliases: s.version_aliases.into_iter().collect(),
-                            etag: s.etag,
-                        },
-                    }));
-                    if page.next_page_token.is_empty() {
-                        break;
+        self.calls
+            .retried(
+                &format!("list secrets of {project}"),
+                true,
+                Call::SecretRead(project),
+                || async {
+                    let mut all = Vec::new();
+                    let mut token = String::new();
+                    loop {
+                        let page = self
+                            .client
+                            .list_secrets()
+                            .set_parent(parent_of(project))
+                            .set_filter(filter)
+                            .set_page_token(token.clone())
+                            .send()
+                            .await
+                            .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                        all.extend(page.secrets.into_iter().map(|s| ListedSecret {
+                            id: s.name.rsplit('/').next().unwrap_or_default().to_owned(),
+                            info: SecretInfo {
+                                labels: s.labels.into_iter().collect(),
+                                aliases: s.version_aliases.into_iter().collect(),
+                                etag: s.etag,
+                            },
+                        }));
+                        if page.next_page_token.is_empty() {
+                            break;
+                        }
+                        token = page.next_page_token;
                     }
-                    token = page.next_page_token;
-                }
-                Ok(all)
-            },
-        )
-        .await
+                    Ok(all)
+                },
+            )
+            .await
     }
 
     /// Creates secret `secret_id` in `project` (an id, or a parent `projects/P[/locations/L]`)
@@ -245,53 +223,55 @@ impl SecretManager {
         secret_id: &str,
         labels: &[(String, String)],
     ) -> Result<(), SecretManagerError> {
-        self.retried(
-            &format!("create {secret_id}"),
-            false,
-            Call::SecretWrite(project),
-            || async {
-                self.client
-                    .create_secret()
-                    .set_parent(parent_of(project))
-                    .set_secret_id(secret_id)
-                    .set_secret(if project.contains("/locations/") {
-                        SmSecret::new().set_labels(labels.iter().cloned())
-                    } else {
-                        SmSecret::new()
-                            .set_replication(Replication::new().set_automatic(Automatic::new()))
-                            .set_labels(labels.iter().cloned())
-                    })
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))
-            },
-        )
-        .await
+        self.calls
+            .retried(
+                &format!("create {secret_id}"),
+                false,
+                Call::SecretWrite(project),
+                || async {
+                    self.client
+                        .create_secret()
+                        .set_parent(parent_of(project))
+                        .set_secret_id(secret_id)
+                        .set_secret(if project.contains("/locations/") {
+                            SmSecret::new().set_labels(labels.iter().cloned())
+                        } else {
+                            SmSecret::new()
+                                .set_replication(Replication::new().set_automatic(Automatic::new()))
+                                .set_labels(labels.iter().cloned())
+                        })
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| GoogleError::from_gax(SERVICE, &e))
+                },
+            )
+            .await
     }
 
     /// Labels and aliases of `secret_name` (`projects/p/secrets/s`).
     pub async fn get(&self, secret_name: &str) -> Result<SecretInfo, SecretManagerError> {
-        self.retried(
-            &format!("get {secret_name}"),
-            true,
-            Call::SecretRead(secret_name),
-            || async {
-                let secret = self
-                    .client
-                    .get_secret()
-                    .set_name(secret_name)
-                    .send()
-                    .await
-                    .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-                Ok(SecretInfo {
-                    labels: secret.labels.into_iter().collect(),
-                    aliases: secret.version_aliases.into_iter().collect(),
-                    etag: secret.etag,
-                })
-            },
-        )
-        .await
+        self.calls
+            .retried(
+                &format!("get {secret_name}"),
+                true,
+                Call::SecretRead(secret_name),
+                || async {
+                    let secret = self
+                        .client
+                        .get_secret()
+                        .set_name(secret_name)
+                        .send()
+                        .await
+                        .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                    Ok(SecretInfo {
+                        labels: secret.labels.into_iter().collect(),
+                        aliases: secret.version_aliases.into_iter().collect(),
+                        etag: secret.etag,
+                    })
+                },
+            )
+            .await
     }
 
     /// Adds a version with `data`; returns its number. Retried only when Secret Manager turned
@@ -304,6 +284,7 @@ impl SecretManager {
     ) -> Result<i64, SecretManagerError> {
         let crc = crc32c::crc32c(data);
         let version = self
+            .calls
             .retried(
                 &format!("add a version to {secret_name}"),
                 false,
@@ -342,6 +323,7 @@ impl SecretManager {
             aliases.retain(|(a, _)| a != alias);
             aliases.push((alias.to_owned(), version));
             let outcome = self
+                .calls
                 .retried(
                     &format!("alias {secret_name}"),
                     true,
@@ -384,39 +366,40 @@ impl SecretManager {
         version_name: &str,
         action: &str,
     ) -> Result<String, SecretManagerError> {
-        self.retried(
-            &format!("{action} {version_name}"),
-            true,
-            Call::VersionChange(version_name),
-            || async {
-                let result = match action {
-                    "disable" => {
-                        self.client
-                            .disable_secret_version()
-                            .set_name(version_name)
-                            .send()
-                            .await
-                    }
-                    "enable" => {
-                        self.client
-                            .enable_secret_version()
-                            .set_name(version_name)
-                            .send()
-                            .await
-                    }
-                    _ => {
-                        self.client
-                            .destroy_secret_version()
-                            .set_name(version_name)
-                            .send()
-                            .await
-                    }
-                };
-                let version = result.map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-                Ok(state_name(&version.state))
-            },
-        )
-        .await
+        self.calls
+            .retried(
+                &format!("{action} {version_name}"),
+                true,
+                Call::VersionChange(version_name),
+                || async {
+                    let result = match action {
+                        "disable" => {
+                            self.client
+                                .disable_secret_version()
+                                .set_name(version_name)
+                                .send()
+                                .await
+                        }
+                        "enable" => {
+                            self.client
+                                .enable_secret_version()
+                                .set_name(version_name)
+                                .send()
+                                .await
+                        }
+                        _ => {
+                            self.client
+                                .destroy_secret_version()
+                                .set_name(version_name)
+                                .send()
+                                .await
+                        }
+                    };
+                    let version = result.map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                    Ok(state_name(&version.state))
+                },
+            )
+            .await
     }
 
     /// Every version of `secret_name`, newest first.
@@ -424,42 +407,43 @@ impl SecretManager {
         &self,
         secret_name: &str,
     ) -> Result<Vec<VersionInfo>, SecretManagerError> {
-        self.retried(
-            &format!("list versions of {secret_name}"),
-            true,
-            Call::SecretRead(secret_name),
-            || async {
-                let mut all = Vec::new();
-                let mut token = String::new();
-                loop {
-                    let page = self
-                        .client
-                        .list_secret_versions()
-                        .set_parent(secret_name)
-                        .set_page_token(token.clone())
-                        .send()
-                        .await
-                        .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
-                    all.extend(page.versions.iter().map(|v| {
-                        VersionInfo {
-                            number: version_number(&v.name),
-                            state: state_name(&v.state),
-                            create_time: v
-                                .create_time
-                                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds(), 0))
-                                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                                .unwrap_or_default(),
+        self.calls
+            .retried(
+                &format!("list versions of {secret_name}"),
+                true,
+                Call::SecretRead(secret_name),
+                || async {
+                    let mut all = Vec::new();
+                    let mut token = String::new();
+                    loop {
+                        let page = self
+                            .client
+                            .list_secret_versions()
+                            .set_parent(secret_name)
+                            .set_page_token(token.clone())
+                            .send()
+                            .await
+                            .map_err(|e| GoogleError::from_gax(SERVICE, &e))?;
+                        all.extend(page.versions.iter().map(|v| {
+                            VersionInfo {
+                                number: version_number(&v.name),
+                                state: state_name(&v.state),
+                                create_time: v
+                                    .create_time
+                                    .and_then(|t| chrono::DateTime::from_timestamp(t.seconds(), 0))
+                                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                                    .unwrap_or_default(),
+                            }
+                        }));
+                        if page.next_page_token.is_empty() {
+                            break;
                         }
-                    }));
-                    if page.next_page_token.is_empty() {
-                        break;
+                        token = page.next_page_token;
                     }
-                    token = page.next_page_token;
-                }
-                Ok(all)
-            },
-        )
-        .await
+                    Ok(all)
+                },
+            )
+            .await
     }
 }
 

@@ -18,6 +18,16 @@ pub struct GcpSettings {
     /// Resource Manager endpoint override (default: Google's), where `orchestra doctor` asks
     /// which permissions the caller has on the project.
     pub resource_manager_url: Option<String>,
+    /// Service Usage endpoint override (default: Google's), where a bootstrap enables APIs.
+    pub service_usage_url: Option<String>,
+    /// Security Token Service endpoint override (default: Google's), where `wif::verify`
+    /// exchanges a workflow's ID token.
+    pub sts_url: Option<String>,
+    /// Policy Analyzer endpoint override (default: Google's), where the audit reads when keys
+    /// were last used.
+    pub policy_analyzer_url: Option<String>,
+    /// IAM Service Account Credentials endpoint override (default: Google's).
+    pub iam_credentials_url: Option<String>,
     /// Cloud Monitoring endpoint override (default: Google's).
     pub monitoring_url: Option<String>,
     /// Firestore endpoint override (default: Google's; `FIRESTORE_EMULATOR_HOST`, when set,

@@ -278,7 +278,9 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             Ok(existed.into())
         },
     );
-    super::rotations::register_github(super::github_apps::register(module))
+    super::rotations::register_github(super::github_variables::register(
+        super::github_apps::register(module),
+    ))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::engine::gate::{
 use crate::secret::{Secret, ServiceAccountKey, ShapeError};
 
 /// The project of `email` (`NAME@PROJECT.iam.gserviceaccount.com`), scope-checked.
-fn checked_account(context: &RunContext, email: &str) -> Result<String, PrimitiveError> {
+pub(super) fn checked_account(context: &RunContext, email: &str) -> Result<String, PrimitiveError> {
     let project = email
         .split_once('@')
         .and_then(|(name, domain)| {
@@ -227,6 +227,49 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                     "unknown".into()
                 }
             })
+        },
+    );
+    module.read(
+        Signature {
+            name: "project_bindings",
+            params: &[("project", ParamType::Str)],
+            returns: "array",
+            doc: "The bindings of `project`'s IAM policy: [#{role, members, conditional}].",
+        },
+        |args| {
+            args.str(0)
+                .map(|p| format!("IAM policy of project {p}"))
+                .unwrap_or_default()
+        },
+        |context, args| {
+            let project = args.str(0)?.to_string();
+            super::secrets::check_project(context, &project)?;
+            let policy = context
+                .block_on(super::wif::client(context)?.project_policy(&project))?
+                .map_err(super::wif::remote)?;
+            Ok(super::wif::bindings_array(&policy).into())
+        },
+    );
+    module.read(
+        Signature {
+            name: "keys_last_used",
+            params: &[("project", ParamType::Str)],
+            returns: "map",
+            doc: "When each service-account key of `project` last obtained a token (Activity Analyzer):\n\
+                  #{KEY_ID: \"RFC 3339\"}; a key never used is absent. Google's figure lags by hours.",
+        },
+        |args| args.str(0).map(|p| format!("key activity of {p}")).unwrap_or_default(),
+        |context, args| {
+            let project = args.str(0)?.to_string();
+            super::secrets::check_project(context, &project)?;
+            let used = context
+                .block_on(super::wif::client(context)?.keys_last_used(&project))?
+                .map_err(super::wif::remote)?;
+            Ok(used
+                .into_iter()
+                .map(|(id, at)| (id.into(), Dynamic::from(at)))
+                .collect::<Map>()
+                .into())
         },
     );
     super::rotations::register(module)

@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`, `firestore::`, `progress::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`, `firestore::`, `wif::`, `services::`, `progress::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -11,6 +11,7 @@ mod firestore_options;
 mod firestore_values;
 mod github;
 mod github_apps;
+mod github_variables;
 mod iam;
 mod ledger;
 mod memory;
@@ -26,7 +27,10 @@ mod secret;
 mod secret_sync;
 mod secrets;
 mod secrets_versions;
+mod services;
 mod state;
+mod wif;
+mod wif_changes;
 
 use std::sync::Arc;
 
@@ -57,6 +61,11 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
                 .with_service_breaker("secretmanager"),
         ),
         iam::register(ModuleBuilder::new("iam", Arc::clone(context)).with_service_breaker("iam")),
+        wif::register(ModuleBuilder::new("wif", Arc::clone(context)).with_service_breaker("iam")),
+        services::register(
+            ModuleBuilder::new("services", Arc::clone(context))
+                .with_service_breaker("serviceusage"),
+        ),
         monitor::register(
             ModuleBuilder::new("monitor", Arc::clone(context)).with_service_breaker("github"),
         ),

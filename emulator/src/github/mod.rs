@@ -187,9 +187,28 @@ fn route(shared: &Shared, request: &Request, caller: &Caller, segments: &[&str])
         ] if method == M::POST => {
             workflows::dispatch(shared, request, caller, owner, repo, workflow)
         }
-        ["repos", owner, repo, "actions", "variables", rest @ ..] => {
-            variables::handle(shared, request, caller, &format!("{owner}/{repo}"), rest)
-        }
+        ["repos", owner, repo, "actions", "variables", rest @ ..] => variables::handle(
+            shared,
+            request,
+            caller,
+            (&format!("{owner}/{repo}"), None),
+            rest,
+        ),
+        [
+            "repos",
+            owner,
+            repo,
+            "environments",
+            env,
+            "variables",
+            rest @ ..,
+        ] => variables::handle(
+            shared,
+            request,
+            caller,
+            (&format!("{owner}/{repo}"), Some(env)),
+            rest,
+        ),
         ["repos", owner, repo, "actions", "secrets", rest @ ..] => {
             let place = secrets::Place::Repo {
                 repo: format!("{owner}/{repo}"),

@@ -1,5 +1,6 @@
-//! Repository Actions variables (`/repos/{owner}/{repo}/actions/variables`), as GitHub's REST
-//! reference describes them: names are case-insensitive and stored in upper case, a create of
+//! Repository and environment Actions variables (`/repos/{owner}/{repo}/actions/variables`,
+//! `/repos/{owner}/{repo}/environments/{env}/variables`), as GitHub's REST reference describes
+//! them (an environment that does not exist is 404): names are case-insensitive and stored in upper case, a create of
 //! an existing name is 409, an update or delete answers 204, values are returned in the clear
 //! (variables are not secrets).
 
@@ -22,13 +23,14 @@ fn variable_json(name: &str, variable: &ActionsVariable) -> Value {
     })
 }
 
-/// Handles `/repos/{owner}/{repo}/actions/variables[/{name}]`; `rest` is what follows
-/// `variables`.
+/// Handles `/repos/{owner}/{repo}/actions/variables[/{name}]` (`place` is the repository and
+/// no environment) and `/repos/{owner}/{repo}/environments/{env}/variables[/{name}]`; `rest`
+/// is what follows `variables`.
 pub fn handle(
     shared: &Shared,
     request: &Request,
     caller: &Caller,
-    repo: &str,
+    (repo, environment): (&str, Option<&str>),
     rest: &[&str],
 ) -> Response {
     use http::Method as M;
@@ -46,7 +48,14 @@ pub fn handle(
         let Some(repo) = state.github.repos.get_mut(repo) else {
             return github_error(404, "Not Found");
         };
-        let variables = &mut repo.variables;
+        let variables = match environment {
+            None => &mut repo.variables,
+            Some(env) if repo.environments.contains_key(env) => repo
+                .environment_variables
+                .entry(env.to_owned())
+                .or_default(),
+            Some(_) => return github_error(404, "Not Found"),
+        };
         match (&request.method, rest) {
             (&M::GET, []) => {
                 let per_page = request

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::iam_policy;
 use crate::http_util::{
-    GoogleCode, Request, Response, duration_secs, google_error, json_response, now_secs, rfc3339_in,
+    GoogleCode, Request, Response, duration_secs, google_error, json_response, now_secs,
 };
 use crate::keys;
 use crate::server::Shared;
@@ -66,6 +66,12 @@ pub fn handle(shared: &Shared, request: &Request, segments: &[&str]) -> Option<R
         return Some(google_error(GoogleCode::NotFound, "no such method"));
     }
     Some(generate(shared, request, project, account))
+}
+
+/// `lifetime` seconds from now on the emulator's calendar, in whole seconds.
+fn expire_time(lifetime: i64) -> String {
+    (crate::clock::now() + chrono::Duration::seconds(lifetime))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn generate(shared: &Shared, request: &Request, project: &str, account: &str) -> Response {
@@ -145,6 +151,8 @@ fn generate(shared: &Shared, request: &Request, project: &str, account: &str) ->
     shared.save();
     json_response(
         200,
-        &json!({"accessToken": access_token, "expireTime": rfc3339_in(lifetime)}),
+        // Whole seconds, as Google answers (`2014-10-02T15:01:23Z`): google-auth's impersonated
+        // credentials parse exactly that form and refuse fractions.
+        &json!({"accessToken": access_token, "expireTime": expire_time(lifetime)}),
     )
 }

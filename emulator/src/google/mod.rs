@@ -8,6 +8,7 @@ pub mod iam_credentials;
 pub mod iam_policy;
 pub mod monitoring;
 pub mod oauth;
+pub mod policy_analyzer;
 pub mod quota;
 pub mod resource_manager;
 pub mod resourcemanager;
@@ -76,6 +77,9 @@ fn keyless_ci(shared: &Shared, request: &Request, segments: &[&str]) -> Option<R
     }
     if segments.contains(&"workloadIdentityPools") {
         return Some(wif::handle(shared, request, rest));
+    }
+    if let Some(response) = policy_analyzer::handle(shared, request, rest) {
+        return Some(response);
     }
     if let Some(response) = serviceusage::handle(shared, request, rest) {
         return Some(response);

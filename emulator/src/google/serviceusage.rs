@@ -1,6 +1,7 @@
-//! Service Usage, the two calls a bootstrap makes: `POST v1/projects/P/services/S:enable`
-//! (a finished long-running operation) and `GET v1/projects/P/services/S` (state `ENABLED` or
-//! `DISABLED`).
+//! Service Usage, the calls a bootstrap and an audit make: `POST v1/projects/P/services/S:enable`
+//! (a finished long-running operation), `GET v1/projects/P/services/S` (state `ENABLED` or
+//! `DISABLED`) and `GET v1/projects/P/services?filter=state:ENABLED` (the enabled ones, paged
+//! with `pageSize`/`pageToken`; without the filter, only the enabled ones are known here too).
 
 use serde_json::{Value, json};
 
@@ -28,6 +29,11 @@ pub fn enabled(state: &crate::state::State, id: &str, service: &str) -> bool {
 
 /// Handles `["projects", P, "services", S]` (segments after `v1`); `None` for other paths.
 pub fn handle(shared: &Shared, request: &Request, segments: &[&str]) -> Option<Response> {
+    if let ["projects", project, "services"] = segments
+        && request.method == http::Method::GET
+    {
+        return Some(list(shared, request, project));
+    }
     let ["projects", project, "services", service] = segments else {
         return None;
     };
@@ -74,4 +80,43 @@ pub fn handle(shared: &Shared, request: &Request, segments: &[&str]) -> Option<R
             &format!("no such method: {} {}", request.method, request.path),
         ),
     })
+}
+
+/// `GET v1/projects/P/services`: the enabled services, in name order.
+fn list(shared: &Shared, request: &Request, project: &str) -> Response {
+    let state = shared.state();
+    let Some((id, number)) = super::project(&state, project) else {
+        return google_error(
+            GoogleCode::PermissionDenied,
+            &format!(
+                "Permission denied to list services for consumer container [projects/{project}]"
+            ),
+        );
+    };
+    if let Some(filter) = request.query("filter")
+        && !filter.is_empty()
+        && filter != "state:ENABLED"
+    {
+        return google_error(
+            GoogleCode::InvalidArgument,
+            &format!(
+                "Invalid filter: {filter}. Only 'state:ENABLED' and 'state:DISABLED' are supported."
+            ),
+        );
+    }
+    let prefix = format!("{id}/");
+    let services: Vec<Value> = state
+        .google
+        .wif
+        .enabled_services
+        .iter()
+        .filter_map(|key| key.strip_prefix(&prefix))
+        .map(|name| service_json(number, name, true))
+        .collect();
+    let (page, next) = crate::http_util::page(&services, request);
+    let mut answer = json!({"services": page});
+    if let Some(next) = next {
+        answer["nextPageToken"] = json!(next);
+    }
+    json_response(200, &answer)
 }

@@ -94,12 +94,21 @@ pub fn token(shared: &Shared, request: &Request) -> Response {
         );
     }
     let audience = field("audience");
-    let Some(provider_name) = audience.strip_prefix("//iam.googleapis.com/") else {
-        return invalid_target();
+    // A malformed audience is a bad request; a well-formed one naming nothing usable is an
+    // invalid target, as STS tells them apart.
+    let Some((pool_name, provider_id)) = audience
+        .strip_prefix("//iam.googleapis.com/")
+        .and_then(|name| name.split_once("/providers/"))
+        .filter(|(pool, id)| pool.starts_with("projects/") && !id.is_empty())
+    else {
+        return error(
+            "invalid_request",
+            "Invalid value for \"audience\". This value should be the full resource name of the Identity Provider. See https://cloud.google.com/iam/docs/reference/sts/rest/v1/TopLevel/token for the list of possible formats.",
+        );
     };
-    let Some((pool_name, provider_id)) = provider_name.split_once("/providers/") else {
-        return invalid_target();
-    };
+    let provider_name = audience
+        .strip_prefix("//iam.googleapis.com/")
+        .unwrap_or_default();
     let state = shared.state();
     let Some(pool) = state.google.wif.pools.get(pool_name) else {
         return invalid_target();

@@ -10,6 +10,7 @@ mod names;
 mod path;
 mod scope;
 mod seal;
+mod variables;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +30,7 @@ pub use names::{EnvironmentName, Login, NameError, RepoName, RepoSlug, SecretNam
 pub use path::ApiPath;
 pub use scope::{Addressed, GithubScope, PathRefused, SecretScope, addressed, repo_path};
 pub use seal::seal_for_github;
+pub use variables::{Variable, VariableWrite, variables_path};
 
 use super::budget::{Pace, RateBudget};
 use super::pacing::GithubPacer;
@@ -448,7 +450,12 @@ impl GithubClient {
         scope: &SecretScope,
         name: &SecretName,
     ) -> Result<bool, GithubError> {
-        let path = scope.secrets_path().name(name.as_str());
+        self.delete_if_present(&scope.secrets_path().name(name.as_str()))
+            .await
+    }
+
+    /// DELETEs `path`; false when there was nothing there (404).
+    pub(crate) async fn delete_if_present(&self, path: &ApiPath) -> Result<bool, GithubError> {
         match self
             .request(http::Method::DELETE, path.as_str(), None, Idempotent::Yes)
             .await
