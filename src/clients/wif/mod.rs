@@ -274,7 +274,13 @@ impl WifClient {
                 .await?;
             if !operation.done {
                 let cancelled = self.calls.cancelled().clone();
-                if !super::retry::sleep_unless_cancelled(wait, &move || cancelled()).await {
+                if !super::retry::sleep_unless_cancelled(
+                    wait,
+                    "a long-running operation",
+                    &move || cancelled(),
+                )
+                .await
+                {
                     return Err(GoogleError::internal(
                         IAM,
                         "cancelled while polling an operation".into(),
