@@ -29,6 +29,8 @@ mod locks;
 mod memory;
 mod memory_firestore;
 mod memory_mcp;
+mod migrate;
+mod migrate_fixture;
 mod notify;
 mod operator_output;
 mod pacing;
