@@ -60,6 +60,7 @@ mod schedules;
 mod secret_fuzz;
 mod secrets;
 mod secure_exposed;
+mod secure_exposed_kill;
 mod state_firestore;
 mod state_migrate;
 mod state_shared_key;
