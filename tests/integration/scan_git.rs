@@ -118,14 +118,7 @@ fn history_finds_every_planted_credential_once_with_its_commit_and_shows_no_valu
         assert_no_value(&run.stdout, &planted, &format!("{format} history output"));
         assert_no_value(&run.stderr, &planted, &format!("{format} history stderr"));
     }
-    for entry in walk(project.path().join(".orchestra").as_path()) {
-        let bytes = std::fs::read(&entry).unwrap_or_default();
-        assert_no_value(
-            &String::from_utf8_lossy(&bytes),
-            &planted,
-            "the state folder",
-        );
-    }
+    assert_state_folder_holds_no_value(&project, &planted);
 }
 
 #[test]
@@ -173,11 +166,16 @@ fn a_baseline_hides_old_findings_and_shows_a_new_one() {
     });
     assert_no_value(&run.stdout, &planted, "json output");
     assert_no_value(&run.stderr, &planted, "stderr");
+    assert_state_folder_holds_no_value(&project, &planted);
+}
+
+/// No file under the project's `.orchestra` folder holds a planted value.
+fn assert_state_folder_holds_no_value(project: &Project, planted: &[Planted]) {
     for entry in walk(project.path().join(".orchestra").as_path()) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         assert_no_value(
             &String::from_utf8_lossy(&bytes),
-            &planted,
+            planted,
             "the state folder",
         );
     }
