@@ -31,6 +31,8 @@ mod memory_firestore;
 mod memory_mcp;
 mod migrate;
 mod migrate_fixture;
+mod migrate_report;
+mod migrate_verify;
 mod notify;
 mod operator_output;
 mod pacing;
