@@ -13,13 +13,16 @@ use serde::{Deserialize, Serialize};
 
 mod budget;
 mod cloud_run;
+mod credentials;
 mod durations;
+pub mod environment;
 mod gcp;
 mod github;
 mod github_credentials;
 mod google_quotas;
 mod memory;
 mod notify;
+mod profiles;
 mod rate_limits;
 mod rotations;
 mod scan;
@@ -31,6 +34,7 @@ pub use cloud_run::CloudRunSettings;
 pub(crate) use durations::{
     duration_from_text, duration_to_text, optional_duration_from_text, optional_duration_to_text,
 };
+pub use environment::{Environment, EnvironmentKind};
 pub use gcp::{GcpCredentials, GcpSettings};
 pub use github::GithubSettings;
 pub use github_credentials::{MAIN_CREDENTIAL, NamedCredential, TokenSource};
@@ -88,6 +92,16 @@ pub struct Config {
     pub memory: MemorySettings,
     /// Where run state lives (`[state]`): SQLite or a Firestore shared by several machines.
     pub state: StateSettings,
+    /// Layers over this file, one per profile (`[profiles.NAME]`, any section again).
+    pub profiles: std::collections::BTreeMap<String, toml::Table>,
+    /// Service URLs per profile or environment (`[endpoints.NAME]`, `default` for the rest).
+    pub endpoints: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    /// Where this process runs (detected, not read from the file).
+    #[serde(skip)]
+    pub environment: Environment,
+    /// The profile laid over the file, if any (not read from the file).
+    #[serde(skip)]
+    pub profile: Option<String>,
     /// The folder relative paths are resolved against (not read from the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -264,6 +278,10 @@ impl Default for Config {
             cloud_run: CloudRunSettings::default(),
             memory: MemorySettings::default(),
             state: StateSettings::default(),
+            profiles: Default::default(),
+            endpoints: Default::default(),
+            environment: Environment::default(),
+            profile: None,
             base_dir: PathBuf::from("."),
             source_file: None,
         }
@@ -318,9 +336,23 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Loads `explicit` (which must exist) or `orchestra.toml` in `cwd` (optional), then the
-    /// `ORCHESTRA_<SECTION>__<KEY>` environment overrides.
+    /// [`Config::load_with_profile`] with the profile `ORCHESTRA_PROFILE` names, if any.
     pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Self, ConfigError> {
+        let profile = std::env::var("ORCHESTRA_PROFILE")
+            .ok()
+            .filter(|p| !p.is_empty());
+        Self::load_with_profile(explicit, cwd, profile.as_deref())
+    }
+
+    /// Loads `explicit` (which must exist) or `orchestra.toml` in `cwd` (optional), refusing
+    /// a credential-looking value in it; then `[profiles.P]` over it (`profile`, else the
+    /// detected environment's name when the file has that profile); then the
+    /// `ORCHESTRA_<SECTION>__<KEY>` environment overrides.
+    pub fn load_with_profile(
+        explicit: Option<&Path>,
+        cwd: &Path,
+        profile: Option<&str>,
+    ) -> Result<Self, ConfigError> {
         let file = match explicit {
             Some(path) => {
                 let path = cwd.join(path);
@@ -333,8 +365,28 @@ impl Config {
         };
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = &file {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                ConfigError::Invalid(format!("cannot read {}: {e}", file.display()))
+            })?;
+            credentials::refuse_credentials(&file.display().to_string(), &text)
+                .map_err(ConfigError::Invalid)?;
             figment = figment.merge(Toml::file_exact(file));
         }
+        let environment = environment::detect(false);
+        let chosen = profile.unwrap_or(&environment.name);
+        let layer = profiles::layer(&figment, chosen).map_err(ConfigError::Invalid)?;
+        let active = match (layer, profile) {
+            (Some(layer), _) => {
+                figment = figment.merge(Serialized::defaults(layer));
+                Some(chosen.to_owned())
+            }
+            (None, Some(named)) => {
+                return Err(ConfigError::Invalid(format!(
+                    "no profile '{named}': add [profiles.{named}] to orchestra.toml"
+                )));
+            }
+            (None, None) => None,
+        };
         // Only nested keys (`ORCHESTRA_LIMITS__TIMEOUT`): flat ones such as
         // `ORCHESTRA_STATE_DB` belong to the command line.
         figment = figment.merge(
@@ -362,7 +414,20 @@ impl Config {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| cwd.to_path_buf());
         config.source_file = file;
+        config.environment = environment;
+        config.profile = active;
         Ok(config)
+    }
+
+    /// The URL of `[endpoints.NAME]` for the profile in use, else the environment, else
+    /// `default`.
+    pub fn endpoint(&self, name: &str) -> Result<&str, String> {
+        profiles::resolve(
+            &self.endpoints,
+            name,
+            self.profile.as_deref(),
+            &self.environment.name,
+        )
     }
 
     /// Resolves a configured path against the config file's folder.

@@ -8,6 +8,7 @@ mod daemon;
 mod doc;
 mod doctor;
 mod emulator;
+mod env;
 mod export_workflow;
 mod init;
 mod man;
@@ -66,6 +67,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     log_file: Option<PathBuf>,
 
+    /// Lay [profiles.NAME] over the config [default: the detected environment's, if any]
+    #[arg(long, global = true, env = "ORCHESTRA_PROFILE")]
+    profile: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -100,6 +105,8 @@ enum Command {
     Memory(memory::MemoryArgs),
     /// A phased migration (migration.toml): init, status, execute, verify, skip, report, monitor
     Migrate(migrate::MigrateArgs),
+    /// Where orchestra runs, why it thinks so, the profile in use and its endpoints
+    Env(env::EnvArgs),
     /// Print the GitHub Actions workflow that github-to-gcp secret syncs dispatch
     ExportWorkflow(export_workflow::ExportWorkflowArgs),
     /// Check what works and what is missing (config, credentials, permissions, state), with fixes
@@ -145,7 +152,8 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         }
         _ => {}
     }
-    let mut config = Config::load(cli.config.as_deref(), &cwd)?;
+    let mut config =
+        Config::load_with_profile(cli.config.as_deref(), &cwd, cli.profile.as_deref())?;
     if let Some(state_db) = &cli.state_db {
         config.paths.state_db = cwd.join(state_db);
     }
@@ -173,6 +181,9 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
 
     if let Command::Doc(args) = &cli.command {
         return doc::run(args, Arc::new(config));
+    }
+    if let Command::Env(args) = &cli.command {
+        return env::run(args, &config);
     }
     if let Command::ExportWorkflow(args) = &cli.command {
         return export_workflow::run(args);
@@ -234,6 +245,7 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         | Command::Schedule(_)
         | Command::Scan(_)
         | Command::ExportWorkflow(_)
+        | Command::Env(_)
         | Command::Doctor(_)
         | Command::Init(_)
         | Command::Completions(_)

@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`, `firestore::`, `wif::`, `services::`, `cloudrun::`, `progress::`, `migration::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`, `firestore::`, `wif::`, `services::`, `cloudrun::`, `config::`, `progress::`, `migration::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -7,6 +7,7 @@ mod breaker;
 mod budget;
 mod budget_figures;
 mod cloudrun;
+mod config;
 mod firestore;
 mod firestore_options;
 mod firestore_values;
@@ -71,6 +72,7 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
             ModuleBuilder::new("services", Arc::clone(context))
                 .with_service_breaker("serviceusage"),
         ),
+        config::register(ModuleBuilder::new("config", Arc::clone(context))),
         cloudrun::register(
             ModuleBuilder::new("cloudrun", Arc::clone(context)).with_service_breaker("run"),
         ),

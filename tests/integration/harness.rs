@@ -417,5 +417,7 @@ fn in_a_clean_environment(cmd: &mut Command, dir: &Path) {
         .env_remove("RUST_LOG")
         .env_remove("ORCHESTRA_CONFIG")
         .env_remove("ORCHESTRA_STATE_DB")
+        .env_remove("ORCHESTRA_ENV")
+        .env_remove("ORCHESTRA_PROFILE")
         .stdin(Stdio::null());
 }

@@ -15,6 +15,7 @@ mod daemon_crash;
 mod diagnostics;
 mod doctor;
 mod emulator;
+mod environments;
 mod firestore;
 mod github;
 mod github_apps;
