@@ -8,6 +8,7 @@ mod breakers;
 mod budget;
 mod budget_month;
 mod check;
+mod closed_stdout;
 mod completions;
 mod conditional;
 mod daemon_crash;
