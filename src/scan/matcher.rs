@@ -159,14 +159,16 @@ impl Matcher {
         if rule.spec.require_digit && !value.bytes().any(|b| b.is_ascii_digit()) {
             return false;
         }
-        let lower = value.to_lowercase();
-        if self
-            .rules
-            .stopwords
-            .iter()
-            .any(|w| lower.contains(w.as_str()))
-        {
-            return false;
+        if rule.spec.stopwords {
+            let lower = value.to_lowercase();
+            if self
+                .rules
+                .stopwords
+                .iter()
+                .any(|w| lower.contains(w.as_str()))
+            {
+                return false;
+            }
         }
         !self.rules.allow_values.iter().any(|r| r.is_match(value))
     }
@@ -223,5 +225,62 @@ mod tests {
         assert!(matcher().scan(source("a.py"), &text).is_empty());
         let text = ["ghp", "_", &"X".repeat(36)].concat();
         assert!(matcher().scan(source("a.py"), &text).is_empty());
+    }
+
+    /// Four lines of base64 made here (xorshift), so this file holds no key.
+    fn base64_lines(seed: u64) -> Vec<String> {
+        const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut x = seed | 1;
+        (0..4)
+            .map(|_| {
+                (0..64)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        char::from(BASE64[usize::try_from(x % 64).unwrap_or(0)])
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn pem(lines: &[String], separator: &str) -> String {
+        [
+            "-----BEGIN ",
+            "PRIVATE KEY-----",
+            separator,
+            &lines.join(separator),
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn a_key_body_holding_a_stopword_by_chance_is_still_found() {
+        let mut lines = base64_lines(17);
+        lines[1].replace_range(10..14, "fAkE");
+        lines[2].replace_range(30..35, "ToKeN");
+        let block = pem(&lines, "\\n");
+        let text =
+            format!("{{\n  \"type\": \"service_account\",\n  \"private_key\": \"{block}\"\n}}\n");
+        let found = matcher().scan(source("sa.json"), &text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, "gcp-service-account-key");
+        let found = matcher().scan(source("id_rsa"), &pem(&lines, "\n"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, "private-key");
+    }
+
+    #[test]
+    fn a_placeholder_key_body_is_not_reported() {
+        let lines = vec!["X".repeat(64); 4];
+        let block = pem(&lines, "\\n");
+        let text = format!("{{ \"private_key\": \"{block}\" }}\n");
+        assert!(matcher().scan(source("sa.json"), &text).is_empty());
+        assert!(
+            matcher()
+                .scan(source("id_rsa"), &pem(&lines, "\n"))
+                .is_empty()
+        );
     }
 }

@@ -29,9 +29,18 @@ pub struct RuleSpec {
     /// The secret must contain a digit (words, names and identifiers rarely do).
     #[serde(default)]
     pub require_digit: bool,
+    /// Whether a stopword inside the secret marks it as a placeholder (default true). Off for
+    /// long base64 bodies such as PEM keys, which hold a short word like `fake` by chance
+    /// (about one key in three hundred); those rules rely on `min_entropy` instead.
+    #[serde(default = "stopwords_apply")]
+    pub stopwords: bool,
     /// A regex on the file path (with `/` separators) that limits the rule to some files.
     #[serde(default)]
     pub paths: Option<String>,
+}
+
+fn stopwords_apply() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]

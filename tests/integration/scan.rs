@@ -279,6 +279,14 @@ pub fn plant_look_alikes(project: &Project, chars: &Chars) {
         .file("aws.md", &["The documented example key is AK", "IAIOSFODNN7EXAMPLE.\n"].concat())
         .file("key.md", "```\n-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n```\n")
         .file(
+            "keys/placeholder.pem",
+            &["-----BEGIN ", "PRIVATE KEY-----\n", &[x(64), x(64), x(20)].join("\n"), "\n-----END PRIVATE KEY-----\n"].concat(),
+        )
+        .file(
+            "keys/placeholder-sa.json",
+            &["{ \"type\": \"service_account\", \"private_key\": \"-----BEGIN ", "PRIVATE KEY-----\\n", &["MIIE", &x(70), "\\n", &x(64)].concat(), "\\n-----END PRIVATE KEY-----\\n\" }\n"].concat(),
+        )
+        .file(
             "slack.md",
             &["https://hooks.", "slack.com/services/T00000000/B00000000/", &x(24), "\n"].concat(),
         )

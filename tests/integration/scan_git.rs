@@ -1,7 +1,9 @@
-//! `orchestra scan` against git: history finds what a later commit removed, `--staged`
+//! `orchestra scan` against git: history finds what a later commit removed (every planted
+//! kind, each with its commit, no value in any format's output), `--staged`
 //! reads the index, baselines hide accepted findings, and the pre-commit hook is installed
 //! without clobbering someone else's.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
@@ -80,6 +82,46 @@ fn history_finds_a_secret_added_then_removed() {
 }
 
 #[test]
+fn history_finds_every_planted_credential_once_with_its_commit_and_shows_no_value() {
+    let project = Project::new();
+    let chars = Chars::new();
+    git(project.path(), &["init", "-q"]);
+    let planted = plant_all(&project, &chars);
+    git(project.path(), &["add", "-A"]);
+    git(project.path(), &["commit", "-qm", "credentials"]);
+    let added = git(project.path(), &["rev-parse", "HEAD"]);
+    for p in &planted {
+        git(project.path(), &["rm", "-q", p.file]);
+    }
+    git(project.path(), &["commit", "-qm", "remove them"]);
+
+    scan(&project, &["--format", "json"]).expect_code(0);
+    let run = scan(&project, &["--history", "--format", "json"]);
+    run.expect_code(1);
+    let found: BTreeSet<(String, String, String)> = findings(&run)
+        .iter()
+        .map(|f| {
+            let field = |name: &str| f[name].as_str().unwrap_or("").to_owned();
+            (field("rule"), field("file"), field("commit"))
+        })
+        .collect();
+    let expected: BTreeSet<(String, String, String)> = planted
+        .iter()
+        .map(|p| (p.rule.to_owned(), p.file.to_owned(), added.clone()))
+        .collect();
+    assert_eq!(found, expected, "recall and precision over history");
+    assert_eq!(findings(&run).len(), planted.len(), "one finding each");
+
+    for format in ["text", "json", "sarif"] {
+        let run = scan(&project, &["--history", "--format", format]);
+        run.expect_code(1);
+        assert_no_value(&run.stdout, &planted, &format!("{format} history output"));
+        assert_no_value(&run.stderr, &planted, &format!("{format} history stderr"));
+    }
+    assert_state_folder_holds_no_value(&project, &planted);
+}
+
+#[test]
 fn staged_scans_what_is_about_to_be_committed() {
     let project = Project::new();
     let value = token(&Chars::new());
@@ -124,11 +166,16 @@ fn a_baseline_hides_old_findings_and_shows_a_new_one() {
     });
     assert_no_value(&run.stdout, &planted, "json output");
     assert_no_value(&run.stderr, &planted, "stderr");
+    assert_state_folder_holds_no_value(&project, &planted);
+}
+
+/// No file under the project's `.orchestra` folder holds a planted value.
+fn assert_state_folder_holds_no_value(project: &Project, planted: &[Planted]) {
     for entry in walk(project.path().join(".orchestra").as_path()) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         assert_no_value(
             &String::from_utf8_lossy(&bytes),
-            &planted,
+            planted,
             "the state folder",
         );
     }

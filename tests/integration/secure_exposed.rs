@@ -2,25 +2,24 @@
 //! repository: each live credential moved to Secret Manager, files rewritten to read the
 //! environment, the exposed service-account key rotated out (refused by the token endpoint,
 //! Secret Manager holding a new one that works), the exposed PATs revoked; a plan changes
-//! nothing; killed after each change in turn and resumed (workers sharing reset emulators), it converges with no file half
-//! rewritten; no value in any output or state file.
+//! nothing; no value in any output or state file. The fixture is shared with
+//! `secure_exposed_kill`, which kills the playbook after each change in turn.
 
 use std::process::Command;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::harness::{DEMO_GITHUB_TOKEN, EmulatorProcess, Project, Run};
 use crate::leaks::{assert_absent, files_below};
 use crate::scan_verify::{ACCOUNT, config, new_hook, new_key};
 
 /// An emulator and the folder it runs in; reset to its initial state for each fixture.
-struct Emulator {
+pub(crate) struct Emulator {
     process: EmulatorProcess,
     _home: Project,
 }
 
 impl Emulator {
-    fn start() -> Rc<Self> {
+    pub(crate) fn start() -> Rc<Self> {
         let home = Project::new();
         let process = EmulatorProcess::start(&home);
         Rc::new(Self {
@@ -30,7 +29,10 @@ impl Emulator {
     }
 }
 
-struct Fixture {
+/// A generated repository with five credentials in five file types (two live PATs, a
+/// revoked one, a service-account key file, a Slack webhook), committed, beside a project
+/// whose playbook and stdlib are the shipped ones.
+pub(crate) struct Fixture {
     project: Project,
     world: Rc<Emulator>,
     pat_env: String,
@@ -56,7 +58,7 @@ impl Fixture {
     }
 
     /// A fixture on `world`, put back to its initial state first.
-    fn on(world: Rc<Emulator>) -> Self {
+    pub(crate) fn on(world: Rc<Emulator>) -> Self {
         world.process.call("POST", "/_emulator/reset", "");
         let emulator = &world.process;
         let pat_env = emulator.mint_pat();
@@ -118,7 +120,7 @@ impl Fixture {
         &self.world.process
     }
 
-    fn orchestra(&self, args: &[&str], kill_after: Option<usize>) -> Run {
+    pub(crate) fn orchestra(&self, args: &[&str], kill_after: Option<usize>) -> Run {
         let mut command = self.project.command();
         command
             .args(args)
@@ -129,7 +131,7 @@ impl Fixture {
         Run::from(command.output().expect("run orchestra"))
     }
 
-    fn play(&self, extra: &[&str], kill_after: Option<usize>) -> Run {
+    pub(crate) fn play(&self, extra: &[&str], kill_after: Option<usize>) -> Run {
         let mut args = vec!["play", "secure_exposed_credentials", "--arg", "path=repo"];
         args.extend_from_slice(extra);
         self.orchestra(&args, kill_after)
@@ -168,7 +170,7 @@ impl Fixture {
     }
 
     /// Every file is either as it was or fully rewritten: never a mix, never a stray temp.
-    fn assert_no_half_rewrite(&self, when: &str) {
+    pub(crate) fn assert_no_half_rewrite(&self, when: &str) {
         for path in files_below(&self.project.path().join("repo")) {
             let name = path.to_string_lossy();
             if name.contains("/.git/") {
@@ -190,7 +192,7 @@ impl Fixture {
     }
 
     /// The end state every run, killed or not, converges to.
-    fn assert_secured(&self, when: &str) {
+    pub(crate) fn assert_secured(&self, when: &str) {
         self.assert_no_half_rewrite(when);
         assert_eq!(
             self.read(".env"),
@@ -266,7 +268,7 @@ impl Fixture {
 
     /// The exposed key's secret holds the exposed value and exactly one new key: no second
     /// rotation.
-    fn assert_rotated_once(&self, when: &str) {
+    pub(crate) fn assert_rotated_once(&self, when: &str) {
         let answer = self.emulator().call(
             "GET",
             "/v1/projects/demo-project/secrets/deploy-sa-key-json-private-key/versions",
@@ -294,7 +296,7 @@ impl Fixture {
         serde_json::from_slice(&data).expect("key file json")
     }
 
-    fn last_run(&self) -> i64 {
+    pub(crate) fn last_run(&self) -> i64 {
         self.project
             .runs()
             .iter()
@@ -303,7 +305,7 @@ impl Fixture {
             .expect("a run")
     }
 
-    fn assert_nothing_leaked(&self, runs: &[&Run]) {
+    pub(crate) fn assert_nothing_leaked(&self, runs: &[&Run]) {
         let values = self.values();
         for run in runs {
             assert_absent(run.stdout.as_bytes(), &values, "stdout");
@@ -350,75 +352,4 @@ fn live_credentials_move_and_what_was_exposed_stops_working() {
     again.expect_code(0);
     fixture.assert_secured("after a rerun");
     fixture.assert_nothing_leaked(&[&run, &again]);
-}
-
-/// How a run killed part-way is finished.
-#[derive(Clone, Copy, Debug)]
-enum Recovery {
-    /// `orchestra resume RUN`.
-    Resume,
-    /// `orchestra play` again, as an operator who never heard of resume would.
-    Rerun,
-}
-
-/// Kills the playbook after its n-th change for every n in turn until a run makes fewer than
-/// n changes, recovers each with `recovery`, and checks every kill point converged with no
-/// file half rewritten and the exposed key rotated once (its secret holds two versions: the
-/// exposed value and one new key). Cheap enough for CI: a few workers, each with one emulator
-/// reset between kill points, take kill points from a shared counter; every n is covered.
-fn every_kill_point_converges(recovery: Recovery) {
-    const WORKERS: usize = 3;
-    let next = AtomicUsize::new(1);
-    let end = AtomicUsize::new(usize::MAX);
-    let covered = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..WORKERS {
-            scope.spawn(|| {
-                let world = Emulator::start();
-                loop {
-                    let n = next.fetch_add(1, Ordering::SeqCst);
-                    if n >= end.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let fixture = Fixture::on(Rc::clone(&world));
-                    let killed = fixture.play(&[], Some(n));
-                    if killed.code == 0 {
-                        end.fetch_min(n, Ordering::SeqCst);
-                        break;
-                    }
-                    assert_eq!(killed.code, -1, "kill at {n}: {}", killed.stderr);
-                    fixture.assert_no_half_rewrite(&format!("killed after change {n}"));
-                    let recovered = match recovery {
-                        Recovery::Resume => {
-                            fixture.orchestra(&["resume", &fixture.last_run().to_string()], None)
-                        }
-                        Recovery::Rerun => fixture.play(&[], None),
-                    };
-                    recovered.expect_code(0);
-                    let when = format!("{recovery:?} after a kill at change {n}");
-                    fixture.assert_secured(&when);
-                    fixture.assert_rotated_once(&when);
-                    fixture.assert_nothing_leaked(&[&killed, &recovered]);
-                    covered.lock().unwrap_or_else(|p| p.into_inner()).push(n);
-                }
-            });
-        }
-    });
-    let end = end.into_inner();
-    assert!(end > 10, "the playbook makes more than {} changes", end - 1);
-    let mut covered = covered.into_inner().unwrap_or_else(|p| p.into_inner());
-    covered.sort_unstable();
-    assert_eq!(covered, (1..end).collect::<Vec<_>>(), "every kill point");
-}
-
-#[test]
-#[ignore = "fails on merged main: after a kill at change 13 and a resume, the exposed service-account key still works (the same gap as the plain-rerun test below); see the closing note"]
-fn killed_after_any_change_and_resumed_it_converges() {
-    every_kill_point_converges(Recovery::Resume);
-}
-
-#[test]
-#[ignore = "known gap, not fixed yet: a plain rerun after kills at changes 18 and 36 rotates the exposed key a second time (3 versions), and after change 14 leaves it working"]
-fn killed_after_any_change_and_simply_rerun_it_converges_without_rotating_twice() {
-    every_kill_point_converges(Recovery::Rerun);
 }
