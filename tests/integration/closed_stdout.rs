@@ -30,7 +30,11 @@ fn a_closed_stdout_ends_the_listing_quietly() {
         .read_to_string(&mut stderr)
         .expect("read stderr");
     let status = child.wait().expect("wait for orchestra");
-    assert_eq!(status.code(), Some(CLOSED_STDOUT_STATUS), "stderr: {stderr}");
+    assert_eq!(
+        status.code(),
+        Some(CLOSED_STDOUT_STATUS),
+        "stderr: {stderr}"
+    );
     assert!(
         !stderr.contains("internal error") && !stderr.contains("panicked"),
         "a closed stdout is not an internal error: {stderr}"
