@@ -9,6 +9,7 @@ mod budget;
 mod budget_month;
 mod check;
 mod closed_stdout;
+mod cloud_run;
 mod completions;
 mod conditional;
 mod daemon_crash;
