@@ -7,6 +7,7 @@
 mod batch;
 mod commits;
 mod connection;
+mod driver;
 mod error;
 mod path;
 mod query;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use firestore::FirestoreDb;
 use firestore::gcloud_sdk::google::firestore::v1 as proto;
 
-pub use batch::{BatchOutcome, CommitLimits, WriteOp};
+pub use batch::{BatchOutcome, CommitLimits, Committed, WriteOp};
 pub use connection::{Endpoint, FirestoreSettings};
 pub use error::{firestore_error, is_contention};
 pub use path::{CollectionPath, DocumentPath, PathError};
@@ -50,10 +51,13 @@ pub struct Firestore {
     database: String,
     policy: RetryPolicy,
     cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    driver: driver::Driver,
 }
 
 impl Firestore {
-    /// Connects to the database `settings` names.
+    /// Connects to the database `settings` names on the caller's runtime, which must keep
+    /// running for the client to work (the shared state store's: its leases renew in the
+    /// background).
     pub async fn connect(
         settings: &FirestoreSettings,
         policy: RetryPolicy,
@@ -65,7 +69,37 @@ impl Firestore {
             database: settings.database_name(),
             policy,
             cancelled,
+            driver: driver::Driver::Shared(tokio::runtime::Handle::current()),
         })
+    }
+
+    /// Connects to the database `settings` names on a runtime of the client's own, driven by
+    /// the thread that waits on a call ([`Self::block_on`]): no call crosses a thread.
+    pub fn open(
+        settings: &FirestoreSettings,
+        policy: RetryPolicy,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Self, GoogleError> {
+        let driver = driver::Driver::own().map_err(|e| {
+            GoogleError::internal(SERVICE, format!("cannot start the Firestore runtime: {e}"))
+        })?;
+        let db = driver.block_on(connection::connect(settings))?;
+        Ok(Self {
+            db,
+            database: settings.database_name(),
+            policy,
+            cancelled,
+            driver,
+        })
+    }
+
+    /// Runs `work` (calls on this client) to completion on the runtime that drives its
+    /// connection, and waits for it; from inside a runtime too (then on a scoped thread).
+    pub fn block_on<F: std::future::Future + Send>(&self, work: F) -> F::Output
+    where
+        F::Output: Send,
+    {
+        self.driver.block_on(work)
     }
 
     /// `projects/P/databases/D`.
@@ -193,13 +227,14 @@ impl Firestore {
         docs.into_iter().map(|d| self.document_from(d)).collect()
     }
 
-    /// Commits `writes` as one atomic request (inside `transaction` when given); the commit
-    /// time. A commit is not idempotent in general, so only refusals before it ran are retried.
+    /// Commits `writes` as one atomic request (inside `transaction` when given); when each
+    /// write left its document. A commit is not idempotent in general, so only refusals before
+    /// it ran are retried.
     async fn commit(
         &self,
         writes: Vec<proto::Write>,
         transaction: Option<&TransactionId>,
-    ) -> Result<Option<jiff::Timestamp>, GoogleError> {
+    ) -> Result<Committed, GoogleError> {
         let request = proto::CommitRequest {
             database: self.database.clone(),
             writes,
@@ -225,10 +260,21 @@ impl Firestore {
         )
         .await?;
         timed("Commit", started);
-        Ok(answer
-            .commit_time
-            .as_ref()
-            .and_then(value::timestamp_from_proto))
+        Ok(Committed {
+            update_times: answer
+                .write_results
+                .iter()
+                .map(|r| r.update_time.as_ref().and_then(value::timestamp_from_proto))
+                .collect(),
+        })
+    }
+
+    /// Commits `ops` as one atomic request, outside any transaction: all of them or none (a
+    /// write whose precondition fails refuses the whole commit with `FAILED_PRECONDITION`).
+    pub async fn commit_writes(&self, ops: &[WriteOp]) -> Result<Committed, GoogleError> {
+        let root = self.documents_root();
+        self.commit(ops.iter().map(|op| op.to_proto(&root)).collect(), None)
+            .await
     }
 
     /// Writes one document now: `set` (replacing it, or merging `fields` into it), `update`
