@@ -13,16 +13,21 @@ pub struct Migration {
 }
 
 impl Migration {
-    /// `migrate init --project demo-project` in a project wired to a fresh emulator, with the
-    /// repository's stdlib (the phase playbooks import `migration`).
+    /// `migrate init --project demo-project` in a project wired to a fresh emulator (`init`
+    /// writes the bundled playbooks and `stdlib/migration.rhai`).
     pub fn new() -> Self {
+        Self::with_config("")
+    }
+
+    /// Like [`Self::new`], with `extra` TOML appended to `orchestra.toml`.
+    pub fn with_config(extra: &str) -> Self {
         let project = Project::new();
         let emulator = EmulatorProcess::start(&project);
         let url = emulator.url();
         project.config(&format!(
             "[gcp]\nproject = \"demo-project\"\nsecret_manager_url = \"{url}\"\niam_url = \"{url}\"\n\
              resource_manager_url = \"{url}\"\nservice_usage_url = \"{url}\"\ncredentials = \"anonymous\"\n\n\
-             [scope]\ngcp_projects = [\"demo-project\"]\n\n[memory]\nbackend = \"local\"\n"
+             [scope]\ngcp_projects = [\"demo-project\"]\n\n[memory]\nbackend = \"local\"\n{extra}"
         ));
         let migration = Self { project, emulator };
         migration
