@@ -32,6 +32,9 @@ pub enum HostError {
     /// A file-system or OS operation failed.
     #[error("{0}")]
     Io(String),
+    /// `migration.toml` or a `migrate` request is wrong.
+    #[error(transparent)]
+    Migrate(#[from] crate::migrate::MigrateError),
 }
 
 impl HostError {
@@ -43,6 +46,7 @@ impl HostError {
             }
             Self::Store(StoreError::LockHeld { .. }) => ExitStatus::LockHeld,
             Self::Store(_) | Self::Io(_) => ExitStatus::Internal,
+            Self::Migrate(err) => err.exit_status(),
         }
     }
 

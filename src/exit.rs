@@ -7,6 +7,9 @@ pub enum ExitStatus {
     Success,
     /// The playbook ran and failed: a runtime error, a sandbox limit or its time-out.
     PlaybookFailed,
+    /// `migrate verify` found the cloud differing from what the migration declares (2, as
+    /// Terraform's `-detailed-exitcode`; only `migrate verify` ends with it).
+    Drift,
     /// Bad usage, bad configuration, or a playbook that does not compile.
     Usage,
     /// Another run holds the lock this run needs.
@@ -23,6 +26,7 @@ impl ExitStatus {
         match self {
             Self::Success => 0,
             Self::PlaybookFailed => 1,
+            Self::Drift => 2,
             Self::Usage => 2,
             Self::LockHeld => 3,
             Self::Internal => 4,
@@ -36,7 +40,7 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    done
   1    the playbook failed (runtime error, sandbox limit, time-out)
-  2    usage, configuration or compile error
+  2    usage, configuration or compile error; `migrate verify`: drift found
   3    lock held by another run
   4    internal error (state database, file system)
   130  interrupted (Ctrl-C or SIGTERM)";

@@ -15,6 +15,7 @@ pub mod exit;
 pub mod firestore_emulator;
 pub mod logging;
 pub mod memory;
+pub mod migrate;
 pub mod primitives;
 pub mod process;
 pub mod progress;

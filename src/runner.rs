@@ -52,6 +52,21 @@ pub struct PlayRequest {
     pub prints_to_stderr: bool,
     /// The run this one resumes (`orchestra resume`).
     pub resumes: Option<RunId>,
+    /// Called once the run is recorded and holds its lock, before the script starts.
+    pub on_start: Option<RunStartHook>,
+}
+
+/// A callback told the id of a run as soon as it is recorded (a migration phase ties itself
+/// to its run there, so `migrate monitor` can follow the run's journal while it works).
+#[derive(Clone)]
+pub struct RunStartHook(
+    pub Arc<dyn Fn(RunId) -> Result<(), crate::store::StoreError> + Send + Sync>,
+);
+
+impl std::fmt::Debug for RunStartHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RunStartHook")
+    }
 }
 
 /// How a run ended, for the terminal and `--json`.
@@ -230,6 +245,14 @@ pub fn play(host: &Host, request: &PlayRequest) -> Result<RunReport, HostError> 
     }
     let run_id = acquired.run_id;
     context.bind_run(run_id);
+    if let Some(hook) = &request.on_start
+        && let Err(err) = (hook.0)(run_id)
+    {
+        host.store
+            .finish_run(run_id, RunStatus::Failed, Some(&err.to_string()))?;
+        host.store.release_lock(&lock, run_id)?;
+        return Err(err.into());
+    }
     tracing::info!("run {run_id} started: {shown} ({})", request.mode);
 
     let started = Instant::now();

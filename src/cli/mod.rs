@@ -12,6 +12,7 @@ mod export_workflow;
 mod init;
 mod man;
 mod memory;
+mod migrate;
 mod plan_estimate;
 mod play;
 mod render;
@@ -97,6 +98,8 @@ enum Command {
     Scan(scan::ScanArgs),
     /// Read and write memory entries; the backend's health, outbox and cache
     Memory(memory::MemoryArgs),
+    /// A phased migration (migration.toml): init, status, execute, verify, skip, report, monitor
+    Migrate(migrate::MigrateArgs),
     /// Print the GitHub Actions workflow that github-to-gcp secret syncs dispatch
     ExportWorkflow(export_workflow::ExportWorkflowArgs),
     /// Check what works and what is missing (config, credentials, permissions, state), with fixes
@@ -225,6 +228,7 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         Command::Report(args) => report::run(args, &host),
         Command::Emulator(args) => emulator::run(args, &host),
         Command::Memory(args) => memory::run(args, &host),
+        Command::Migrate(args) => migrate::run(args, &host),
         Command::Doc(_)
         | Command::Check(_)
         | Command::Schedule(_)

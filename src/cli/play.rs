@@ -203,6 +203,7 @@ fn request_from(args: &PlayArgs, mode: RunMode) -> PlayRequest {
         lock: args.lock.clone(),
         prints_to_stderr: args.json,
         resumes: None,
+        on_start: None,
     }
 }
 

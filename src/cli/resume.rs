@@ -81,6 +81,7 @@ pub fn run(args: &ResumeArgs, host: &Host) -> Result<ExitStatus, HostError> {
             lock: None,
             prints_to_stderr: args.json,
             resumes: Some(record.id),
+            on_start: None,
         },
     )?;
     render::run_report(&report, args.json);

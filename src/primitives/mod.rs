@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`, `firestore::`, `wif::`, `services::`, `progress::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`, `firestore::`, `wif::`, `services::`, `progress::`, `migration::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -15,6 +15,7 @@ mod github_variables;
 mod iam;
 mod ledger;
 mod memory;
+mod migration;
 mod monitor;
 mod notify;
 mod progress;
@@ -46,6 +47,9 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
         state::register(ModuleBuilder::new("state", Arc::clone(context)).recording_run_state()),
         ledger::register(ModuleBuilder::new("ledger", Arc::clone(context)).recording_run_state()),
         memory::register(ModuleBuilder::new("memory", Arc::clone(context))),
+        migration::register(
+            ModuleBuilder::new("migration", Arc::clone(context)).recording_run_state(),
+        ),
         secret_sync::register(
             ModuleBuilder::new("secret_sync", Arc::clone(context))
                 .with_service_breaker("secretmanager"),

@@ -187,6 +187,39 @@ CREATE TABLE github_etags (
 CREATE INDEX github_etags_used ON github_etags (used_at);
 ";
 
+const V11_MIGRATION_PHASES: &str = "
+CREATE TABLE migration_phase_runs (
+    id            INTEGER PRIMARY KEY,
+    migration     TEXT    NOT NULL,
+    file          TEXT    NOT NULL,
+    phase         TEXT    NOT NULL,
+    kind          TEXT    NOT NULL,
+    status        TEXT    NOT NULL,
+    run_id        INTEGER,
+    pid           INTEGER NOT NULL,
+    host          TEXT    NOT NULL,
+    process_start INTEGER,
+    started_at    INTEGER NOT NULL,
+    finished_at   INTEGER,
+    error         TEXT,
+    error_at      TEXT,
+    reason        TEXT
+);
+CREATE INDEX migration_phase_runs_by_phase ON migration_phase_runs (migration, phase, id);
+CREATE INDEX migration_phase_runs_by_run ON migration_phase_runs (run_id);
+
+CREATE TABLE migration_metrics (
+    id        INTEGER PRIMARY KEY,
+    migration TEXT    NOT NULL,
+    phase     TEXT,
+    name      TEXT    NOT NULL,
+    value     REAL    NOT NULL,
+    run_id    INTEGER,
+    at        INTEGER NOT NULL
+);
+CREATE INDEX migration_metrics_by_name ON migration_metrics (migration, name, id);
+";
+
 /// Every schema version in order: version N is reached by running `STEPS[N - 1]`.
 const STEPS: &[&str] = &[
     V1,
@@ -199,6 +232,7 @@ const STEPS: &[&str] = &[
     V8_BUDGET_MONTH_ZONE,
     V9_MEMORY,
     V10_GITHUB_ETAGS,
+    V11_MIGRATION_PHASES,
 ];
 
 /// Why the schema could not be brought up to date.

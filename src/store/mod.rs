@@ -1,4 +1,5 @@
-//! Run state in one SQLite file: runs, steps (the journal), events, locks and playbook state.
+//! Run state in one SQLite file: runs, steps (the journal), events, locks, playbook state and
+//! migration phases.
 //!
 //! WAL mode, versioned migrations, and a small typed API per table family; nothing outside this
 //! module writes SQL. No secret value is ever written here: callers hand in redacted text, and
@@ -15,6 +16,7 @@ mod kv;
 mod ledger;
 mod locks;
 mod memory;
+mod migration;
 mod migrations;
 mod rate_limits;
 mod runs;
@@ -35,6 +37,9 @@ pub use firestore::{FirestoreState, ImportReport, LockStatus, SharedSettings};
 pub use ledger::{LedgerEntry, LedgerIntent, LedgerKey, LedgerRecord};
 pub use locks::{AcquiredRun, LockHolder, format_ms};
 pub use memory::{MemoryRow, OutboxOp, OutboxRow};
+pub use migration::{
+    MetricRecord, NewPhaseRun, PhaseRunEnd, PhaseRunKind, PhaseRunRecord, PhaseRunStatus,
+};
 pub use rate_limits::RateLimitCheck;
 pub use runs::{NewRun, RunRecord};
 pub use steps::{StepRecord, StepRef};
