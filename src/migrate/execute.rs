@@ -310,7 +310,7 @@ fn run_phase(
 ) -> Result<PhaseOutcome, HostError> {
     let row = PhaseRow::new(&host.store, migration, phase, PhaseRunKind::Execute);
     let lock = lock_name(migration);
-    eprintln!("phase {}: executing {}", phase.name, phase.execute);
+    tracing::info!("phase {}: executing {}", phase.name, phase.execute);
     let mut runs = Vec::new();
     let report = match play_phase_playbook(
         host,
@@ -360,9 +360,10 @@ fn run_phase(
     }
     let mut unknown = events_at(&host.store, report.run_id, UNKNOWN_EVENT)?;
 
-    eprintln!(
+    tracing::info!(
         "phase {}: verifying with {} (plan mode)",
-        phase.name, phase.verify
+        phase.name,
+        phase.verify
     );
     let verified = match play_phase_playbook(
         host,
