@@ -9,7 +9,8 @@
 # The retrieve row is memory:: on this backend: a value read once, then served from the TTL
 # cache (the empty loop's time subtracted).
 #
-# usage: benches/firestore.sh   (GETS=200, RETRIEVES=100000, ROUNDS=2 by default; ORCHESTRA_BIN=path skips the build)
+# usage: benches/firestore.sh   (GETS=200, RETRIEVES=100000, ROUNDS=3 by default; ORCHESTRA_BIN=path skips the build)
+# The ratio column is Python's time over orchestra's: above 1 means orchestra is faster.
 set -euo pipefail
 GETS="${GETS:-200}"
 RETRIEVES="${RETRIEVES:-100000}"
@@ -123,7 +124,7 @@ PY
 
 # Runs a command, prints its output and then the child's peak RSS.
 measure() {
-  python3 - "$@" <<'PY'
+  python3 - "$@" <<'PY2'
 import resource, subprocess, sys
 out = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 sys.stdout.write(out.stdout)
@@ -131,14 +132,57 @@ if out.returncode != 0:
     sys.stderr.write(out.stderr)
     sys.exit(out.returncode)
 print(f"peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MB")
-PY
+PY2
 }
-# The emulator is a JVM that gets faster as it warms up: the two sides take turns, ROUNDS times,
-# and the last round is the one to compare.
+# The emulator is a JVM that gets faster as it warms up, and the machine may be busy: both
+# sides first run once untimed (the same calls, so the JVM has compiled the same paths for
+# both), then take turns ROUNDS times, the first to go alternating, and the summary compares
+# the median of each row.
 python_version=$("$venv/bin/python" -c 'import google.cloud.firestore as f; print(f.__version__)')
-for round in $(seq "${ROUNDS:-2}"); do
+echo "== warm-up: one untimed run of each"
+measure "$bin" -q play fs > /dev/null
+measure "$venv/bin/python" bench.py > /dev/null
+run_orchestra() {
   echo "== round $round: orchestra firestore:: ($bin)"
-  measure "$bin" -q play fs
+  measure "$bin" -q play fs | tee -a orchestra.rows
+}
+run_python() {
   echo "== round $round: Python google-cloud-firestore $python_version"
-  measure "$venv/bin/python" bench.py
+  measure "$venv/bin/python" bench.py | tee -a python.rows
+}
+for round in $(seq "${ROUNDS:-3}"); do
+  if [ $((round % 2)) -eq 1 ]; then run_orchestra; run_python; else run_python; run_orchestra; fi
 done
+# Medians of each row, side by side, with the targets of issue 15.
+python3 - orchestra.rows python.rows <<'PY2'
+import statistics, sys
+def rows(path):
+    found = {}
+    for line in open(path):
+        words = line.split()
+        if len(words) >= 2 and words[0] in ("retrieve", "get", "query", "batch"):
+            try:
+                value = float(words[1])
+            except ValueError:
+                continue
+            found.setdefault(words[0], []).append(value)
+        elif line.startswith("peak RSS"):
+            found.setdefault("rss", []).append(float(words[2]))
+    return {k: statistics.median(v) for k, v in found.items()}
+ours, theirs = rows(sys.argv[1]), rows(sys.argv[2])
+targets = {
+    "retrieve": "<= 2 us (release)",
+    "get": "faster than Python",
+    "query": "faster than Python",
+    "batch": ">= 3x faster than Python",
+    "rss": "printed",
+}
+units = {"retrieve": "us", "get": "ms", "query": "ms", "batch": "ms", "rss": "MB"}
+print("== medians (issue 15 targets)")
+print(f"{'row':9}{'orchestra':>14}{'Python':>14}{'ratio':>8}  target")
+for row in ("retrieve", "get", "query", "batch", "rss"):
+    a, b = ours.get(row), theirs.get(row)
+    shown = lambda v: "-" if v is None else f"{v:.3f} {units[row]}"
+    ratio = f"{b / a:.2f}x" if a and b else "-"
+    print(f"{row:9}{shown(a):>14}{shown(b):>14}{ratio:>8}  {targets[row]}")
+PY2

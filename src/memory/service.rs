@@ -123,7 +123,13 @@ impl Memory {
     /// What the cache holds for `key`, if it holds anything live: `Some(None)` is a cached
     /// miss. Touches nothing outside the process.
     pub fn cached(&self, key: &MemoryKey) -> Option<Cached> {
-        let cached = self.cache.get(key.as_str())?;
+        self.cached_text(key.as_str())
+    }
+
+    /// [`Self::cached`] for a key not parsed yet: only parsed keys are cached, so a hit
+    /// proves `key` valid and a miss says nothing (parse it, then [`Self::retrieve`]).
+    pub fn cached_text(&self, key: &str) -> Option<Cached> {
+        let cached = self.cache.get(key)?;
         match cached {
             Some(entry) if !entry.is_live(crate::clock::now_ms()) => Some(None),
             other => Some(other),

@@ -120,18 +120,28 @@ fn merge_option(options: &Map) -> Result<bool, PrimitiveError> {
     Ok(merge)
 }
 
-fn batch_ops(args: &crate::engine::gate::Args) -> Result<Vec<WriteOp>, PrimitiveError> {
+/// The writes of a batch, converted (the first `at_most` of them, when given), and how many
+/// it holds.
+fn batch_ops(
+    args: &crate::engine::gate::Args,
+    at_most: Option<usize>,
+) -> Result<(Vec<WriteOp>, usize), PrimitiveError> {
+    // Read in place: a batch of 1,000 maps is not copied before it is converted.
     let items = args
         .any(0)?
         .read_lock::<Array>()
-        .map(|a| a.clone())
         .ok_or_else(|| PrimitiveError::new("expected an array of writes"))?;
-    items
+    let ops = items
         .iter()
+        .take(at_most.unwrap_or(usize::MAX))
         .enumerate()
         .map(|(i, item)| write_op(item, i))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((ops, items.len()))
 }
+
+/// Writes a batch's plan line and journal entry name, one by one.
+const DESCRIBED_WRITES: usize = 20;
 
 /// Registers `firestore::`.
 pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
@@ -241,12 +251,16 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                   commits of at most 500 writes and 4 MiB each: #{writes, commits: [sizes]}. Each commit is\n\
                   atomic; a failure says how many writes had landed.",
         },
-        |_, args| {
-            let ops = batch_ops(args)?;
+        |context, args| {
+            // A plan checks every write; a real run converts only the ones its journal entry
+            // names here, and all of them once, in the apply below (which refuses a bad one
+            // before anything is sent).
+            let at_most = (!context.is_plan()).then_some(DESCRIBED_WRITES);
+            let (ops, count) = batch_ops(args, at_most)?;
             let mut change = Change {
-                target: format!("{} Firestore document(s)", ops.len()),
-                action: format!("write {} Firestore document(s) in a batch", ops.len()),
-                fields: ops.iter().map(|op| (op.verb().to_owned(), describe(op).action)).take(20).collect(),
+                target: format!("{count} Firestore document(s)"),
+                action: format!("write {count} Firestore document(s) in a batch"),
+                fields: ops.iter().map(|op| (op.verb().to_owned(), describe(op).action)).take(DESCRIBED_WRITES).collect(),
                 placeholder: Dynamic::UNIT,
             };
             let mut planned = Map::new();
@@ -256,7 +270,7 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             Ok(change)
         },
         |context, args, _| {
-            let ops = batch_ops(args)?;
+            let (ops, _) = batch_ops(args, None)?;
             let fs = client(context)?;
             let outcome = context
                 .block_on(fs.batch(&ops, CommitLimits::default()))?

@@ -32,16 +32,18 @@ fn memory(context: &RunContext) -> Result<Arc<Memory>, PrimitiveError> {
     let store = context
         .store()
         .ok_or_else(|| PrimitiveError::new("no state database in this mode"))?;
-    let firestore = context.runtime().map(|runtime| {
-        context.shared_services().firestore_connector(
-            context.shared_config(),
-            runtime.clone(),
-            context.cancellation(),
-        )
-    });
     context
         .remote()
         .memory(|| {
+            // Built only when memory is opened: every later call (a cache hit above all)
+            // finds the open memory and allocates nothing here.
+            let firestore = context.runtime().map(|runtime| {
+                context.shared_services().firestore_connector(
+                    context.shared_config(),
+                    runtime.clone(),
+                    context.cancellation(),
+                )
+            });
             Memory::open(
                 &context.config().memory,
                 store,
@@ -238,7 +240,9 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             returns: "any",
             doc: "The value under `key`, or () when there is none or it expired: from the cache, else the backend.",
         },
-        |context, args| Ok(memory(context)?.cached(&key(args, 0)?).map(shown)),
+        // Looked up by the text as given: only a parsed key is ever cached, so a hit proves
+        // the key valid, and a miss (an invalid key included) goes on to parse it and ask.
+        |context, args| Ok(memory(context)?.cached_text(args.str(0)?.as_str()).map(shown)),
         |args| format!("memory {}", args.str(0).unwrap_or_default()),
         |context, args| {
             let found = memory(context)?

@@ -1,5 +1,5 @@
 //! Writes, and batches of them split into commits that stay inside Firestore's per-request
-//! limits, committed in order.
+//! limits (`commits.rs` sends them).
 //!
 //! Firestore's current quotas page lists the API request size (10 MiB) as the limit of a
 //! Commit; it once also capped a commit at 500 writes. orchestra keeps both caps and is
@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use firestore::gcloud_sdk::google::firestore::v1 as proto;
 use firestore::gcloud_sdk::prost::Message;
 
+use super::SERVICE;
 use super::path::{DocumentPath, quote_field_path, quote_segment};
 use super::value::{FieldValue, Fields, fields_to_proto};
-use super::{Firestore, SERVICE};
 use crate::clients::google_error::GoogleError;
 
 /// One write.
@@ -217,37 +217,6 @@ pub fn split(
         chunks.push(current);
     }
     Ok(chunks)
-}
-
-impl Firestore {
-    /// Applies `ops` in order, in as few commits as `limits` allow; stops at the first commit
-    /// that fails, saying how many writes had landed.
-    pub async fn batch(
-        &self,
-        ops: &[WriteOp],
-        limits: CommitLimits,
-    ) -> Result<BatchOutcome, GoogleError> {
-        let root = self.documents_root();
-        let chunks = split(ops.iter().map(|op| op.to_proto(&root)).collect(), limits)?;
-        let total = chunks.len();
-        let mut outcome = BatchOutcome::default();
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            let size = chunk.len();
-            if let Err(mut error) = self.commit(chunk, None).await {
-                error.message = format!(
-                    "commit {} of {total} failed after {} of {} writes had landed: {}",
-                    i + 1,
-                    outcome.writes,
-                    ops.len(),
-                    error.message
-                );
-                return Err(error);
-            }
-            outcome.writes += size;
-            outcome.commits.push(size);
-        }
-        Ok(outcome)
-    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! split and counted and transactions retried by the caller. Knows nothing of Rhai.
 
 mod batch;
+mod commits;
 mod connection;
 mod error;
 mod path;
@@ -109,6 +110,7 @@ impl Firestore {
         transaction: Option<&TransactionId>,
     ) -> Result<Option<Document>, GoogleError> {
         let name = self.full_name(path);
+        let started = std::time::Instant::now();
         let answer = retried(&self.policy, &self.cancelled, "Firestore get", true, || {
             let request = proto::GetDocumentRequest {
                 name: name.clone(),
@@ -133,6 +135,7 @@ impl Firestore {
             }
         })
         .await?;
+        timed("GetDocument", started);
         answer.map(|doc| self.document_from(doc)).transpose()
     }
 
@@ -147,6 +150,7 @@ impl Firestore {
             None => self.documents_root(),
         };
         let structured = query.to_proto(&self.documents_root());
+        let started = std::time::Instant::now();
         let docs = retried(
             &self.policy,
             &self.cancelled,
@@ -185,6 +189,7 @@ impl Firestore {
             },
         )
         .await?;
+        timed("RunQuery", started);
         docs.into_iter().map(|d| self.document_from(d)).collect()
     }
 
@@ -201,6 +206,7 @@ impl Firestore {
             transaction: transaction.map(|t| t.bytes().to_vec()).unwrap_or_default(),
             ..Default::default()
         };
+        let started = std::time::Instant::now();
         let answer = retried(
             &self.policy,
             &self.cancelled,
@@ -218,6 +224,7 @@ impl Firestore {
             },
         )
         .await?;
+        timed("Commit", started);
         Ok(answer
             .commit_time
             .as_ref()
@@ -231,6 +238,16 @@ impl Firestore {
             .await
             .map(|_| ())
     }
+}
+
+/// Logs how long a call took (`RUST_LOG=orchestra::clients::firestore=debug`), to tell the
+/// time spent waiting for Firestore from the time spent around it.
+fn timed(rpc: &'static str, started: std::time::Instant) {
+    tracing::debug!(
+        rpc,
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "Firestore call answered"
+    );
 }
 
 /// The field names of `fields`, sorted, for plan lines and journal entries (never values).
