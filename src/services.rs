@@ -15,6 +15,7 @@ use crate::clients::iam::{GOOGLE_TOKEN_URI, IamKeys};
 use crate::clients::monitoring::Monitoring;
 use crate::clients::pacing::{GithubPacer, PaceSettings};
 use crate::clients::retry::RetryPolicy;
+use crate::clients::run::{CloudRun, GOOGLE_RUN_URL};
 use crate::clients::secret_manager::SecretManager;
 use crate::clients::wif::{WifClient, WifEndpoints};
 use crate::config::{Config, MAIN_CREDENTIAL, TokenSource};
@@ -45,6 +46,7 @@ pub struct Services {
     secret_manager: OnceLock<Result<Arc<SecretManager>, String>>,
     iam: OnceLock<Result<Arc<IamKeys>, String>>,
     wif: OnceLock<Result<Arc<WifClient>, String>>,
+    cloud_run: OnceLock<Result<Arc<CloudRun>, String>>,
     monitoring: OnceLock<Result<Arc<Monitoring>, String>>,
     memory: OnceLock<Result<Arc<crate::memory::Memory>, String>>,
     firestore_emulator: Option<String>,
@@ -63,6 +65,7 @@ impl Services {
             secret_manager: OnceLock::new(),
             iam: OnceLock::new(),
             wif: OnceLock::new(),
+            cloud_run: OnceLock::new(),
             monitoring: OnceLock::new(),
             memory: OnceLock::new(),
             firestore_emulator: None,
@@ -259,6 +262,33 @@ impl Services {
                 crate::clients::google_calls::GoogleCalls::new("IAM", policy, cancelled, pacer),
             )
         })
+    }
+
+    /// The Cloud Run Admin client, built on first use (`[gcp].run_url`, Google's, or the
+    /// emulator under `--emulate`).
+    pub fn cloud_run(
+        &self,
+        config: &Config,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Arc<CloudRun>, String> {
+        let pacer = self.google_pacer(config);
+        self.google_client(
+            &self.cloud_run,
+            config,
+            config.gcp.run_url.clone(),
+            |endpoint, credentials, policy| {
+                CloudRun::new(
+                    endpoint.as_deref().unwrap_or(GOOGLE_RUN_URL),
+                    credentials,
+                    crate::clients::google_calls::GoogleCalls::new(
+                        "Cloud Run",
+                        policy,
+                        cancelled,
+                        pacer,
+                    ),
+                )
+            },
+        )
     }
 
     /// The Cloud Monitoring client, built on first use (`[gcp].monitoring_url`, or the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the emulator's conformance tests with clients nobody here wrote (PyGithub, PyNaCl,
-# google-cloud-secret-manager, google-auth, google-api-python-client for Monitoring, gcloud,
-# google-cloud-firestore against the installed Firestore emulator with the orchestra binary).
+# google-cloud-secret-manager, google-cloud-run, google-auth, google-api-python-client for
+# Monitoring, gcloud, google-cloud-firestore against the installed Firestore emulator with the
+# orchestra binary).
 #
 # usage: emulator/conformance/run.sh [VENV_DIR] [pytest args...]
 #   VENV_DIR (a first argument that is neither an option nor a .py file) defaults to

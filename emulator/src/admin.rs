@@ -2,7 +2,8 @@
 //! values redacted unless `?reveal=true`), reset, faults, recorded Slack messages, the demo
 //! credentials, rate-limit windows, minting personal access tokens, Vertex AI token usage for
 //! Cloud Monitoring, the calendar that stamps creation times, `verify` (does this credential
-//! work), GitHub Actions OIDC ID tokens (`GET github/oidc/token`), and the log of requests that reached the other routes (`GET`/`DELETE
+//! work), GitHub Actions OIDC ID tokens (`GET github/oidc/token`), Cloud Run services changed
+//! by hand (`PUT|PATCH|DELETE google/run/services/P/R/N`), and the log of requests that reached the other routes (`GET`/`DELETE
 //! /_emulator/requests`: method and raw path).
 
 use serde_json::{Value, json};
@@ -72,6 +73,10 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
             crate::google::resource_manager::set_granted(shared, request)
         }
         (&M::GET, ["google", "quotas"]) => json_response(200, &shared.google_quotas().report()),
+        (
+            &M::PUT | &M::PATCH | &M::DELETE,
+            ["google", "run", "services", project, region, name],
+        ) => crate::google::run::admin::change(shared, request, (project, region, name)),
         (&M::POST, ["verify"]) => crate::verify::handle(shared, request),
         (&M::POST, ["monitoring", "usage"]) => {
             crate::google::monitoring::usage::control(shared, request)

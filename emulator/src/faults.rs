@@ -193,9 +193,12 @@ fn random_fraction() -> f64 {
     f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX)
 }
 
-/// Whether `path` belongs to a Google API (`/v1/` Secret Manager and IAM, `/v3/` Monitoring).
+/// Whether `path` belongs to a Google API (`/v1/` Secret Manager and IAM, `/v3/` Monitoring,
+/// `/v2/` and `/apis/` Cloud Run).
 pub fn is_google_path(path: &str) -> bool {
-    path.starts_with("/v1/") || path.starts_with("/v3/")
+    ["/v1/", "/v2/", "/v3/", "/apis/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
 }
 
 /// Whether `path` is a Slack webhook's (`/slack/NAME` or `/services/T…/B…/…`).
@@ -208,6 +211,7 @@ pub fn is_github_path(path: &str) -> bool {
     !(is_google_path(path)
         || is_slack_path(path)
         || path == "/token"
+        || path.starts_with("/run.app/")
         || path.starts_with("/_emulator"))
 }
 

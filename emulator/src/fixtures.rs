@@ -30,6 +30,10 @@ pub const DEMO_INSTALLATION_ID: u64 = 2002;
 pub const DEMO_BUDGET_SECRET: &str = "vertex-budget";
 /// The demo budget: the seeded usage projects to well under its alert threshold.
 pub const DEMO_BUDGET: &str = r#"{"monthly_usd": 500, "alert_at": 0.8}"#;
+/// The demo Cloud Run service (ready, in [`DEMO_RUN_REGION`]).
+pub const DEMO_RUN_SERVICE: &str = "api";
+/// The demo Cloud Run service's region.
+pub const DEMO_RUN_REGION: &str = "europe-west1";
 
 /// What a rehearsal needs to talk to the demo world.
 #[derive(Debug, Clone, Serialize)]
@@ -220,6 +224,15 @@ pub fn demo() -> Result<State, String> {
         DEMO_BUDGET.as_bytes(),
     );
     state.google.token_usage = demo_usage(DEMO_PROJECT, now_secs());
+    let mut api = crate::google::run::RunService::new(
+        &format!("{DEMO_RUN_REGION}-docker.pkg.dev/{DEMO_PROJECT}/apps/api:1.4.2"),
+        &format!("deployer@{DEMO_PROJECT}.iam.gserviceaccount.com"),
+    );
+    (api.min_instances, api.max_instances, api.concurrency) = (1, 10, 80);
+    state.google.run_services.insert(
+        format!("{DEMO_PROJECT}/{DEMO_RUN_REGION}/{DEMO_RUN_SERVICE}"),
+        api,
+    );
     state.slack.webhooks.insert("ops".into(), Vec::new());
     Ok(state)
 }

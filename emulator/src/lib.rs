@@ -2,8 +2,9 @@
 //!
 //! Speaks only wire formats: it shares no request or response types with orchestra's clients,
 //! so a wrong shape on either side cannot hide behind a shared struct. One HTTP server on
-//! 127.0.0.1 routes by path: GitHub REST at `/` and `/api/v3`, Google APIs at `/v1/...` and
-//! `/v3/...` (Monitoring), the
+//! 127.0.0.1 routes by path: GitHub REST at `/` and `/api/v3`, Google APIs at `/v1/...`,
+//! `/v3/...` (Monitoring), `/v2/...` and `/apis/...` (Cloud Run; a service's own URL is
+//! `/run.app/P/R/N`), the
 //! OAuth token endpoint at `/token`, Slack webhooks at `/slack/NAME` and `/services/T…/B…/…`, and the control surface
 //! for tests at `/_emulator/`:
 //!
@@ -23,6 +24,7 @@
 //! | `GET\|POST /_emulator/clock` | read or move the calendar that stamps creation times (`{"now": RFC 3339}` or `{"advance_secs": N}`; see `clock`) |
 //! | `GET /_emulator/limits` | GitHub's secondary limits in force (`--limits`, `--time-scale`) and the refusals each has given (`refusals.concurrency`, `.points`, `.content`, `.total`) |
 //! | `GET /_emulator/google/quotas` | Google's per-project and per-secret quotas (on with `--limits`, scaled by `--time-scale`): requests admitted and refused by quota metric, `refused_total` |
+//! | `PUT\|PATCH\|DELETE /_emulator/google/run/services/P/R/N` | create, change or remove a Cloud Run service by hand (`{"image","cpu","memory","min_instances","max_instances","concurrency","timeout_secs","service_account","url","ready","reason","message","reconciling"}`); a template change makes a new revision; answers the v2 `Service` |
 //! | `POST /_emulator/verify` | does a credential work (`{"github_token"}`, `{"access_token"}`, `{"key_file"}`) |
 
 // Handlers return early with the error answer itself (`Result<T, Response>`); boxing every

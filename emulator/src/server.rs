@@ -302,7 +302,8 @@ fn route(shared: &Shared, request: &Request) -> Response {
     match first {
         "_emulator" => crate::admin::handle(shared, request),
         ".well-known" => crate::github::oidc::well_known(request),
-        "v1" | "v3" => crate::google::handle(shared, request),
+        "v1" | "v2" | "v3" | "apis" => crate::google::handle(shared, request),
+        "run.app" => crate::google::run::admin::serve(shared, &request.segments()[1..]),
         "token" => crate::google::oauth::token(shared, request),
         "slack" => crate::slack::handle(shared, request),
         "services" => crate::slack::handle_services(shared, request),

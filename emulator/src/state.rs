@@ -259,6 +259,9 @@ pub struct GoogleState {
     /// Workload Identity Federation, IAM policies, services, STS tokens.
     #[serde(default)]
     pub wif: crate::google::wif_state::WifState,
+    /// Cloud Run services by `PROJECT_ID/REGION/NAME`.
+    #[serde(default)]
+    pub run_services: BTreeMap<String, crate::google::run::RunService>,
 }
 
 /// A project.

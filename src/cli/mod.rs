@@ -246,6 +246,10 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
 }
 
 /// A panic message may quote script data: it goes through the redaction layer like all output.
+/// The exit status of a process that wrote to a closed pipe and took the default `SIGPIPE`
+/// action (128 + 13), which is what `orchestra runs | head -1` should end with.
+const CLOSED_STDOUT_STATUS: i32 = 141;
+
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let message = info
@@ -254,6 +258,12 @@ fn install_panic_hook() {
             .map(|s| (*s).to_owned())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_owned());
+        // Rust ignores SIGPIPE so that a closed socket is an error, not a death; `println!`
+        // then panics when the reader of stdout has gone (`| head`). End the way a Unix tool
+        // does, quietly: the run state is journaled and survives an exit at any point, like a kill.
+        if is_closed_stdout(&message) {
+            std::process::exit(CLOSED_STDOUT_STATUS);
+        }
         let place = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
@@ -263,6 +273,12 @@ fn install_panic_hook() {
             crate::secret::mask::mask(&message)
         );
     }));
+}
+
+/// Whether a panic is `print!`'s on a stdout whose reader has closed the pipe.
+fn is_closed_stdout(panic_message: &str) -> bool {
+    panic_message.starts_with("failed printing to stdout")
+        && panic_message.to_ascii_lowercase().contains("broken pipe")
 }
 
 /// Each Ctrl-C or SIGTERM sets the next flag in `stages` (the cancel flag stops the script at

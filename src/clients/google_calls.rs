@@ -33,6 +33,20 @@ impl GoogleCalls {
         }
     }
 
+    /// Calls to `service` for a unit test against the emulator: two attempts, short backoff,
+    /// never cancelled, Google's default quotas.
+    #[cfg(test)]
+    pub fn for_tests(service: &'static str) -> Self {
+        let policy = RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: std::time::Duration::from_millis(10),
+            max_backoff: std::time::Duration::from_millis(20),
+            max_wait: std::time::Duration::from_secs(1),
+        };
+        let pacer = GooglePacer::new(crate::config::GoogleQuotas::default(), 1.0);
+        Self::new(service, policy, Arc::new(|| false), Arc::new(pacer))
+    }
+
     /// The service these calls go to.
     pub fn service(&self) -> &'static str {
         self.service

@@ -28,6 +28,8 @@ pub struct GcpSettings {
     pub policy_analyzer_url: Option<String>,
     /// IAM Service Account Credentials endpoint override (default: Google's).
     pub iam_credentials_url: Option<String>,
+    /// Cloud Run Admin endpoint override (default: Google's).
+    pub run_url: Option<String>,
     /// Cloud Monitoring endpoint override (default: Google's).
     pub monitoring_url: Option<String>,
     /// Firestore endpoint override (default: Google's; `FIRESTORE_EMULATOR_HOST`, when set,

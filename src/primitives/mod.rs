@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`, `firestore::`, `wif::`, `services::`, `progress::`, `migration::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`, `firestore::`, `wif::`, `services::`, `cloudrun::`, `progress::`, `migration::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -6,6 +6,7 @@ mod alerts;
 mod breaker;
 mod budget;
 mod budget_figures;
+mod cloudrun;
 mod firestore;
 mod firestore_options;
 mod firestore_values;
@@ -69,6 +70,9 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
         services::register(
             ModuleBuilder::new("services", Arc::clone(context))
                 .with_service_breaker("serviceusage"),
+        ),
+        cloudrun::register(
+            ModuleBuilder::new("cloudrun", Arc::clone(context)).with_service_breaker("run"),
         ),
         monitor::register(
             ModuleBuilder::new("monitor", Arc::clone(context)).with_service_breaker("github"),

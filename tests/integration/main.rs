@@ -8,6 +8,8 @@ mod breakers;
 mod budget;
 mod budget_month;
 mod check;
+mod closed_stdout;
+mod cloud_run;
 mod completions;
 mod conditional;
 mod daemon_crash;

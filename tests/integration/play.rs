@@ -90,7 +90,8 @@ fn doc_lists_every_primitive_with_its_signature() {
     let run = project.run(&["doc"]);
     run.expect_code(0)
         .stdout_has("secret::from_env(name: string) -> Secret")
-        .stdout_has("state::set(key: string, value: any) -> ()    [mutate]");
+        .stdout_has("state::set(key: string, value: any) -> ()    [mutate]")
+        .stdout_has("cloudrun::service(name: string, region: string) -> map    [read]");
     project
         .run(&["doc", "nosuch"])
         .expect_code(2)

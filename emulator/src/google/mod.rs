@@ -1,5 +1,5 @@
-//! Google APIs under `/v1/` (Secret Manager and IAM service-account keys) and `/v3/` (Cloud
-//! Monitoring time series), plus the OAuth token endpoint. Requests may be anonymous, carry an access token the token endpoint issued, or a
+//! Google APIs under `/v1/` (Secret Manager and IAM service-account keys), `/v3/` (Cloud
+//! Monitoring time series), `/v2/` and `/apis/` (Cloud Run), plus the OAuth token endpoint. Requests may be anonymous, carry an access token the token endpoint issued, or a
 //! self-signed JWT of a key the IAM emulator holds; anything else gets the real 401.
 
 pub mod cel;
@@ -12,6 +12,7 @@ pub mod policy_analyzer;
 pub mod quota;
 pub mod resource_manager;
 pub mod resourcemanager;
+pub mod run;
 pub mod secret_manager;
 pub mod serviceusage;
 pub mod sts;
@@ -25,7 +26,7 @@ use crate::keys;
 use crate::server::Shared;
 use crate::state::State;
 
-/// Handles `/v1/...` and `/v3/...`.
+/// Handles `/v1/...`, `/v2/...`, `/v3/...` and `/apis/...`.
 pub fn handle(shared: &Shared, request: &Request) -> Response {
     let segments = request.segments();
     // STS takes no credential: the subject token in the body is the credential.
@@ -34,6 +35,9 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
     }
     if let Err(response) = authenticate(&shared.state(), request) {
         return response;
+    }
+    if matches!(segments.first(), Some(&"v2" | &"apis")) {
+        return run::handle(shared, request, &segments);
     }
     if let Some(response) = keyless_ci(shared, request, &segments) {
         return response;

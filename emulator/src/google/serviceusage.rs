@@ -9,10 +9,37 @@ use crate::http_util::{GoogleCode, Request, Response, google_error, json_respons
 use crate::keys;
 use crate::server::Shared;
 
+/// The titles Service Usage gives the APIs orchestra uses (`config.title`).
+const TITLES: &[(&str, &str)] = &[
+    ("aiplatform.googleapis.com", "Vertex AI API"),
+    (
+        "cloudresourcemanager.googleapis.com",
+        "Cloud Resource Manager API",
+    ),
+    ("firestore.googleapis.com", "Cloud Firestore API"),
+    (
+        "iam.googleapis.com",
+        "Identity and Access Management (IAM) API",
+    ),
+    (
+        "iamcredentials.googleapis.com",
+        "IAM Service Account Credentials API",
+    ),
+    ("monitoring.googleapis.com", "Cloud Monitoring API"),
+    ("run.googleapis.com", "Cloud Run Admin API"),
+    ("secretmanager.googleapis.com", "Secret Manager API"),
+    ("serviceusage.googleapis.com", "Service Usage API"),
+    ("sts.googleapis.com", "Security Token Service API"),
+];
+
 fn service_json(number: u64, service: &str, enabled: bool) -> Value {
+    let mut config = json!({"name": service});
+    if let Some((_, title)) = TITLES.iter().find(|(name, _)| *name == service) {
+        config["title"] = json!(title);
+    }
     json!({
         "name": format!("projects/{number}/services/{service}"),
-        "config": {"name": service},
+        "config": config,
         "state": if enabled { "ENABLED" } else { "DISABLED" },
         "parent": format!("projects/{number}"),
     })

@@ -21,8 +21,10 @@ pub use wire::{Binding, Oidc, Policy, Pool, Provider, ProviderSpec};
 use super::google_calls::GoogleCalls;
 use super::google_error::GoogleError;
 use super::google_pacing::Call;
+use super::google_rest::{GoogleRest, RestCall};
+pub(crate) use super::google_rest::{get, post};
 use super::http::encode_component as enc;
-use wire::{Operation, answer_of, code_name};
+use wire::{Operation, code_name};
 
 /// Where each API is; Google's by default, all at one base URL for the emulator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,29 +81,6 @@ pub enum Found<T> {
     Missing,
 }
 
-/// What one call sends.
-struct Send<'a> {
-    method: http::Method,
-    url: &'a str,
-    body: Option<Value>,
-}
-
-fn get(url: &str) -> Send<'_> {
-    Send {
-        method: http::Method::GET,
-        url,
-        body: None,
-    }
-}
-
-fn post(url: &str, body: Value) -> Send<'_> {
-    Send {
-        method: http::Method::POST,
-        url,
-        body: Some(body),
-    }
-}
-
 /// The longest an operation is polled before orchestra gives up on it.
 const OPERATION_DEADLINE: Duration = Duration::from_secs(600);
 
@@ -112,10 +91,8 @@ const POLICY_ANALYZER: &str = "Policy Analyzer";
 
 /// The Workload Identity client of a run.
 pub struct WifClient {
-    http: reqwest::Client,
     endpoints: WifEndpoints,
-    credentials: google_cloud_auth::credentials::Credentials,
-    calls: GoogleCalls,
+    rest: GoogleRest,
 }
 
 /// A service-account email as one path segment: encoded, but with its `@` kept (a valid path
@@ -138,13 +115,9 @@ impl WifClient {
         credentials: google_cloud_auth::credentials::Credentials,
         calls: GoogleCalls,
     ) -> Result<Self, String> {
-        let http = super::http::client(Duration::from_secs(60))
-            .map_err(|e| format!("cannot build the Workload Identity client: {e}"))?;
         Ok(Self {
-            http,
             endpoints,
-            credentials,
-            calls,
+            rest: GoogleRest::new(credentials, calls, Duration::from_secs(60))?,
         })
     }
 
@@ -155,87 +128,26 @@ impl WifClient {
 
     /// The HTTP client (no redirects followed), for the token exchange.
     pub fn http(&self) -> &reqwest::Client {
-        &self.http
+        self.rest.http()
     }
 
     /// The calls' retry policy and cancellation.
     pub fn calls(&self) -> &GoogleCalls {
-        &self.calls
+        self.rest.calls()
     }
 
-    async fn auth_headers(&self, service: &'static str) -> Result<http::HeaderMap, GoogleError> {
-        use google_cloud_auth::credentials::CacheableResource;
-        let unauthenticated = |message: String| GoogleError {
-            service,
-            code: "UNAUTHENTICATED".into(),
-            http_status: Some(401),
-            message,
-        };
-        match self.credentials.headers(http::Extensions::new()).await {
-            Ok(CacheableResource::New { data, .. }) => Ok(data),
-            Ok(CacheableResource::NotModified) => {
-                Err(unauthenticated("the credentials gave no headers".into()))
-            }
-            Err(e) => Err(unauthenticated(format!("no Google credentials: {e}"))),
-        }
-    }
-
-    /// One request, its answer's JSON (`{}` for an empty body) or Google's error.
-    async fn send_once(
-        &self,
-        service: &'static str,
-        method: http::Method,
-        url: &str,
-        body: Option<&Value>,
-    ) -> Result<Value, GoogleError> {
-        let headers = self.auth_headers(service).await?;
-        let mut request = self.http.request(method, url).headers(headers);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let transport = |e: reqwest::Error| GoogleError {
-            service,
-            code: "UNAVAILABLE".into(),
-            http_status: None,
-            message: format!("no answer ({})", e.without_url()),
-        };
-        let response = request.send().await.map_err(transport)?;
-        let status = response.status().as_u16();
-        if let Some(refused) = super::http::redirect_refused(status, response.headers()) {
-            return Err(GoogleError {
-                service,
-                code: "FAILED_PRECONDITION".into(),
-                http_status: Some(status),
-                message: refused,
-            });
-        }
-        let bytes = response.bytes().await.map_err(transport)?;
-        answer_of(service, status, &bytes)
-    }
-
-    /// `send_once` under the shared pacing and retry policy, its answer parsed as `T`.
+    /// One call under the shared pacing and retry policy, its answer parsed as `T`.
     async fn call<T: DeserializeOwned>(
         &self,
         service: &'static str,
         what: &str,
         idempotent: bool,
         pacing: Call<'_>,
-        request: Send<'_>,
+        request: RestCall<'_>,
     ) -> Result<T, GoogleError> {
-        let value = self
-            .calls
-            .retried(what, idempotent, pacing, || {
-                self.send_once(
-                    service,
-                    request.method.clone(),
-                    request.url,
-                    request.body.as_ref(),
-                )
-            })
-            .await?;
-        serde_json::from_value(value).map_err(|e| {
-            GoogleError::internal(service, format!("the answer to '{what}' is malformed: {e}"))
-        })
+        self.rest
+            .call(service, what, idempotent, pacing, request)
+            .await
     }
 
     /// Polls `operation` (at `base`) until it is done; its `response`.
@@ -273,7 +185,7 @@ impl WifClient {
                 )
                 .await?;
             if !operation.done {
-                let cancelled = self.calls.cancelled().clone();
+                let cancelled = self.calls().cancelled().clone();
                 if !super::retry::sleep_unless_cancelled(
                     wait,
                     "a long-running operation",

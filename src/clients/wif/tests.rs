@@ -3,32 +3,18 @@
 //! token exchange.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
 
 use super::*;
-use crate::clients::google_pacing::GooglePacer;
 use crate::clients::iam::Verification;
-use crate::clients::retry::RetryPolicy;
 
 const PROJECT: &str = "demo-project";
 const ACCOUNT: &str = "deployer@demo-project.iam.gserviceaccount.com";
 
 fn client(emulator: &orchestra_emulator::RunningEmulator) -> WifClient {
-    let policy = RetryPolicy {
-        max_attempts: 2,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(20),
-        max_wait: Duration::from_secs(1),
-    };
-    let pacer = Arc::new(GooglePacer::new(
-        crate::config::GoogleQuotas::default(),
-        1.0,
-    ));
     WifClient::new(
         WifEndpoints::all_at(&emulator.base_url()),
         google_cloud_auth::credentials::anonymous::Builder::new().build(),
-        GoogleCalls::new("IAM", policy, Arc::new(|| false), pacer),
+        GoogleCalls::for_tests("IAM"),
     )
     .unwrap()
 }

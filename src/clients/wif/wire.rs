@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-
-use crate::clients::google_error::GoogleError;
+use serde_json::Value;
 
 /// A Workload Identity pool (`projects/NUMBER/locations/global/workloadIdentityPools/ID`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -240,24 +238,6 @@ pub struct ActivityKey {
     pub full_resource_name: String,
 }
 
-/// Google's error body.
-#[derive(Debug, Deserialize)]
-pub struct ErrorBody {
-    /// The error.
-    pub error: ErrorDetail,
-}
-
-/// Google's error.
-#[derive(Debug, Deserialize)]
-pub struct ErrorDetail {
-    /// `NOT_FOUND`, `ABORTED`, …
-    #[serde(default)]
-    pub status: String,
-    /// Google's message.
-    #[serde(default)]
-    pub message: String,
-}
-
 /// The canonical code name of an operation's numeric code.
 pub fn code_name(code: i64) -> &'static str {
     match code {
@@ -276,71 +256,9 @@ pub fn code_name(code: i64) -> &'static str {
     }
 }
 
-/// Google's answer as JSON, or the error it spelled.
-pub fn answer_of(service: &'static str, status: u16, bytes: &[u8]) -> Result<Value, GoogleError> {
-    if (200..300).contains(&status) {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(json!({}));
-        }
-        return serde_json::from_slice(bytes)
-            .map_err(|e| GoogleError::internal(service, format!("the answer is not JSON: {e}")));
-    }
-    let (code, message) = match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(body) if !body.error.status.is_empty() => (body.error.status, body.error.message),
-        Ok(body) => (code_of_status(status).to_owned(), body.error.message),
-        Err(_) => (
-            code_of_status(status).to_owned(),
-            String::from_utf8_lossy(bytes).chars().take(200).collect(),
-        ),
-    };
-    Err(GoogleError {
-        service,
-        code,
-        http_status: Some(status),
-        message,
-    })
-}
-
-/// The canonical code an HTTP status stands for, when the body does not say.
-fn code_of_status(status: u16) -> &'static str {
-    match status {
-        400 => "INVALID_ARGUMENT",
-        401 => "UNAUTHENTICATED",
-        403 => "PERMISSION_DENIED",
-        404 => "NOT_FOUND",
-        409 => "ABORTED",
-        429 => "RESOURCE_EXHAUSTED",
-        501 => "UNIMPLEMENTED",
-        503 => "UNAVAILABLE",
-        504 => "DEADLINE_EXCEEDED",
-        _ => "INTERNAL",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_answer_is_googles_json_or_the_error_it_spells() {
-        assert_eq!(answer_of("IAM", 200, b"").unwrap(), serde_json::json!({}));
-        let spelled = answer_of(
-            "IAM",
-            409,
-            br#"{"error":{"code":409,"status":"ABORTED","message":"There were concurrent policy changes."}}"#,
-        )
-        .unwrap_err();
-        assert!(spelled.is_etag_conflict());
-        assert_eq!(spelled.message, "There were concurrent policy changes.");
-        let proxy = answer_of("IAM", 503, b"<html>upstream down</html>").unwrap_err();
-        assert_eq!(
-            (proxy.code.as_str(), proxy.http_status),
-            ("UNAVAILABLE", Some(503))
-        );
-        assert_eq!(proxy.retry(true), crate::clients::retry::Retry::Backoff);
-        let cut = answer_of("IAM", 200, b"{\"name\": ").unwrap_err();
-        assert_eq!(cut.code, "INTERNAL");
-    }
 
     #[test]
     fn a_grant_adds_to_the_unconditional_binding_once() {
