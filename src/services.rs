@@ -82,12 +82,12 @@ impl Services {
 
     /// The Firestore client, built on first use: the emulator `--emulate` started, else
     /// `FIRESTORE_EMULATOR_HOST`, else `[gcp].firestore_url` or Google's with the run's
-    /// credentials. One per process: gRPC multiplexes every call on its connection. A failed
+    /// credentials. One per process: gRPC multiplexes every call on its connection, which the
+    /// client's own runtime drives (`Firestore::open`, so a call crosses no thread). A failed
     /// connection is not kept: the next call tries again (memory degrades, then recovers).
     pub fn firestore(
         &self,
         config: &Config,
-        runtime: &tokio::runtime::Handle,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Result<Arc<Firestore>, String> {
         let mut client = self.firestore.lock().unwrap_or_else(|p| p.into_inner());
@@ -95,14 +95,13 @@ impl Services {
             return Ok(Arc::clone(client));
         }
         let settings = self.firestore_settings(config)?;
-        let connected = runtime
-            .block_on(Firestore::connect(
-                &settings,
-                RetryPolicy::from_limits(&config.limits),
-                cancelled,
-            ))
-            .map(Arc::new)
-            .map_err(|e| e.to_string())?;
+        let connected = Firestore::open(
+            &settings,
+            RetryPolicy::from_limits(&config.limits),
+            cancelled,
+        )
+        .map(Arc::new)
+        .map_err(|e| e.to_string())?;
         *client = Some(Arc::clone(&connected));
         Ok(connected)
     }
@@ -112,7 +111,6 @@ impl Services {
     pub fn firestore_connector(
         self: &Arc<Self>,
         config: Arc<Config>,
-        runtime: tokio::runtime::Handle,
         cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> crate::memory::FirestoreConnector {
         let services = Arc::downgrade(self);
@@ -120,7 +118,7 @@ impl Services {
             services
                 .upgrade()
                 .ok_or_else(|| "the run that opened memory has ended".to_owned())?
-                .firestore(&config, &runtime, Arc::clone(&cancelled))
+                .firestore(&config, Arc::clone(&cancelled))
         })
     }
 

@@ -113,11 +113,9 @@ pub fn run(args: &MemoryArgs, host: &Host) -> Result<ExitStatus, HostError> {
     let memory: Arc<Memory> = host
         .services
         .memory(|| {
-            let firestore = host.services.firestore_connector(
-                Arc::clone(&host.config),
-                host.runtime.clone(),
-                Arc::new(|| false),
-            );
+            let firestore = host
+                .services
+                .firestore_connector(Arc::clone(&host.config), Arc::new(|| false));
             Memory::open(
                 &host.config.memory,
                 &host.store,

@@ -31,13 +31,14 @@ pub fn open_backend(
             )))
         }
         MemoryBackendKind::Firestore => {
-            let runtime = runtime.ok_or_else(|| needs_runtime("firestore"))?;
+            // The client drives its own connection; a run without a runtime makes none.
+            runtime.ok_or_else(|| needs_runtime("firestore"))?;
             let connect = firestore.ok_or_else(|| {
                 MemoryError::Unavailable(
                     "the firestore memory backend needs a Firestore client, which this command does not make".to_owned(),
                 )
             })?;
-            FirestoreBackend::new(&settings.firestore.collection, connect, runtime.clone())
+            FirestoreBackend::new(&settings.firestore.collection, connect)
                 .map(|b| Box::new(b) as Box<dyn MemoryBackend>)
                 .map_err(MemoryError::Unavailable)
         }

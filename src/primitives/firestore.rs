@@ -42,12 +42,12 @@ fn check_scope(context: &RunContext) -> Result<(), PrimitiveError> {
 
 fn client(context: &RunContext) -> Result<Arc<Firestore>, PrimitiveError> {
     check_scope(context)?;
-    let runtime = context
+    context
         .runtime()
         .ok_or_else(|| PrimitiveError::new("no async runtime in this mode"))?;
     context
         .remote()
-        .firestore(context.config(), runtime, context.cancellation())
+        .firestore(context.config(), context.cancellation())
         .map_err(|e| PrimitiveError::remote(e, None))
 }
 
@@ -89,7 +89,7 @@ fn apply(context: &RunContext, op: WriteOp) -> Result<Dynamic, PrimitiveError> {
         return Ok(Dynamic::UNIT);
     }
     let fs = client(context)?;
-    context.block_on(fs.write(&op))?.map_err(remote)?;
+    fs.block_on(fs.write(&op)).map_err(remote)?;
     Ok(Dynamic::UNIT)
 }
 
@@ -157,8 +157,8 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             let path = document(&args.str(0)?)?;
             let fs = client(context)?;
             let transaction = txn::current();
-            let doc = context
-                .block_on(fs.get(&path, transaction.as_ref()))?
+            let doc = fs
+                .block_on(fs.get(&path, transaction.as_ref()))
                 .map_err(remote)?;
             Ok(doc.map_or(Dynamic::UNIT, |d| from_fields(&d.fields).into()))
         },
@@ -178,8 +178,8 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             let query = parse_query(&args.str(0)?, &args.map(1)?)?;
             let fs = client(context)?;
             let transaction = txn::current();
-            let docs = context
-                .block_on(fs.query(&query, transaction.as_ref()))?
+            let docs = fs
+                .block_on(fs.query(&query, transaction.as_ref()))
                 .map_err(remote)?;
             Ok(docs.iter().map(document_map).collect::<Array>().into())
         },
@@ -272,8 +272,8 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
         |context, args, _| {
             let (ops, _) = batch_ops(args, None)?;
             let fs = client(context)?;
-            let outcome = context
-                .block_on(fs.batch(&ops, CommitLimits::default()))?
+            let outcome = fs
+                .block_on(fs.batch(&ops, CommitLimits::default()))
                 .map_err(remote)?;
             let mut map = Map::new();
             map.insert("writes".into(), Dynamic::from_int(outcome.writes as i64));

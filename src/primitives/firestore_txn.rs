@@ -59,9 +59,8 @@ pub(super) fn run(
     let policy = RetryPolicy::from_limits(&context.config().limits);
     let mut lost: Option<TransactionId> = None;
     for attempt in 1..=policy.max_attempts {
-        let id = context
+        let id = fs
             .block_on(fs.begin(lost.as_ref()))
-            .map_err(|e| fail(e.into()))?
             .map_err(|e| fail(remote(e)))?;
         OPEN.with(|open| {
             *open.borrow_mut() = Some(Open {
@@ -74,15 +73,12 @@ pub(super) fn run(
         let value = match result {
             Ok(value) => value,
             Err(err) => {
-                let _ = context.block_on(fs.rollback(&id));
+                fs.block_on(fs.rollback(&id));
                 return Err(err);
             }
         };
         let writes = open.map(|o| o.writes).unwrap_or_default();
-        match context
-            .block_on(fs.commit_transaction(&id, &writes))
-            .map_err(|e| fail(e.into()))?
-        {
+        match fs.block_on(fs.commit_transaction(&id, &writes)) {
             Ok(_) => {
                 if attempt > 1 {
                     tracing::info!("firestore::transaction committed on attempt {attempt}");

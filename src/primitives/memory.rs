@@ -37,12 +37,10 @@ fn memory(context: &RunContext) -> Result<Arc<Memory>, PrimitiveError> {
         .memory(|| {
             // Built only when memory is opened: every later call (a cache hit above all)
             // finds the open memory and allocates nothing here.
-            let firestore = context.runtime().map(|runtime| {
-                context.shared_services().firestore_connector(
-                    context.shared_config(),
-                    runtime.clone(),
-                    context.cancellation(),
-                )
+            let firestore = context.runtime().map(|_| {
+                context
+                    .shared_services()
+                    .firestore_connector(context.shared_config(), context.cancellation())
             });
             Memory::open(
                 &context.config().memory,

@@ -11,7 +11,7 @@ use crate::harness::Project;
 pub(crate) const PROJECT: &str = "fs-test";
 
 /// A project whose playbooks reach `emulator`'s database `fs-test/(default)`.
-fn project(emulator: &FirestoreEmulator) -> Project {
+pub(crate) fn project(emulator: &FirestoreEmulator) -> Project {
     let project = Project::new();
     project.config(&format!(
         "[gcp]\nproject = \"{PROJECT}\"\n\n[scope]\nfirestore_databases = [\"{PROJECT}\"]\nenv = [\"FS_TEST_SECRET\"]\n# emulator {}\n",
@@ -20,7 +20,11 @@ fn project(emulator: &FirestoreEmulator) -> Project {
     project
 }
 
-fn play(project: &Project, emulator: &FirestoreEmulator, args: &[&str]) -> crate::harness::Run {
+pub(crate) fn play(
+    project: &Project,
+    emulator: &FirestoreEmulator,
+    args: &[&str],
+) -> crate::harness::Run {
     let output = project
         .command()
         .env("FIRESTORE_EMULATOR_HOST", emulator.host())

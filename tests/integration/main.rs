@@ -17,6 +17,7 @@ mod diagnostics;
 mod doctor;
 mod emulator;
 mod firestore;
+mod firestore_batch_order;
 mod github;
 mod github_apps;
 mod github_variables;

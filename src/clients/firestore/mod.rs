@@ -7,6 +7,7 @@
 mod batch;
 mod commits;
 mod connection;
+mod driver;
 mod error;
 mod path;
 mod query;
@@ -50,10 +51,13 @@ pub struct Firestore {
     database: String,
     policy: RetryPolicy,
     cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    driver: driver::Driver,
 }
 
 impl Firestore {
-    /// Connects to the database `settings` names.
+    /// Connects to the database `settings` names on the caller's runtime, which must keep
+    /// running for the client to work (the shared state store's: its leases renew in the
+    /// background).
     pub async fn connect(
         settings: &FirestoreSettings,
         policy: RetryPolicy,
@@ -65,7 +69,37 @@ impl Firestore {
             database: settings.database_name(),
             policy,
             cancelled,
+            driver: driver::Driver::Shared(tokio::runtime::Handle::current()),
         })
+    }
+
+    /// Connects to the database `settings` names on a runtime of the client's own, driven by
+    /// the thread that waits on a call ([`Self::block_on`]): no call crosses a thread.
+    pub fn open(
+        settings: &FirestoreSettings,
+        policy: RetryPolicy,
+        cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Result<Self, GoogleError> {
+        let driver = driver::Driver::own().map_err(|e| {
+            GoogleError::internal(SERVICE, format!("cannot start the Firestore runtime: {e}"))
+        })?;
+        let db = driver.block_on(connection::connect(settings))?;
+        Ok(Self {
+            db,
+            database: settings.database_name(),
+            policy,
+            cancelled,
+            driver,
+        })
+    }
+
+    /// Runs `work` (calls on this client) to completion on the runtime that drives its
+    /// connection, and waits for it; from inside a runtime too (then on a scoped thread).
+    pub fn block_on<F: std::future::Future + Send>(&self, work: F) -> F::Output
+    where
+        F::Output: Send,
+    {
+        self.driver.block_on(work)
     }
 
     /// `projects/P/databases/D`.

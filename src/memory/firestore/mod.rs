@@ -1,7 +1,7 @@
 //! The Firestore memory backend: one document per key in `[memory.firestore] collection`
 //! ([`document`] documents the id encoding and the fields), read and written through the
 //! process's one Firestore client (`Services::firestore`), which a [`FirestoreConnector`]
-//! hands out. Calls block on the runtime the backend was given, as the MCP backend's do.
+//! hands out. Calls block on the client's own runtime (`Firestore::block_on`).
 //!
 //! A Firestore that cannot be reached (no connection, `UNAVAILABLE`, a deadline passed) is
 //! reported [`BackendError::Unreachable`], so [`super::Memory`] serves reads from the cache
@@ -30,7 +30,6 @@ const LIST_PAGE: usize = 300;
 pub struct FirestoreBackend {
     collection: CollectionPath,
     connect: FirestoreConnector,
-    runtime: tokio::runtime::Handle,
 }
 
 /// A failed call as the backend reports it: unreachable when no answer came.
@@ -45,18 +44,13 @@ fn backend_error(error: GoogleError) -> BackendError {
 
 impl FirestoreBackend {
     /// A backend over `collection` (e.g. `orchestra_memory`), reaching Firestore through
-    /// `connect` on `runtime`.
-    pub fn new(
-        collection: &str,
-        connect: FirestoreConnector,
-        runtime: tokio::runtime::Handle,
-    ) -> Result<Self, String> {
+    /// `connect`.
+    pub fn new(collection: &str, connect: FirestoreConnector) -> Result<Self, String> {
         let collection = CollectionPath::parse(collection)
             .map_err(|e| format!("[memory.firestore] collection: {e}"))?;
         Ok(Self {
             collection,
             connect,
-            runtime,
         })
     }
 
@@ -76,10 +70,7 @@ impl FirestoreBackend {
     /// The document at `path` as an entry, if there is one.
     fn read(&self, path: &DocumentPath) -> Result<Option<MemoryEntry>, BackendError> {
         let db = self.client()?;
-        let doc = self
-            .runtime
-            .block_on(db.get(path, None))
-            .map_err(backend_error)?;
+        let doc = db.block_on(db.get(path, None)).map_err(backend_error)?;
         doc.map(|doc| {
             document::entry_of(doc.path.id(), &doc.fields)
                 .map(|(_, entry)| entry)
@@ -123,10 +114,7 @@ impl FirestoreBackend {
             limit: i32::try_from(LIST_PAGE).ok(),
             start_after: after.map(|k| Cursor::AfterValues(vec![FieldValue::String(k.to_owned())])),
         };
-        let docs = self
-            .runtime
-            .block_on(db.query(&query, None))
-            .map_err(backend_error)?;
+        let docs = db.block_on(db.query(&query, None)).map_err(backend_error)?;
         let last = (docs.len() == LIST_PAGE)
             .then(|| docs.last())
             .flatten()
@@ -162,7 +150,7 @@ impl MemoryBackend for FirestoreBackend {
             merge: false,
         };
         let db = self.client()?;
-        self.runtime.block_on(db.write(&op)).map_err(backend_error)
+        db.block_on(db.write(&op)).map_err(backend_error)
     }
 
     fn retrieve(&self, key: &MemoryKey) -> Result<Option<MemoryEntry>, BackendError> {
@@ -174,8 +162,7 @@ impl MemoryBackend for FirestoreBackend {
         let path = self.path(key)?;
         let existed = self.read(&path)?.is_some();
         let db = self.client()?;
-        self.runtime
-            .block_on(db.write(&WriteOp::Delete { path }))
+        db.block_on(db.write(&WriteOp::Delete { path }))
             .map_err(backend_error)?;
         Ok(existed)
     }
