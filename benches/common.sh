@@ -1,13 +1,18 @@
 # Sourced by the benchmark scripts: builds the release binary, makes a scratch project folder
 # (the working directory from here on, removed on exit) and starts an emulator in it.
+# ORCHESTRA_BIN=path skips the build and runs that binary.
 # Sets: bin (the orchestra binary), repo (the checkout), dir (the scratch folder),
 #       emu (the emulator's pid), url (its base URL).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orchestra-target}"
-cargo build --quiet --release --bin orchestra
-bin="$CARGO_TARGET_DIR/release/orchestra"
+if [ -n "${ORCHESTRA_BIN:-}" ]; then
+  bin="$ORCHESTRA_BIN"  # e.g. a debug build, to compare before and after; figures are from release
+else
+  cargo build --quiet --release --bin orchestra
+  bin="$CARGO_TARGET_DIR/release/orchestra"
+fi
 dir=$(mktemp -d)
 trap 'kill "$emu" 2>/dev/null || true; rm -rf "$dir"' EXIT
 mkdir -p "$dir/playbooks" "$dir/stdlib"

@@ -14,7 +14,7 @@
 # Targets (issue 16): a journaled step <= 5 ms on the emulator; a rotation's state overhead
 # <= 10% of its run time.
 #
-# usage: benches/state.sh   (RUNS=10 STEPS=100 ROTATIONS=3 by default)
+# usage: benches/state.sh   (RUNS=10 STEPS=100 ROTATIONS=3 by default; ORCHESTRA_BIN=path skips the build)
 RUNS="${RUNS:-10}"
 STEPS="${STEPS:-100}"
 ROTATIONS="${ROTATIONS:-3}"

@@ -99,11 +99,10 @@ pub fn set(context: &RunContext, key: &str, value: &Dynamic) -> Result<(), Primi
         value,
     })
     .map_err(|e| PrimitiveError::new(e.to_string()))?;
+    // The entry's plain name, from before state was sealed, goes in the same write.
     store
-        .state_set(&seal.lookup(key), &seal.seal(&entry), context.run_id())
-        .map_err(store_error)?;
-    store.state_delete(key).map_err(store_error)?;
-    Ok(())
+        .state_replace(&seal.lookup(key), &seal.seal(&entry), context.run_id(), key)
+        .map_err(store_error)
 }
 
 /// Deletes `key`; whether it existed.

@@ -8,6 +8,22 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{RunId, Store, StoreError, now_ms};
 
+/// Writes row `key`, replacing what was there.
+fn upsert(
+    conn: &rusqlite::Connection,
+    key: &str,
+    json: &str,
+    run_id: Option<RunId>,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO state (key, value, updated_at, updated_by_run) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value,
+             updated_at = excluded.updated_at, updated_by_run = excluded.updated_by_run",
+        params![key, json, now_ms(), run_id.map(|r| r.0)],
+    )?;
+    Ok(())
+}
+
 impl Store {
     /// The JSON value stored under `key`, if any.
     pub fn state_get(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -30,14 +46,30 @@ impl Store {
         run_id: Option<RunId>,
     ) -> Result<(), StoreError> {
         if let Some(shared) = &self.shared {
-            return shared.state_set(key, json, run_id);
+            return shared.state_set(key, json, run_id, None);
         }
-        self.conn().execute(
-            "INSERT INTO state (key, value, updated_at, updated_by_run) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value,
-                 updated_at = excluded.updated_at, updated_by_run = excluded.updated_by_run",
-            params![key, json, now_ms(), run_id.map(|r| r.0)],
-        )?;
+        upsert(&self.conn(), key, json, run_id)
+    }
+
+    /// Stores `json` under `key` and deletes the row `replaced` (an older name of the same
+    /// entry), in one write.
+    pub fn state_replace(
+        &self,
+        key: &str,
+        json: &str,
+        run_id: Option<RunId>,
+        replaced: &str,
+    ) -> Result<(), StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.state_set(key, json, run_id, Some(replaced));
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        upsert(&tx, key, json, run_id)?;
+        if replaced != key {
+            tx.execute("DELETE FROM state WHERE key = ?1", [replaced])?;
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -15,7 +15,7 @@ use firestore::gcloud_sdk::prost::Message;
 
 use super::SERVICE;
 use super::path::{DocumentPath, quote_field_path, quote_segment};
-use super::value::{FieldValue, Fields, fields_to_proto};
+use super::value::{FieldValue, Fields, fields_to_proto, timestamp_to_proto};
 use crate::clients::google_error::GoogleError;
 
 /// One write.
@@ -39,6 +39,17 @@ pub enum WriteOp {
         /// Field paths and their new values.
         fields: Fields,
     },
+    /// Change only the named fields of a document that nobody wrote since `last_update`
+    /// (its update time as last read or written): a compare-and-set on the whole document.
+    /// When it changed since, the commit carrying it is refused with `FAILED_PRECONDITION`.
+    UpdateIfUnchanged {
+        /// The document.
+        path: DocumentPath,
+        /// Field paths and their new values.
+        fields: Fields,
+        /// The update time it must still have.
+        last_update: jiff::Timestamp,
+    },
     /// Delete the document (nothing happens when there is none).
     Delete {
         /// The document.
@@ -50,7 +61,10 @@ impl WriteOp {
     /// The document it writes.
     pub fn path(&self) -> &DocumentPath {
         match self {
-            Self::Set { path, .. } | Self::Update { path, .. } | Self::Delete { path } => path,
+            Self::Set { path, .. }
+            | Self::Update { path, .. }
+            | Self::UpdateIfUnchanged { path, .. }
+            | Self::Delete { path } => path,
         }
     }
 
@@ -59,7 +73,7 @@ impl WriteOp {
         match self {
             Self::Set { merge: false, .. } => "set",
             Self::Set { merge: true, .. } => "merge into",
-            Self::Update { .. } => "update",
+            Self::Update { .. } | Self::UpdateIfUnchanged { .. } => "update",
             Self::Delete { .. } => "delete",
         }
     }
@@ -67,9 +81,9 @@ impl WriteOp {
     /// The field names it writes (never their values).
     pub fn field_names(&self) -> Vec<String> {
         match self {
-            Self::Set { fields, .. } | Self::Update { fields, .. } => {
-                fields.keys().cloned().collect()
-            }
+            Self::Set { fields, .. }
+            | Self::Update { fields, .. }
+            | Self::UpdateIfUnchanged { fields, .. } => fields.keys().cloned().collect(),
             Self::Delete { .. } => Vec::new(),
         }
     }
@@ -93,32 +107,62 @@ impl WriteOp {
                 }),
                 ..Default::default()
             },
-            Self::Update { path, fields } => {
-                let mut nested = Fields::new();
-                for (field_path, value) in fields {
-                    insert_at(&mut nested, field_path, value.clone());
-                }
-                proto::Write {
-                    operation: Some(proto::write::Operation::Update(proto::Document {
-                        name: name(path),
-                        fields: fields_to_proto(&nested, documents_root),
-                        ..Default::default()
-                    })),
-                    update_mask: Some(proto::DocumentMask {
-                        field_paths: fields.keys().map(|k| quote_field_path(k)).collect(),
-                    }),
-                    current_document: Some(proto::Precondition {
-                        condition_type: Some(proto::precondition::ConditionType::Exists(true)),
-                    }),
-                    ..Default::default()
-                }
-            }
+            Self::Update { path, fields } => update_write(
+                name(path),
+                fields,
+                proto::precondition::ConditionType::Exists(true),
+                documents_root,
+            ),
+            Self::UpdateIfUnchanged {
+                path,
+                fields,
+                last_update,
+            } => update_write(
+                name(path),
+                fields,
+                proto::precondition::ConditionType::UpdateTime(timestamp_to_proto(*last_update)),
+                documents_root,
+            ),
             Self::Delete { path } => proto::Write {
                 operation: Some(proto::write::Operation::Delete(name(path))),
                 ..Default::default()
             },
         }
     }
+}
+
+/// A write of the named field paths of document `name`, made only when `condition` holds.
+fn update_write(
+    name: String,
+    fields: &Fields,
+    condition: proto::precondition::ConditionType,
+    documents_root: &str,
+) -> proto::Write {
+    let mut nested = Fields::new();
+    for (field_path, value) in fields {
+        insert_at(&mut nested, field_path, value.clone());
+    }
+    proto::Write {
+        operation: Some(proto::write::Operation::Update(proto::Document {
+            name,
+            fields: fields_to_proto(&nested, documents_root),
+            ..Default::default()
+        })),
+        update_mask: Some(proto::DocumentMask {
+            field_paths: fields.keys().map(|k| quote_field_path(k)).collect(),
+        }),
+        current_document: Some(proto::Precondition {
+            condition_type: Some(condition),
+        }),
+        ..Default::default()
+    }
+}
+
+/// When each write of a commit left its document (`None` after a delete), in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// One per write.
+    pub update_times: Vec<Option<jiff::Timestamp>>,
 }
 
 /// The field paths of every leaf of `fields` (a non-empty map is descended into), for a

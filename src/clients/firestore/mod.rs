@@ -20,7 +20,7 @@ use std::sync::Arc;
 use firestore::FirestoreDb;
 use firestore::gcloud_sdk::google::firestore::v1 as proto;
 
-pub use batch::{BatchOutcome, CommitLimits, WriteOp};
+pub use batch::{BatchOutcome, CommitLimits, Committed, WriteOp};
 pub use connection::{Endpoint, FirestoreSettings};
 pub use error::{firestore_error, is_contention};
 pub use path::{CollectionPath, DocumentPath, PathError};
@@ -227,13 +227,14 @@ impl Firestore {
         docs.into_iter().map(|d| self.document_from(d)).collect()
     }
 
-    /// Commits `writes` as one atomic request (inside `transaction` when given); the commit
-    /// time. A commit is not idempotent in general, so only refusals before it ran are retried.
+    /// Commits `writes` as one atomic request (inside `transaction` when given); when each
+    /// write left its document. A commit is not idempotent in general, so only refusals before
+    /// it ran are retried.
     async fn commit(
         &self,
         writes: Vec<proto::Write>,
         transaction: Option<&TransactionId>,
-    ) -> Result<Option<jiff::Timestamp>, GoogleError> {
+    ) -> Result<Committed, GoogleError> {
         let request = proto::CommitRequest {
             database: self.database.clone(),
             writes,
@@ -259,10 +260,21 @@ impl Firestore {
         )
         .await?;
         timed("Commit", started);
-        Ok(answer
-            .commit_time
-            .as_ref()
-            .and_then(value::timestamp_from_proto))
+        Ok(Committed {
+            update_times: answer
+                .write_results
+                .iter()
+                .map(|r| r.update_time.as_ref().and_then(value::timestamp_from_proto))
+                .collect(),
+        })
+    }
+
+    /// Commits `ops` as one atomic request, outside any transaction: all of them or none (a
+    /// write whose precondition fails refuses the whole commit with `FAILED_PRECONDITION`).
+    pub async fn commit_writes(&self, ops: &[WriteOp]) -> Result<Committed, GoogleError> {
+        let root = self.documents_root();
+        self.commit(ops.iter().map(|op| op.to_proto(&root)).collect(), None)
+            .await
     }
 
     /// Writes one document now: `set` (replacing it, or merging `fields` into it), `update`

@@ -5,7 +5,7 @@
 
 use firestore::gcloud_sdk::google::firestore::v1 as proto;
 
-use super::batch::WriteOp;
+use super::batch::{Committed, WriteOp};
 use super::{Firestore, SERVICE, firestore_error};
 use crate::clients::google_error::{GoogleError, retried};
 
@@ -65,17 +65,15 @@ impl Firestore {
         Ok(TransactionId(answer.transaction))
     }
 
-    /// Commits `ops` as the end of `transaction`; how many writes it made.
+    /// Commits `ops` as the end of `transaction`; when each write left its document.
     pub async fn commit_transaction(
         &self,
         transaction: &TransactionId,
         ops: &[WriteOp],
-    ) -> Result<usize, GoogleError> {
+    ) -> Result<Committed, GoogleError> {
         let root = self.documents_root();
         let writes: Vec<proto::Write> = ops.iter().map(|op| op.to_proto(&root)).collect();
-        let count = writes.len();
-        self.commit(writes, Some(transaction)).await?;
-        Ok(count)
+        self.commit(writes, Some(transaction)).await
     }
 
     /// Abandons `transaction`, releasing its locks; a failure here changes nothing for the

@@ -32,8 +32,7 @@ impl FirestoreState {
             ]),
             merge: false,
         };
-        self.block(self.client.write(&op))
-            .map_err(|e| self.failed(e))
+        self.defer(op)
     }
 
     /// See [`crate::store::Store::events`].

@@ -18,15 +18,18 @@ impl FirestoreState {
         Ok(doc.and_then(|d| text(&d.fields, "value")))
     }
 
-    /// See [`crate::store::Store::state_set`].
+    /// See [`crate::store::Store::state_set`] and [`crate::store::Store::state_replace`]:
+    /// `replaced` is deleted in the same commit. Written by a run that holds a lease, the
+    /// commit is fenced on it, so a holder that lost its lease changes no state.
     pub(in crate::store) fn state_set(
         &self,
         key: &str,
         json: &str,
         run_id: Option<RunId>,
+        replaced: Option<&str>,
     ) -> Result<(), StoreError> {
         self.refuse_in_plan("kv")?;
-        let op = WriteOp::Set {
+        let mut ops = vec![WriteOp::Set {
             path: self.doc("kv", &document_id(key))?,
             fields: map([
                 ("key", string(key)),
@@ -35,9 +38,17 @@ impl FirestoreState {
                 ("updated_by_run", opt_int(run_id.map(|r| r.0))),
             ]),
             merge: false,
-        };
-        self.block(self.client.write(&op))
-            .map_err(|e| self.failed(e))
+        }];
+        if let Some(replaced) = replaced.filter(|r| *r != key) {
+            ops.push(WriteOp::Delete {
+                path: self.doc("kv", &document_id(replaced))?,
+            });
+        }
+        match run_id.and_then(|run| self.lease_of(run.0)) {
+            Some(lease) if lease.is_lost() => Err(self.lost(&lease, None)),
+            Some(lease) => self.commit_fenced(&lease, ops),
+            None => self.commit(ops),
+        }
     }
 
     /// See [`crate::store::Store::state_delete`].
@@ -49,8 +60,7 @@ impl FirestoreState {
             .map_err(|e| self.failed(e))?
             .is_some();
         if existed {
-            self.block(self.client.write(&WriteOp::Delete { path }))
-                .map_err(|e| self.failed(e))?;
+            self.commit(vec![WriteOp::Delete { path }])?;
         }
         Ok(existed)
     }

@@ -5,23 +5,22 @@
 //!   the lock, the counter and the new run together. A holder on another machine keeps the
 //!   lock until its lease runs out; on this machine a dead holder (pid gone, or reused with
 //!   another start time) is taken over at once and a live one keeps it, as with SQLite.
-//! - The holder renews the lease from a background task every third of its length, in a
-//!   transaction that first checks the token is still its own.
-//! - Every mutating step is journaled in a transaction that reads the lock and compares the
-//!   token (`steps`): a holder that lost its lease (a paused VM, a partition) learns it there
-//!   and stops before it changes anything.
-//! - A lock is released by clearing its holder; the document (and its token) stays.
+//! - The holder renews the lease from a background task every third of its length, and
+//!   every mutating step is journaled, in one commit fenced on the lock's update time
+//!   (`fence`): a holder that lost its lease (a paused VM, a partition) learns it there and
+//!   stops before it changes anything.
+//! - A lock is released by clearing its holder, fenced the same way; the document (and its
+//!   token) stays.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::time::Duration;
 
 use serde::Serialize;
 
+use super::fence::{FenceFailure, Lease, commit_fenced, renew_in_background};
 use super::fields::{document_id, int, map, opt_int, string, text};
 use super::{FirestoreState, padded};
 use crate::clients::firestore::{
-    Document, DocumentPath, FieldValue, Firestore, TransactionId, WriteOp, is_contention,
+    Document, DocumentPath, FieldValue, TransactionId, WriteOp, is_contention,
 };
 use crate::clients::google_error::GoogleError;
 use crate::process::{Liveness, ProcessIdentity};
@@ -30,43 +29,6 @@ use crate::store::{AcquiredRun, LockHolder, NewRun, RunId, StoreError, format_ms
 
 /// How often a transaction that lost to a concurrent writer is run again.
 const ATTEMPTS: usize = 8;
-
-/// A lock this process holds.
-pub(in crate::store) struct Lease {
-    pub(super) name: String,
-    pub(super) path: DocumentPath,
-    pub(super) run: i64,
-    pub(super) token: i64,
-    lost: AtomicBool,
-    stopped: AtomicBool,
-    next_seq: AtomicI64,
-}
-
-impl Lease {
-    pub(super) fn stop(&self) {
-        self.stopped.store(true, Ordering::SeqCst);
-    }
-
-    pub(super) fn mark_lost(&self) {
-        self.lost.store(true, Ordering::SeqCst);
-    }
-
-    pub(super) fn is_lost(&self) -> bool {
-        self.lost.load(Ordering::SeqCst)
-    }
-
-    /// Whether the lock document `doc` still names this lease's run and token.
-    pub(super) fn is_named_by(&self, doc: Option<&Document>) -> bool {
-        doc.is_some_and(|d| {
-            int(&d.fields, "run") == Some(self.run) && int(&d.fields, "token") == Some(self.token)
-        })
-    }
-
-    /// The next step's sequence number: only the holder writes its run's steps.
-    pub(super) fn next_seq(&self) -> i64 {
-        self.next_seq.fetch_add(1, Ordering::SeqCst) + 1
-    }
-}
 
 /// A lock as `orchestra state status` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -132,7 +94,7 @@ impl FirestoreState {
         let lock_path = self.doc("locks", &document_id(name))?;
         let counter_path = self.doc("meta", "run_ids")?;
         let me = ProcessIdentity::current();
-        let (acquired, token) = self.block(async {
+        let (acquired, token, written) = self.block(async {
             let mut retrying: Option<TransactionId> = None;
             for _ in 0..ATTEMPTS {
                 let tx = self
@@ -151,7 +113,18 @@ impl FirestoreState {
                     }
                 };
                 match self.client.commit_transaction(&tx, &ops).await {
-                    Ok(_) => return Ok((acquired, token)),
+                    // The lock is the last write: its update time is what every fenced
+                    // commit of this lease checks.
+                    Ok(committed) => match committed.update_times.last().copied().flatten() {
+                        Some(written) => return Ok((acquired, token, written)),
+                        None => {
+                            return Err(StoreError::LockUnavailable {
+                                name: name.to_owned(),
+                                place: self.place.clone(),
+                                reason: "Firestore did not say when it wrote the lock".into(),
+                            });
+                        }
+                    },
                     Err(e) if is_contention(&e) => retrying = Some(tx),
                     Err(e) => return Err(unreachable(e)),
                 }
@@ -162,21 +135,20 @@ impl FirestoreState {
                 reason: format!("{ATTEMPTS} attempts lost to concurrent writers"),
             })
         })?;
-        let lease = Arc::new(Lease {
-            name: name.to_owned(),
-            path: lock_path,
-            run: acquired.run_id.0,
+        let lease = Arc::new(Lease::new(
+            name,
+            lock_path,
+            acquired.run_id.0,
             token,
-            lost: AtomicBool::new(false),
-            stopped: AtomicBool::new(false),
-            next_seq: AtomicI64::new(0),
-        });
+            written,
+        ));
         self.held
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(acquired.run_id.0, Arc::clone(&lease));
         self.handle.spawn(renew_in_background(
             Arc::clone(&self.client),
+            Arc::clone(&self.deferred),
             lease,
             self.lease,
         ));
@@ -322,61 +294,25 @@ impl FirestoreState {
         if lease.name != name {
             return Ok(());
         }
-        self.block(async {
-            let mut retrying = None;
-            for _ in 0..ATTEMPTS {
-                let tx = self.client.begin(retrying.as_ref()).await?;
-                let doc = self.client.get(&lease.path, Some(&tx)).await?;
-                let ours = lease.is_named_by(doc.as_ref());
-                if !ours {
-                    self.client.rollback(&tx).await;
-                    return Ok(());
-                }
-                let now = now_ms();
-                let op = WriteOp::Update {
-                    path: lease.path.clone(),
-                    fields: map([
-                        ("run", FieldValue::Null),
-                        ("lease_expires_at", FieldValue::Integer(now)),
-                        ("released_at", FieldValue::Integer(now)),
-                    ]),
-                };
-                match self.client.commit_transaction(&tx, &[op]).await {
-                    Ok(_) => return Ok(()),
-                    Err(e) if is_contention(&e) => retrying = Some(tx),
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(())
-        })
-        .map_err(|e| self.failed(e))
-    }
-
-    /// Checks inside `tx` that `lease` is still this process's: the fencing check every
-    /// mutating step makes before it is journaled. On success, the writes that extend the
-    /// lease (a step is also a renewal).
-    pub(super) async fn fence(
-        &self,
-        tx: &TransactionId,
-        lease: &Lease,
-    ) -> Result<WriteOp, StoreError> {
-        let doc = self
-            .client
-            .get(&lease.path, Some(tx))
-            .await
-            .map_err(|e| self.failed(e))?;
-        let ours = lease.is_named_by(doc.as_ref());
-        if !ours {
-            lease.mark_lost();
-            return Err(self.lost(lease, doc.as_ref()));
+        let now = now_ms();
+        let release = map([
+            ("run", FieldValue::Null),
+            ("lease_expires_at", FieldValue::Integer(now)),
+            ("released_at", FieldValue::Integer(now)),
+        ]);
+        match self.block(commit_fenced(
+            &self.client,
+            &self.deferred,
+            &lease,
+            Vec::new(),
+            release,
+        )) {
+            Ok(_) => Ok(()),
+            // Another machine holds it now: nothing of ours to clear, but the journal
+            // writes still waiting land on their own.
+            Err(FenceFailure::Lost(_)) => self.flush(),
+            Err(FenceFailure::Call(e)) => Err(self.failed(e)),
         }
-        Ok(WriteOp::Update {
-            path: lease.path.clone(),
-            fields: map([(
-                "lease_expires_at",
-                FieldValue::Integer(now_ms() + self.lease.as_millis() as i64),
-            )]),
-        })
     }
 
     /// The error of a holder whose lease was taken.
@@ -415,58 +351,4 @@ impl FirestoreState {
         locks.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(locks)
     }
-}
-
-/// Renews `lease` every third of `length` until it is released or lost; a renewal that
-/// finds another token marks the lease lost, so the next mutating step fails fast.
-async fn renew_in_background(client: Arc<Firestore>, lease: Arc<Lease>, length: Duration) {
-    let period = length / 3;
-    loop {
-        tokio::time::sleep(period).await;
-        if lease.stopped.load(Ordering::SeqCst) {
-            return;
-        }
-        match renew(&client, &lease, length).await {
-            Ok(true) => {}
-            Ok(false) => {
-                lease.mark_lost();
-                tracing::error!(
-                    "lost the lease on lock '{}' (run {}): another machine took it over; this run makes no further change",
-                    lease.name,
-                    lease.run
-                );
-                return;
-            }
-            // A renewal that could not be made is tried again; the lease runs out on its own
-            // if Firestore stays out of reach, and the next mutating step checks it.
-            Err(e) => tracing::warn!("could not renew the lease on lock '{}': {e}", lease.name),
-        }
-    }
-}
-
-/// One renewal: whether the lease was still ours (and is now extended).
-async fn renew(client: &Firestore, lease: &Lease, length: Duration) -> Result<bool, GoogleError> {
-    let mut retrying = None;
-    for _ in 0..ATTEMPTS {
-        let tx = client.begin(retrying.as_ref()).await?;
-        let doc = client.get(&lease.path, Some(&tx)).await?;
-        let ours = lease.is_named_by(doc.as_ref());
-        if !ours {
-            client.rollback(&tx).await;
-            return Ok(false);
-        }
-        let op = WriteOp::Update {
-            path: lease.path.clone(),
-            fields: map([(
-                "lease_expires_at",
-                FieldValue::Integer(now_ms() + length.as_millis() as i64),
-            )]),
-        };
-        match client.commit_transaction(&tx, &[op]).await {
-            Ok(_) => return Ok(true),
-            Err(e) if is_contention(&e) => retrying = Some(tx),
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(true)
 }

@@ -15,6 +15,9 @@
 //! | `P_kv` | the row key, percent-encoded | `key` (sealed: `k1:` + a keyed hash of the name), `value` (sealed: `s1:` + ciphertext), `updated_at`, `updated_by_run` |
 //! | `P_ledger` | secret, target and GitHub name, each percent-encoded, joined by `~` | `gcp_secret`, `target`, `github_name`, `fingerprint`, `gcp_version`, `github_updated_at`, `direction`, `synced_at`, `synced_by_run`, `pending_kind`, `pending_fingerprint`, `pending_since`, `pending_github_updated_at` |
 //!
+//! A step costs one commit: a mutation's intent carries the fencing check on the lock
+//! (`fence`), and reads, outcomes and events wait to ride on the next commit (`pending`).
+//!
 //! Breakers, alerts, rate-limit and budget history, memory and migration phases stay in the
 //! SQLite file of each machine: they describe what that machine saw.
 //!
@@ -26,11 +29,13 @@
 //! thread and the CLI call it as they call SQLite. Knows nothing of Rhai.
 
 mod events;
+mod fence;
 mod fields;
 mod import;
 mod kv;
 mod leases;
 mod ledger;
+mod pending;
 mod runs;
 mod steps;
 
@@ -40,7 +45,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::clients::firestore::{DocumentPath, Firestore, FirestoreSettings};
+use crate::clients::firestore::{DocumentPath, Firestore, FirestoreSettings, WriteOp};
 use crate::clients::google_error::GoogleError;
 use crate::clients::retry::RetryPolicy;
 
@@ -48,7 +53,8 @@ pub use import::ImportReport;
 pub use leases::LockStatus;
 
 use super::StoreError;
-use leases::Lease;
+use fence::{FenceFailure, Lease, commit_fenced};
+use pending::{Deferred, MAX_DEFERRED, commit_carrying};
 
 /// What the Firestore backend needs to know.
 #[derive(Clone, Debug)]
@@ -76,6 +82,8 @@ pub struct FirestoreState {
     lease: Duration,
     place: String,
     held: Mutex<HashMap<i64, Arc<Lease>>>,
+    /// Journal writes waiting for the next commit.
+    deferred: Arc<Deferred>,
     /// Set while a plan runs: writes outside the run's own record are refused.
     confined: AtomicBool,
 }
@@ -118,6 +126,7 @@ impl FirestoreState {
             lease: settings.lease,
             place,
             held: Mutex::new(HashMap::new()),
+            deferred: Arc::new(Deferred::default()),
             confined: AtomicBool::new(false),
         })
     }
@@ -181,6 +190,8 @@ impl FirestoreState {
         run: i64,
     ) -> Result<Vec<crate::clients::firestore::Document>, StoreError> {
         use crate::clients::firestore::{FieldValue, Filter, FilterOp};
+        // This process's own journal writes first, so that it reads what it wrote.
+        self.flush()?;
         self.documents(
             family,
             vec![Filter {
@@ -242,6 +253,48 @@ impl FirestoreState {
         })
     }
 
+    /// Commits `ops` (with the journal writes waiting), outside any lease's fence.
+    fn commit(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        self.block(commit_carrying(&self.client, &self.deferred, ops))
+            .map(|_| ())
+            .map_err(|e| self.failed(e))
+    }
+
+    /// Commits `ops` (with the journal writes waiting) fenced on `lease`, renewing it.
+    fn commit_fenced(&self, lease: &Lease, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        let renewal = Lease::renewal(self.lease);
+        match self.block(commit_fenced(
+            &self.client,
+            &self.deferred,
+            lease,
+            ops,
+            renewal,
+        )) {
+            Ok(_) => Ok(()),
+            Err(FenceFailure::Lost(now)) => {
+                // The run stops; what it journaled before still lands.
+                if let Err(e) = self.flush() {
+                    tracing::warn!("could not write the journal of run {}: {e}", lease.run);
+                }
+                Err(self.lost(lease, now.as_ref()))
+            }
+            Err(FenceFailure::Call(e)) => Err(self.failed(e)),
+        }
+    }
+
+    /// Adds a journal write that may wait for the next commit; commits them when many wait.
+    fn defer(&self, op: WriteOp) -> Result<(), StoreError> {
+        if self.deferred.push(op) >= MAX_DEFERRED {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Commits the journal writes waiting, if any.
+    fn flush(&self) -> Result<(), StoreError> {
+        self.commit(Vec::new())
+    }
+
     fn lease_of(&self, run: i64) -> Option<Arc<Lease>> {
         self.held
             .lock()
@@ -253,6 +306,9 @@ impl FirestoreState {
 
 impl Drop for FirestoreState {
     fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            tracing::warn!("could not write the last journal entries: {e}");
+        }
         for lease in self.held.lock().unwrap_or_else(|p| p.into_inner()).values() {
             lease.stop();
         }

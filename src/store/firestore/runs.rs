@@ -63,8 +63,7 @@ impl FirestoreState {
                 ("error", opt_string(error.map(|e| mask(e).into_owned()))),
             ]),
         };
-        self.block(self.client.write(&op))
-            .map_err(|e| self.failed(e))
+        self.commit(vec![op])
     }
 
     /// See [`crate::store::Store::run`].

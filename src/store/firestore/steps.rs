@@ -1,15 +1,12 @@
-//! The journal in `{prefix}_steps`. A mutation's intent is written in a transaction that
-//! first reads the run's lock and compares the fencing token, so a holder that lost its
-//! lease stops before the request leaves; reads and outcomes are plain writes.
+//! The journal in `{prefix}_steps`. A mutation's intent is written in one commit fenced on
+//! the run's lock (`fence`), so a holder that lost its lease stops before the request
+//! leaves; reads and outcomes wait for the next commit (`pending`).
 
 use super::fields::{int, map, opt_int, string, text};
 use super::{FirestoreState, padded};
-use crate::clients::firestore::{FieldValue, WriteOp, is_contention};
+use crate::clients::firestore::{FieldValue, WriteOp};
 use crate::secret::mask::mask;
 use crate::store::{RunId, StepEffect, StepRecord, StepRef, StepStatus, StoreError, now_ms};
-
-/// How often a fenced step that lost to a concurrent writer (a renewal) is tried again.
-const ATTEMPTS: usize = 8;
 
 impl FirestoreState {
     pub(super) fn step_id(run: RunId, seq: i64) -> String {
@@ -57,41 +54,12 @@ impl FirestoreState {
             merge: false,
         };
         let reference = StepRef { run_id, seq };
-        if effect != StepEffect::Mutate || status != StepStatus::Started {
-            self.block(self.client.write(&step))
-                .map_err(|e| self.failed(e))?;
-            return Ok(reference);
+        if effect == StepEffect::Mutate && status == StepStatus::Started {
+            self.commit_fenced(&lease, vec![step])?;
+        } else {
+            self.defer(step)?;
         }
-        self.block(async {
-            let mut retrying = None;
-            for _ in 0..ATTEMPTS {
-                let tx = self
-                    .client
-                    .begin(retrying.as_ref())
-                    .await
-                    .map_err(|e| self.failed(e))?;
-                let renewal = match self.fence(&tx, &lease).await {
-                    Ok(renewal) => renewal,
-                    Err(err) => {
-                        self.client.rollback(&tx).await;
-                        return Err(err);
-                    }
-                };
-                match self
-                    .client
-                    .commit_transaction(&tx, &[step.clone(), renewal])
-                    .await
-                {
-                    Ok(_) => return Ok(reference),
-                    Err(e) if is_contention(&e) => retrying = Some(tx),
-                    Err(e) => return Err(self.failed(e)),
-                }
-            }
-            Err(StoreError::Shared {
-                place: self.place.clone(),
-                reason: format!("journaling a step lost {ATTEMPTS} times to concurrent writers"),
-            })
-        })
+        Ok(reference)
     }
 
     /// See [`crate::store::Store::finish_step`].
@@ -109,8 +77,7 @@ impl FirestoreState {
                 ("finished_at", FieldValue::Integer(now_ms())),
             ]),
         };
-        self.block(self.client.write(&op))
-            .map_err(|e| self.failed(e))
+        self.defer(op)
     }
 
     /// See [`crate::store::Store::steps`].
