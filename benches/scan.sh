@@ -106,7 +106,7 @@ measure() { # name, folder, then the command; prints name|seconds|peak RSS (KB)
   echo "$name|$(seconds "$wall")|$rss"
 }
 cd "$dir"
-echo "scanning with orchestra ($build build: $BIN), rg $(rg --version | head -n 1 | awk '{print $2}'), detect-secrets $DETECT_SECRETS_VERSION ..." >&2
+echo "scanning with orchestra ($build build: $BIN), rg $(rg --version | awk 'NR == 1 {print $2}'), detect-secrets $DETECT_SECRETS_VERSION ..." >&2
 o=$(measure orchestra "$dir" "$BIN" -q --state-db "$dir/state/state.db" scan --no-verify --format json "$corpus")
 # -U: orchestra matches whole files, so the PEM rule may span lines; rg must too.
 r=$(measure rg "$dir" rg --no-config -U --count-matches -f "$dir/patterns" "$corpus")
