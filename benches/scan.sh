@@ -106,7 +106,7 @@ measure() { # name, folder, then the command; prints name|seconds|peak RSS (KB)
   echo "$name|$(seconds "$wall")|$rss"
 }
 cd "$dir"
-echo "scanning with orchestra ($build build: $BIN), rg $(rg --version | head -n 1 | awk '{print $2}'), detect-secrets $DETECT_SECRETS_VERSION ..." >&2
+echo "scanning with orchestra ($build build: $BIN), rg $(rg --version | awk 'NR == 1 {print $2}'), detect-secrets $DETECT_SECRETS_VERSION ..." >&2
 o=$(measure orchestra "$dir" "$BIN" -q --state-db "$dir/state/state.db" scan --no-verify --format json "$corpus")
 # -U: orchestra matches whole files, so the PEM rule may span lines; rg must too.
 r=$(measure rg "$dir" rg --no-config -U --count-matches -f "$dir/patterns" "$corpus")
@@ -122,10 +122,11 @@ if [ "${DETECT_SECRETS:-1}" != 1 ]; then
 elif [ "$ds_dirs" = all ]; then
   d=$(measure detect-secrets "$corpus" "$VENV/bin/detect-secrets" scan --all-files .)
 else
-  # A sample: the first ds_dirs folders, each 500 files like the rest of the corpus.
+  # A sample: the first ds_dirs folders, each 500 files like the rest of the corpus, copied
+  # (detect-secrets does not follow symlinked folders: a linked sample reads as empty).
   mkdir -p "$dir/ds-sample"
-  for sub in $(ls "$corpus" | head -n "$ds_dirs"); do ln -s "$corpus/$sub" "$dir/ds-sample/$sub"; done
-  ds_files=$(find -L "$dir/ds-sample" -type f | wc -l)
+  for sub in $(ls "$corpus" | head -n "$ds_dirs"); do cp -R "$corpus/$sub" "$dir/ds-sample/$sub"; done
+  ds_files=$(find "$dir/ds-sample" -type f | wc -l)
   d=$(measure detect-secrets "$dir/ds-sample" "$VENV/bin/detect-secrets" scan --all-files .)
   d="detect-secrets (sample)|${d#*|}"
 fi

@@ -34,6 +34,7 @@ mod memory;
 mod memory_firestore;
 mod memory_mcp;
 mod migrate;
+mod migrate_cloud_run;
 mod migrate_fixture;
 mod migrate_report;
 mod migrate_verify;

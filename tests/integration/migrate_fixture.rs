@@ -1,5 +1,6 @@
 //! What the migration tests share: a project whose Google endpoints are orchestra's emulator
-//! (a separate process on a random port), memory on the local backend, `migrate init` run, and
+//! (a separate process on a random port), memory on the local backend, `[cloud_run]` asking
+//! for the emulator's demo `api` service as it is seeded, `migrate init` run, and
 //! helpers to read `migrate status --json` and edit `migration.toml`.
 
 use std::time::{Duration, Instant};
@@ -13,16 +14,23 @@ pub struct Migration {
 }
 
 impl Migration {
-    /// `migrate init --project demo-project` in a project wired to a fresh emulator, with the
-    /// repository's stdlib (the phase playbooks import `migration`).
+    /// `migrate init --project demo-project` in a project wired to a fresh emulator (`init`
+    /// writes the bundled playbooks and `stdlib/migration.rhai`).
     pub fn new() -> Self {
+        Self::with_config("")
+    }
+
+    /// Like [`Self::new`], with `extra` TOML appended to `orchestra.toml`.
+    pub fn with_config(extra: &str) -> Self {
         let project = Project::new();
         let emulator = EmulatorProcess::start(&project);
         let url = emulator.url();
         project.config(&format!(
             "[gcp]\nproject = \"demo-project\"\nsecret_manager_url = \"{url}\"\niam_url = \"{url}\"\n\
-             resource_manager_url = \"{url}\"\nservice_usage_url = \"{url}\"\ncredentials = \"anonymous\"\n\n\
-             [scope]\ngcp_projects = [\"demo-project\"]\n\n[memory]\nbackend = \"local\"\n"
+             resource_manager_url = \"{url}\"\nservice_usage_url = \"{url}\"\nrun_url = \"{url}\"\ncredentials = \"anonymous\"\n\n\
+             [scope]\ngcp_projects = [\"demo-project\"]\n\n[memory]\nbackend = \"local\"\n\n\
+             [cloud_run]\nservice = \"api\"\nregion = \"europe-west1\"\nmin_instances = 1\n\
+             max_instances = 10\nconcurrency = 80\n{extra}"
         ));
         let migration = Self { project, emulator };
         migration
