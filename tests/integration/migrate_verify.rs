@@ -97,3 +97,30 @@ fn a_verify_playbook_that_fails_exits_1_with_its_file_and_line() {
         .stdout_has("VALIDATION: error: playbooks/migration/validation_verify.rhai:3:1")
         .stdout_has("cannot read the targets");
 }
+
+#[test]
+fn hybrid_config_verify_names_an_endpoint_that_does_not_resolve_and_stays_unknown() {
+    let migration =
+        Migration::with_config("\n[endpoints.memory]\ndefault = \"http://127.0.0.1:9\"\n");
+    migration.edit(|text| {
+        text.replace(
+            "depends_on = [\"CORE_INFRASTRUCTURE\"]\n\n[[phases]]\nname = \"AI_CODING\"",
+            "depends_on = [\"CORE_INFRASTRUCTURE\"]\n\n[phases.settings]\nendpoints = [\"memory\"]\n\n[[phases]]\nname = \"AI_CODING\"",
+        )
+    });
+    let declared = migration.run(&["migrate", "verify", "--phase", "HYBRID_CONFIG"]);
+    declared.expect_code(0).stdout_has("HYBRID_CONFIG");
+    assert!(!declared.stdout.contains("drift"), "{}", declared.stdout);
+
+    // An endpoint the phase relies on that orchestra.toml does not define is drift.
+    migration.edit(|text| {
+        text.replace(
+            "endpoints = [\"memory\"]",
+            "endpoints = [\"memory\", \"vertex\"]",
+        )
+    });
+    migration
+        .run(&["migrate", "verify", "--phase", "HYBRID_CONFIG"])
+        .expect_code(2)
+        .stdout_has("endpoint vertex");
+}
