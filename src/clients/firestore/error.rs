@@ -11,6 +11,10 @@ use crate::clients::google_error::GoogleError;
 /// HTTP status, as for the other clients.
 pub fn firestore_error(status: &Status) -> GoogleError {
     let (code, http) = match status.code() {
+        // A connection that broke under a request (the server went away mid-call) reaches
+        // tonic as UNKNOWN "transport error": no answer came, so it is UNAVAILABLE like a
+        // connection that could not be made, not a server's refusal.
+        Code::Unknown if is_transport_failure(status) => ("UNAVAILABLE", None),
         Code::Ok => ("OK", Some(200)),
         Code::Cancelled => ("CANCELLED", Some(499)),
         Code::Unknown => ("UNKNOWN", Some(500)),
@@ -39,6 +43,13 @@ pub fn firestore_error(status: &Status) -> GoogleError {
     }
 }
 
+/// Whether `status` stands for no answer at all: tonic's own transport error behind it.
+fn is_transport_failure(status: &Status) -> bool {
+    let source_is_transport = std::error::Error::source(status)
+        .is_some_and(|source| source.is::<firestore::gcloud_sdk::tonic::transport::Error>());
+    source_is_transport || status.message().starts_with("transport error")
+}
+
 /// Whether a transaction lost to a concurrent writer and may be run again.
 pub fn is_contention(error: &GoogleError) -> bool {
     error.code == "ABORTED"
@@ -50,5 +61,24 @@ fn first_line(message: &str) -> String {
         "no message".to_owned()
     } else {
         line.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_connection_is_unavailable_with_no_answer_and_a_real_unknown_is_a_500() {
+        let broken = firestore_error(&Status::unknown("transport error"));
+        assert_eq!(
+            (broken.code.as_str(), broken.http_status),
+            ("UNAVAILABLE", None)
+        );
+        let answered = firestore_error(&Status::unknown("the server could not say"));
+        assert_eq!(
+            (answered.code.as_str(), answered.http_status),
+            ("UNKNOWN", Some(500))
+        );
     }
 }
