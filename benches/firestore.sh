@@ -14,15 +14,8 @@
 set -euo pipefail
 GETS="${GETS:-200}"
 RETRIEVES="${RETRIEVES:-100000}"
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orchestra-target}"
-if [ -n "${ORCHESTRA_BIN:-}" ]; then
-  bin="$ORCHESTRA_BIN"  # e.g. a debug build, to try the script; figures are from release
-else
-  cargo build --quiet --release --bin orchestra
-  bin="$CARGO_TARGET_DIR/release/orchestra"
-fi
+BENCH_ORCHESTRA_EMULATOR=no
+source "$(dirname "$0")/common.sh"
 
 venv="${ORCHESTRA_CONFORMANCE_VENV:-$HOME/.cache/orchestra-conformance-venv}"
 if ! "$venv/bin/python" -c 'import google.cloud.firestore' 2>/dev/null; then
@@ -31,27 +24,8 @@ if ! "$venv/bin/python" -c 'import google.cloud.firestore' 2>/dev/null; then
     -r "$repo/emulator/conformance/requirements.txt"
 fi
 
-dir=$(mktemp -d)
-emu=""
-stop() {
-  # gcloud runs the emulator's java under a shell script: stop the whole process group.
-  if [ -n "$emu" ]; then kill -TERM -- "-$emu" 2>/dev/null || true; wait "$emu" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap stop EXIT
-mkdir -p "$dir/playbooks"
-cd "$dir"
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export FIRESTORE_EMULATOR_HOST="127.0.0.1:$port"
-setsid gcloud emulators firestore start --host-port="$FIRESTORE_EMULATOR_HOST" --quiet > emulator.out 2>&1 &
-emu=$!
-for _ in $(seq 600); do
-  curl -fs "http://$FIRESTORE_EMULATOR_HOST/" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fs "http://$FIRESTORE_EMULATOR_HOST/" >/dev/null || { cat emulator.out >&2; exit 1; }
-echo "Firestore emulator at $FIRESTORE_EMULATOR_HOST (pid $emu); GETS=$GETS"
+start_firestore_emulator
+echo "Firestore emulator at $FIRESTORE_EMULATOR_HOST (pid $fsemu); GETS=$GETS"
 
 cat > orchestra.toml <<TOML
 [gcp]

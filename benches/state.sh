@@ -20,23 +20,7 @@ STEPS="${STEPS:-100}"
 ROTATIONS="${ROTATIONS:-3}"
 source "$(dirname "$0")/common.sh"
 
-fsemu=""
-stop() {
-  kill "$emu" 2>/dev/null || true
-  # gcloud runs the emulator's java under a shell script: stop the whole process group.
-  if [ -n "$fsemu" ]; then kill -TERM -- "-$fsemu" 2>/dev/null || true; wait "$fsemu" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap stop EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export FIRESTORE_EMULATOR_HOST="127.0.0.1:$port"
-setsid gcloud emulators firestore start --host-port="$FIRESTORE_EMULATOR_HOST" --quiet > firestore.out 2>&1 &
-fsemu=$!
-for _ in $(seq 600); do
-  curl -fs "http://$FIRESTORE_EMULATOR_HOST/" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fs "http://$FIRESTORE_EMULATOR_HOST/" >/dev/null || { cat firestore.out >&2; exit 1; }
+start_firestore_emulator
 export BENCH_GITHUB_TOKEN=ghp_orchestraDemoToken0000000000000000
 echo "orchestra emulator at $url, Firestore emulator at $FIRESTORE_EMULATOR_HOST; RUNS=$RUNS STEPS=$STEPS ROTATIONS=$ROTATIONS"
 
