@@ -47,6 +47,7 @@ mod plan;
 mod plan_estimate;
 mod plan_trace;
 mod play;
+mod probe;
 mod progress;
 mod rate_limits;
 mod redirects;
