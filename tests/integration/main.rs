@@ -37,6 +37,7 @@ mod migrate;
 mod migrate_cloud_run;
 mod migrate_fixture;
 mod migrate_report;
+mod migrate_runs;
 mod migrate_verify;
 mod notify;
 mod operator_output;
