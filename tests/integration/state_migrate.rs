@@ -7,7 +7,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use orchestra::firestore_emulator::FirestoreEmulator;
-use orchestra::store::{AlertRecord, BreakerRecord, BreakerState, LedgerKey, LedgerRecord, Store};
+use orchestra::store::{
+    AlertRecord, BreakerRecord, BreakerState, LedgerKey, LedgerRecord, RateLimitCheck, Store,
+};
 
 use crate::harness::{EmulatorProcess, Project, Run};
 use crate::state_shared_rotation::shared_documents;
@@ -109,13 +111,28 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
         unsent: Some("core window at 10%".into()),
     };
     local.put_alert(&alert).expect("alert");
+    local
+        .record_rate_limit(&RateLimitCheck {
+            run_id: None,
+            checked_at: 3_000,
+            credential: "main".into(),
+            kind: "token".into(),
+            resource: "core".into(),
+            limit: 5000,
+            remaining: 4000,
+            used: 1000,
+            reset_at: 9_000,
+            burn_per_hour: Some(12.5),
+            exhausts_at: None,
+        })
+        .expect("rate limit");
 
     a.config(&config(&emulator, Some("machine-a")));
     let first = orchestra(&a, &host, &["state", "migrate", "--to", "firestore"]);
     first
         .expect_code(0)
         .stdout_has("copied 2 runs")
-        .stdout_has("1 ledger rows, 1 breakers and 1 alerts")
+        .stdout_has("1 ledger rows, 1 breakers, 1 rate-limit checks and 1 alerts")
         .stdout_has("new runs start at 3");
     let after_first = counts(&firestore);
     let second = orchestra(&a, &host, &["state", "migrate", "--to", "firestore"]);
@@ -162,6 +179,10 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
     );
     assert_eq!(shared.breakers().expect("breakers"), [breaker]);
     assert_eq!(shared.alerts().expect("alerts"), [alert]);
+    assert_eq!(
+        shared.recent_rate_limits(10).expect("rate limits"),
+        local.recent_rate_limits(10).expect("rate limits")
+    );
     assert_eq!(shared.unsent_alerts().expect("unsent"), ["rate-limit:core"]);
 
     // The folder's key is the shared one now: another machine opens the sealed state.

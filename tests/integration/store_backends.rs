@@ -11,7 +11,7 @@ use orchestra::clients::retry::RetryPolicy;
 use orchestra::firestore_emulator::FirestoreEmulator;
 use orchestra::store::{
     AlertRecord, BreakerRecord, BreakerState, LedgerIntent, LedgerKey, LedgerRecord,
-    SharedSettings, Store,
+    RateLimitCheck, SharedSettings, Store,
 };
 
 /// A SQLite store in `dir`, sharing `firestore` under `prefix` when given.
@@ -67,6 +67,13 @@ fn on_both(check: impl Fn(&Store, &str)) {
     assert!(
         local.alerts().expect("alerts").is_empty(),
         "alerts stayed local"
+    );
+    assert!(
+        local
+            .recent_rate_limits(10)
+            .expect("rate limits")
+            .is_empty(),
+        "rate limits stayed local"
     );
 }
 
@@ -292,16 +299,11 @@ fn breakers_and_alerts_answer_alike_on_both_backends() {
 
 #[test]
 fn two_machines_count_one_breaker_without_losing_a_failure() {
-    let firestore = FirestoreEmulator::start().expect("the Firestore emulator starts");
-    let (a, b) = (
-        tempfile::tempdir().expect("tempdir"),
-        tempfile::tempdir().expect("tempdir"),
-    );
-    let store_a = store_in(a.path(), Some((&firestore, "orch")));
-    let store_b = store_in(b.path(), Some((&firestore, "orch")));
+    let machines = TwoMachines::start();
+    let (store_a, store_b) = (&machines.a, &machines.b);
     const EACH: u32 = 6;
     std::thread::scope(|scope| {
-        for store in [&store_a, &store_b] {
+        for store in [store_a, store_b] {
             scope.spawn(move || {
                 for _ in 0..EACH {
                     count_failure(store, "github", 2 * EACH);
@@ -315,4 +317,91 @@ fn two_machines_count_one_breaker_without_losing_a_failure() {
     assert_eq!(seen_by_b[0].failures, 2 * EACH);
     assert_eq!(seen_by_b[0].state, BreakerState::Open, "open for both");
     assert_eq!(store_a.breakers().expect("breakers"), seen_by_b);
+}
+
+/// An observation of `credential`'s core window at `at` with `remaining` left.
+fn core_check(credential: &str, at: i64, remaining: i64) -> RateLimitCheck {
+    RateLimitCheck {
+        run_id: None,
+        checked_at: at,
+        credential: credential.into(),
+        kind: "token".into(),
+        resource: "core".into(),
+        limit: 5000,
+        remaining,
+        used: 5000 - remaining,
+        reset_at: 10_000,
+        burn_per_hour: (at > 1).then_some(120.5),
+        exhausts_at: None,
+    }
+}
+
+#[test]
+fn rate_limit_history_answers_alike_on_both_backends() {
+    on_both(|store, backend| {
+        assert_eq!(store.last_rate_limit("main", "core").expect("last"), None);
+        for (at, remaining) in [(1, 4000), (2, 3500), (3, 3000)] {
+            store
+                .record_rate_limit(&core_check("main", at, remaining))
+                .expect("record");
+            store
+                .record_rate_limit(&core_check("app/ci", at, remaining + 1))
+                .expect("record");
+        }
+        let last = store.last_rate_limit("main", "core").expect("last");
+        assert_eq!(last, Some(core_check("main", 3, 3000)), "{backend}");
+        let recent = store.recent_rate_limits(2).expect("recent");
+        let seen: Vec<(i64, &str)> = recent
+            .iter()
+            .map(|c| (c.checked_at, c.credential.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [(3, "app/ci"), (3, "main"), (2, "app/ci"), (2, "main")],
+            "{backend}"
+        );
+        assert_eq!(store.recent_rate_limits(10).expect("all").len(), 6);
+        assert_eq!(store.last_rate_limit("main", "search").expect("last"), None);
+    });
+}
+
+#[test]
+fn a_rate_limit_check_on_one_machine_is_the_last_one_on_another() {
+    let machines = TwoMachines::start();
+    let (store_a, store_b) = (&machines.a, &machines.b);
+    store_a
+        .record_rate_limit(&core_check("main", 1, 4000))
+        .expect("record");
+    assert_eq!(
+        store_b.last_rate_limit("main", "core").expect("last"),
+        Some(core_check("main", 1, 4000))
+    );
+    assert_eq!(
+        store_b.recent_rate_limits(1).expect("recent"),
+        [core_check("main", 1, 4000)]
+    );
+}
+
+/// Two folders whose stores share one Firestore emulator under one prefix.
+struct TwoMachines {
+    a: Store,
+    b: Store,
+    _folders: [tempfile::TempDir; 2],
+    _firestore: FirestoreEmulator,
+}
+
+impl TwoMachines {
+    fn start() -> Self {
+        let firestore = FirestoreEmulator::start().expect("the Firestore emulator starts");
+        let folders = [
+            tempfile::tempdir().expect("tempdir"),
+            tempfile::tempdir().expect("tempdir"),
+        ];
+        Self {
+            a: store_in(folders[0].path(), Some((&firestore, "orch"))),
+            b: store_in(folders[1].path(), Some((&firestore, "orch"))),
+            _folders: folders,
+            _firestore: firestore,
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! `orchestra state migrate --to firestore`: copies a folder's SQLite runs, steps, events,
-//! playbook state, sync ledger, circuit breakers and alert conditions into the shared
+//! playbook state, sync ledger, circuit breakers, rate-limit history and alert conditions into the shared
 //! collections, keeping run ids.
 //!
 //! Idempotent: every document id is derived from the SQLite row (a run's id, a step's run
@@ -33,6 +33,9 @@ pub struct ImportReport {
     pub ledger: usize,
     /// Circuit breakers copied (a breaker's document is its name: a second copy replaces it).
     pub breakers: usize,
+    /// Rate-limit observations copied (a document per check time, machine, credential and
+    /// resource: a second copy from this machine replaces them).
+    pub rate_limits: usize,
     /// Alert conditions copied (a condition's document is its key).
     pub alerts: usize,
     /// The run id new runs start from.
@@ -153,6 +156,10 @@ impl FirestoreState {
         for breaker in local.breakers()? {
             ops.push(self.breaker_write(&breaker)?);
             report.breakers += 1;
+        }
+        for check in local.recent_rate_limits(usize::MAX)? {
+            ops.extend(self.rate_limit_writes(&check, &self.machine)?);
+            report.rate_limits += 1;
         }
         for alert in local.alerts()? {
             ops.push(self.alert_write(&alert)?);
