@@ -41,6 +41,11 @@ def keyless(emulator):
         },
     ))
     assert provider["name"] == PROVIDER
+    return trust_acme_api(emulator)
+
+
+def trust_acme_api(emulator):
+    """Binds acme/api's principal set on the deployer and enables the IAM Credentials API."""
     policy = emulator.post(f"/v1/projects/-/serviceAccounts/{DEPLOYER}:getIamPolicy", {})
     member = f"principalSet://iam.googleapis.com/{POOL}/attribute.repository/acme/api"
     policy["bindings"] = [{"role": "roles/iam.workloadIdentityUser", "members": [member]}]
@@ -68,6 +73,14 @@ def credentials(emulator, credential_source):
     return identity_pool.Credentials.from_info(info, scopes=[SCOPE])
 
 
+def workflow_credentials(emulator, repo):
+    """Credentials reading a workflow run of `repo`'s ID token from the URL source."""
+    return credentials(emulator, {
+        "url": mint_url(emulator, repo),
+        "format": {"type": "json", "subject_token_field_name": "value"},
+    })
+
+
 def test_a_token_file_of_the_bound_repository_gets_a_service_account_token(keyless, tmp_path):
     token_file = tmp_path / "github-oidc-token"
     minted = urllib.parse.urlparse(mint_url(keyless, "acme/api"))
@@ -89,20 +102,14 @@ def test_the_url_source_the_auth_action_writes_works_too(keyless):
 
 
 def test_another_repository_of_the_owner_is_refused_at_impersonation(keyless):
-    creds = credentials(keyless, {
-        "url": mint_url(keyless, "acme/web"),
-        "format": {"type": "json", "subject_token_field_name": "value"},
-    })
+    creds = workflow_credentials(keyless, "acme/web")
     with pytest.raises(exceptions.RefreshError) as refused:
         creds.refresh(Request())
     assert "iam.serviceAccounts.getAccessToken" in str(refused.value)
 
 
 def test_another_owner_is_refused_by_the_attribute_condition(keyless):
-    creds = credentials(keyless, {
-        "url": mint_url(keyless, "evil/api"),
-        "format": {"type": "json", "subject_token_field_name": "value"},
-    })
+    creds = workflow_credentials(keyless, "evil/api")
     with pytest.raises(exceptions.OAuthError) as refused:
         creds.refresh(Request())
     assert "unauthorized_client" in str(refused.value)

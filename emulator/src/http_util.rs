@@ -36,6 +36,13 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether boolean query parameter `name` is set true; Google's front end reads `true`
+    /// in any case (gcloud's apitools sends `True`).
+    pub fn query_flag(&self, name: &str) -> bool {
+        self.query(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
     /// Every value of query parameter `name`.
     pub fn query_all(&self, name: &str) -> Vec<&str> {
         self.query

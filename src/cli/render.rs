@@ -223,24 +223,32 @@ fn duration_text(run: &RunRecord) -> String {
     }
 }
 
+/// The migration phase run `run` played a playbook of: `orchestra migrate` passes every phase
+/// playbook its `migration` and `phase` as arguments, so a run carrying both belongs to one.
+pub fn migration_phase(run: &RunRecord) -> Option<&str> {
+    run.args.get("migration").and_then(|m| m.as_str())?;
+    run.args.get("phase").and_then(|p| p.as_str())
+}
+
 /// The table `orchestra runs` prints.
 pub fn runs_table(runs: &[RunRecord]) -> String {
     if runs.is_empty() {
         return "no runs yet\n".to_owned();
     }
     let mut out = format!(
-        "{:>5}  {:<11}  {:<5}  {:<20}  {:>9}  {:<16}  {}\n",
-        "ID", "STATUS", "MODE", "STARTED", "DURATION", "MACHINE", "PLAYBOOK"
+        "{:>5}  {:<11}  {:<5}  {:<20}  {:>9}  {:<16}  {:<19}  {}\n",
+        "ID", "STATUS", "MODE", "STARTED", "DURATION", "MACHINE", "PHASE", "PLAYBOOK"
     );
     for run in runs {
         out.push_str(&format!(
-            "{:>5}  {:<11}  {:<5}  {:<20}  {:>9}  {:<16}  {}\n",
+            "{:>5}  {:<11}  {:<5}  {:<20}  {:>9}  {:<16}  {:<19}  {}\n",
             run.id,
             run.status.as_str(),
             run.mode.as_str(),
             format_ms(run.started_at),
             duration_text(run),
             run.host,
+            migration_phase(run).unwrap_or("-"),
             run.playbook
         ));
     }
@@ -261,6 +269,9 @@ pub fn run_detail(run: &RunRecord, steps: &[StepRecord], events: &[EventRecord])
         run.host,
         run.args
     );
+    if let Some(phase) = migration_phase(run) {
+        out.push_str(&format!("  phase:    {phase}\n"));
+    }
     if let Some(error) = &run.error {
         out.push_str(&format!("  error:    {error}\n"));
     }

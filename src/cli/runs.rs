@@ -1,4 +1,5 @@
-//! `orchestra runs`: recent runs, newest first; `orchestra runs show ID`: one run in full.
+//! `orchestra runs`: recent runs, newest first, each with the migration phase it belongs to;
+//! `orchestra runs show ID`: one run in full.
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -38,8 +39,17 @@ enum RunsAction {
     },
 }
 
+/// A run as `orchestra runs --json` lists it: the record and the migration phase it belongs to.
+#[derive(Serialize)]
+struct ListedRun<'a> {
+    #[serde(flatten)]
+    run: &'a RunRecord,
+    phase: Option<&'a str>,
+}
+
 #[derive(Serialize)]
 struct RunDetail {
+    phase: Option<String>,
     run: RunRecord,
     steps: Vec<StepRecord>,
     events: Vec<EventRecord>,
@@ -55,7 +65,14 @@ pub fn run(args: &RunsArgs, host: &Host) -> Result<ExitStatus, HostError> {
         None => {
             let runs = host.store.recent_runs(args.limit)?;
             if args.json {
-                render::json(&runs);
+                let listed: Vec<ListedRun<'_>> = runs
+                    .iter()
+                    .map(|run| ListedRun {
+                        run,
+                        phase: render::migration_phase(run),
+                    })
+                    .collect();
+                render::json(&listed);
             } else {
                 print!("{}", render::runs_table(&runs));
             }
@@ -73,6 +90,7 @@ pub fn run(args: &RunsArgs, host: &Host) -> Result<ExitStatus, HostError> {
                 .map(|s| s.seq)
                 .collect();
             let detail = RunDetail {
+                phase: render::migration_phase(&run).map(str::to_owned),
                 run,
                 steps,
                 events,

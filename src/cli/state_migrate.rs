@@ -87,12 +87,15 @@ pub fn run(host: &Host, json: bool) -> Result<ExitStatus, HostError> {
     } else {
         let c = &migrated.copied;
         println!(
-            "copied {} runs ({} steps, {} events), {} playbook state entries and {} ledger rows from {} to {}, prefix {}; run ids kept, new runs start at {}",
+            "copied {} runs ({} steps, {} events), {} playbook state entries, {} ledger rows, {} breakers, {} rate-limit checks and {} alerts from {} to {}, prefix {}; run ids kept, new runs start at {}",
             c.runs,
             c.steps,
             c.events,
             c.state,
             c.ledger,
+            c.breakers,
+            c.rate_limits,
+            c.alerts,
             host.store.path().display(),
             migrated.to,
             migrated.prefix,

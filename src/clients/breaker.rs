@@ -85,7 +85,7 @@ impl Breakers {
     fn update<T>(
         &self,
         name: &str,
-        decide: impl FnOnce(Option<BreakerRecord>, i64) -> (T, Option<BreakerRecord>),
+        mut decide: impl FnMut(Option<BreakerRecord>, i64) -> (T, Option<BreakerRecord>),
     ) -> Result<T, StoreError> {
         let writes = self.writes;
         self.store.update_breaker(name, |current, now| {

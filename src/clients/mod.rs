@@ -14,6 +14,7 @@ pub mod http;
 pub mod iam;
 pub mod monitoring;
 pub mod pacing;
+pub mod probe;
 pub mod retry;
 pub mod run;
 pub mod secret_manager;

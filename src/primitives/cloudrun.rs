@@ -2,7 +2,7 @@
 //! URL, CPU and memory, instance bounds and request concurrency. Reads only: real under
 //! `--plan` too. The project is `[gcp].project` (the demo one under `--emulate`) and must be in
 //! `[scope].gcp_projects`; the region defaults to `[cloud_run].region`, the service to
-//! `[cloud_run].service`.
+//! `[cloud_run].service`. `cloudrun::serves` probes the service's URL (see `http::probe`).
 
 use std::sync::Arc;
 
@@ -152,6 +152,27 @@ const SERVICE_DOC: &str = "#{name, project, region, ready, reconciling, url, ima
      true when the Ready condition succeeded and no change is rolling out; cpu, memory,\n\
      max_instances and concurrency are () when unset.";
 
+/// What the URL of service `name` answers (the URL the Cloud Run API returned for the in-scope
+/// project, so it needs no `[scope].http_hosts` entry); () when there is no such service.
+fn serves(context: &RunContext, name: &str) -> Result<Dynamic, PrimitiveError> {
+    let project = project(context)?;
+    let region = region_or_default(context, None, false)?;
+    let found = context
+        .block_on(client(context)?.service(&project, &region, name))?
+        .map_err(super::wif::remote)?;
+    let Some(service) = found else {
+        return Ok(Dynamic::UNIT);
+    };
+    if service.url.is_empty() {
+        return Err(PrimitiveError::new(format!(
+            "Cloud Run service {name} has no URL yet: nothing to probe"
+        )));
+    }
+    let target = super::http_probe::parse_target(&service.url)?;
+    super::http_probe::check_scope(context, &target, true)?;
+    super::http_probe::probe_map(context, &target)
+}
+
 /// Registers `cloudrun::`.
 pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
     module.read(
@@ -201,6 +222,38 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
             let region = region_or_default(context, Some(&args.str(1)?), false)?;
             read_service(context, &name, &region)
         },
+    );
+    module.read(
+        Signature {
+            name: "serves",
+            params: &[],
+            returns: "map",
+            doc: "What the URL of the [cloud_run] service answers, as http::probe gives it (the\n\
+                  URL is Cloud Run's own, so it needs no [scope].http_hosts entry); () when\n\
+                  there is no such service.",
+        },
+        |_| "whether the [cloud_run] service serves its URL".into(),
+        |context, _| {
+            let name = context.config().cloud_run.service.clone().ok_or_else(|| {
+                PrimitiveError::new("no service: set [cloud_run].service in orchestra.toml")
+            })?;
+            serves(context, &checked_name(&name)?)
+        },
+    );
+    module.read(
+        Signature {
+            name: "serves",
+            params: &[("name", ParamType::Str)],
+            returns: "map",
+            doc: "What the URL of Cloud Run service `name` in [cloud_run].region answers, as\n\
+                  http::probe gives it; () when there is no such service.",
+        },
+        |args| {
+            args.str(0)
+                .map(|n| format!("whether Cloud Run service {n} serves its URL"))
+                .unwrap_or_default()
+        },
+        |context, args| serves(context, &checked_name(&args.str(0)?)?),
     );
     module.read(
         Signature {

@@ -1,4 +1,4 @@
-//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`, `firestore::`, `wif::`, `services::`, `cloudrun::`, `config::`, `progress::`, `migration::`), one file each: the typed Rust
+//! The modules playbooks call (`secret::`, `secrets::`, `state::`, `run::`, `breaker::`, `github::`, `iam::`, `notify::`, `monitor::`, `budget::`, `ledger::`, `secret_sync::`, `memory::`, `scan::`, `firestore::`, `wif::`, `services::`, `cloudrun::`, `http::`, `config::`, `progress::`, `migration::`), one file each: the typed Rust
 //! API first, the Rhai registration at the bottom. Every function is registered through
 //! [`crate::engine::gate`], which owns plan mode and the journal.
 
@@ -14,6 +14,7 @@ mod firestore_values;
 mod github;
 mod github_apps;
 mod github_variables;
+mod http_probe;
 mod iam;
 mod ledger;
 mod memory;
@@ -73,6 +74,7 @@ pub fn register_all(engine: &mut Engine, context: &Arc<RunContext>) -> Vec<Primi
                 .with_service_breaker("serviceusage"),
         ),
         config::register(ModuleBuilder::new("config", Arc::clone(context))),
+        http_probe::register(ModuleBuilder::new("http", Arc::clone(context))),
         cloudrun::register(
             ModuleBuilder::new("cloudrun", Arc::clone(context)).with_service_breaker("run"),
         ),

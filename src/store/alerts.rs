@@ -24,30 +24,38 @@ pub struct AlertRecord {
     pub unsent: Option<String>,
 }
 
+fn alert_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRecord> {
+    Ok(AlertRecord {
+        key: row.get(0)?,
+        severity: row.get(1)?,
+        message: row.get(2)?,
+        changed_at: row.get(3)?,
+        last_sent_at: row.get(4)?,
+        unsent: row.get(5)?,
+    })
+}
+
 impl Store {
     /// The stored state of alert `key`.
     pub fn alert(&self, key: &str) -> Result<Option<AlertRecord>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.alert(key);
+        }
         Ok(self
             .conn()
             .query_row(
                 "SELECT key, severity, message, changed_at, last_sent_at, unsent FROM alerts WHERE key = ?1",
                 [key],
-                |row| {
-                    Ok(AlertRecord {
-                        key: row.get(0)?,
-                        severity: row.get(1)?,
-                        message: row.get(2)?,
-                        changed_at: row.get(3)?,
-                        last_sent_at: row.get(4)?,
-                        unsent: row.get(5)?,
-                    })
-                },
+                alert_from_row,
             )
             .optional()?)
     }
 
     /// Writes alert `record`.
     pub fn put_alert(&self, record: &AlertRecord) -> Result<(), StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.put_alerts(std::slice::from_ref(record));
+        }
         self.conn().execute(
             "INSERT INTO alerts (key, severity, message, changed_at, last_sent_at, unsent)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -68,10 +76,33 @@ impl Store {
 
     /// Every alert with a message still waiting to be sent.
     pub fn unsent_alerts(&self) -> Result<Vec<String>, StoreError> {
+        if let Some(shared) = &self.shared {
+            let alerts = shared.alerts()?;
+            return Ok(alerts
+                .into_iter()
+                .filter(|a| a.unsent.is_some())
+                .map(|a| a.key)
+                .collect());
+        }
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT key FROM alerts WHERE unsent IS NOT NULL ORDER BY key")?;
         let rows = stmt.query_map([], |row| row.get(0))?;
+        rows.map(|r| r.map_err(StoreError::from)).collect()
+    }
+}
+
+impl Store {
+    /// Every alert, by key (what `state migrate` copies).
+    pub fn alerts(&self) -> Result<Vec<AlertRecord>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.alerts();
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT key, severity, message, changed_at, last_sent_at, unsent FROM alerts ORDER BY key",
+        )?;
+        let rows = stmt.query_map([], alert_from_row)?;
         rows.map(|r| r.map_err(StoreError::from)).collect()
     }
 }

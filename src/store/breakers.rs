@@ -64,12 +64,18 @@ fn checked((record, state): (BreakerRecord, String)) -> Result<BreakerRecord, St
 
 impl Store {
     /// Reads breaker `name`, lets `transition` decide its next record, and writes that record,
-    /// all in one IMMEDIATE transaction so two processes never both take the half-open trial.
+    /// all in one IMMEDIATE transaction so two processes never both take the half-open trial
+    /// (in Firestore, one transaction, with `transition` decided again when another machine
+    /// changed the breaker first: it may run more than once).
     pub fn update_breaker<T>(
         &self,
         name: &str,
-        transition: impl FnOnce(Option<BreakerRecord>, i64) -> (T, Option<BreakerRecord>),
+        transition: impl FnMut(Option<BreakerRecord>, i64) -> (T, Option<BreakerRecord>),
     ) -> Result<T, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.update_breaker(name, transition);
+        }
+        let mut transition = transition;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let current = tx
@@ -108,6 +114,9 @@ impl Store {
 
     /// Every breaker, by name.
     pub fn breakers(&self) -> Result<Vec<BreakerRecord>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.breakers();
+        }
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM breakers ORDER BY name"))?;
         let rows = stmt.query_map([], from_row)?;
@@ -117,6 +126,9 @@ impl Store {
 
     /// Forgets breaker `name` (it starts closed next time); whether it existed.
     pub fn reset_breaker(&self, name: &str) -> Result<bool, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.reset_breaker(name);
+        }
         Ok(self
             .conn()
             .execute("DELETE FROM breakers WHERE name = ?1", [name])?

@@ -1,5 +1,6 @@
 //! The `rate_limit_checks` table: every observation of a GitHub rate-limit window, so a check
-//! can tell the burn rate since the previous one and a report can show the history.
+//! can tell the burn rate since the previous one and a report can show the history (in
+//! `{prefix}_rate_limits` with the Firestore backend, every machine's checks together).
 
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
@@ -55,6 +56,9 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<RateLimitCheck> {
 impl Store {
     /// Records `check`.
     pub fn record_rate_limit(&self, check: &RateLimitCheck) -> Result<(), StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.record_rate_limit(check, shared.machine());
+        }
         self.conn().execute(
             &format!("INSERT INTO rate_limit_checks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
             params![
@@ -80,6 +84,9 @@ impl Store {
         credential: &str,
         resource: &str,
     ) -> Result<Option<RateLimitCheck>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.last_rate_limit(credential, resource);
+        }
         Ok(self
             .conn()
             .query_row(
@@ -96,6 +103,9 @@ impl Store {
     /// Every observation of the newest `checks` checks (a check being one moment all
     /// credentials were asked), newest first, then by credential and resource.
     pub fn recent_rate_limits(&self, checks: usize) -> Result<Vec<RateLimitCheck>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.recent_rate_limits(checks);
+        }
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {COLUMNS} FROM rate_limit_checks WHERE checked_at IN

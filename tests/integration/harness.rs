@@ -421,3 +421,10 @@ fn in_a_clean_environment(cmd: &mut Command, dir: &Path) {
         .env_remove("ORCHESTRA_PROFILE")
         .stdin(Stdio::null());
 }
+
+/// `127.0.0.1:PORT` of a port that was just free and is closed again: nothing listens there,
+/// so a connection to it is refused.
+pub fn closed_host() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").to_string()
+}

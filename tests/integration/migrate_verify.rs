@@ -1,6 +1,7 @@
 //! `orchestra migrate verify`: read-only checks with Terraform's detailed exit code — 0 as
 //! declared, 2 drift (listed), 1 error — after hand changes to the emulator.
 
+use crate::harness::closed_host;
 use crate::migrate_fixture::Migration;
 
 fn enabled_services(migration: &Migration) -> String {
@@ -98,19 +99,54 @@ fn a_verify_playbook_that_fails_exits_1_with_its_file_and_line() {
         .stdout_has("cannot read the targets");
 }
 
+/// Points `[endpoints.memory]` at `url` and lists `hosts` in `[scope].http_hosts`.
+fn memory_endpoint_at(migration: &Migration, url: &str, hosts: &[&str]) {
+    let path = migration.project.path().join("orchestra.toml");
+    let text = std::fs::read_to_string(&path).expect("orchestra.toml");
+    let text: String = text
+        .lines()
+        .filter(|line| !line.starts_with("http_hosts = "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let listed: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
+    let text = text.replace(
+        "gcp_projects = [\"demo-project\"]\n",
+        &format!(
+            "gcp_projects = [\"demo-project\"]\nhttp_hosts = [{}]\n",
+            listed.join(", ")
+        ),
+    );
+    let text = match text.split_once("\n[endpoints.memory]") {
+        Some((before, _)) => before.to_owned(),
+        None => text,
+    };
+    std::fs::write(
+        &path,
+        format!("{text}\n[endpoints.memory]\ndefault = \"{url}\"\n"),
+    )
+    .expect("write orchestra.toml");
+}
+
 #[test]
-fn hybrid_config_verify_names_an_endpoint_that_does_not_resolve_and_stays_unknown() {
-    let migration =
-        Migration::with_config("\n[endpoints.memory]\ndefault = \"http://127.0.0.1:9\"\n");
+fn hybrid_config_verify_probes_each_endpoint_and_names_one_that_is_missing_or_refuses() {
+    let migration = Migration::new();
+    let emulator_host = migration.emulator.url().replace("http://", "");
+    let serving = format!(
+        "{}/run.app/demo-project/europe-west1/api",
+        migration.emulator.url()
+    );
+    memory_endpoint_at(&migration, &serving, &[&emulator_host]);
     migration.edit(|text| {
         text.replace(
             "depends_on = [\"CORE_INFRASTRUCTURE\"]\n\n[[phases]]\nname = \"AI_CODING\"",
             "depends_on = [\"CORE_INFRASTRUCTURE\"]\n\n[phases.settings]\nendpoints = [\"memory\"]\n\n[[phases]]\nname = \"AI_CODING\"",
         )
     });
-    let declared = migration.run(&["migrate", "verify", "--phase", "HYBRID_CONFIG"]);
-    declared.expect_code(0).stdout_has("HYBRID_CONFIG");
-    assert!(!declared.stdout.contains("drift"), "{}", declared.stdout);
+    // The endpoint resolves and answers: nothing is left unchecked.
+    migration
+        .run(&["migrate", "verify", "--phase", "HYBRID_CONFIG"])
+        .expect_code(0)
+        .stdout_has("HYBRID_CONFIG: as declared");
 
     // An endpoint the phase relies on that orchestra.toml does not define is drift.
     migration.edit(|text| {
@@ -123,4 +159,15 @@ fn hybrid_config_verify_names_an_endpoint_that_does_not_resolve_and_stays_unknow
         .run(&["migrate", "verify", "--phase", "HYBRID_CONFIG"])
         .expect_code(2)
         .stdout_has("endpoint vertex");
+
+    // One that resolves to a port nobody listens on is drift naming the host.
+    let host = closed_host();
+    memory_endpoint_at(&migration, &format!("http://{host}/"), &[&host]);
+    migration.edit(|text| text.replace(", \"vertex\"", ""));
+    migration
+        .run(&["migrate", "verify", "--phase", "HYBRID_CONFIG"])
+        .expect_code(2)
+        .stdout_has(&format!(
+            "http://{host}/: expected answers, found {host} refused the connection"
+        ));
 }

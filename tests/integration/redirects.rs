@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::harness::{DEMO_GITHUB_TOKEN, Project};
 
 /// A local HTTP server answering every request with `answer(request_body)`; counts requests.
-struct Server {
+pub struct Server {
     host: String,
     requests: Arc<AtomicUsize>,
 }
 
 impl Server {
-    fn start(answer: impl Fn(&str) -> String + Send + 'static) -> Self {
+    pub fn start(answer: impl Fn(&str) -> String + Send + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let host = listener.local_addr().expect("addr").to_string();
         let requests = Arc::new(AtomicUsize::new(0));
@@ -33,7 +33,7 @@ impl Server {
     }
 
     /// A server that answers 307 to `location`.
-    fn redirecting_to(location: String) -> Self {
+    pub fn redirecting_to(location: String) -> Self {
         Self::start(move |_| {
             format!(
                 "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -42,20 +42,25 @@ impl Server {
     }
 
     /// A server that answers 200 `ok`.
-    fn accepting() -> Self {
+    pub fn accepting() -> Self {
         Self::start(|_| text(200, "ok"))
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.host)
     }
 
-    fn contacted(&self) -> usize {
+    /// Its `127.0.0.1:PORT`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn contacted(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }
 }
 
-fn text(status: u16, body: &str) -> String {
+pub fn text(status: u16, body: &str) -> String {
     format!(
         "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()

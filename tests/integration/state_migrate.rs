@@ -7,7 +7,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use orchestra::firestore_emulator::FirestoreEmulator;
-use orchestra::store::{LedgerKey, LedgerRecord, Store};
+use orchestra::store::{
+    AlertRecord, BreakerRecord, BreakerState, LedgerKey, LedgerRecord, RateLimitCheck, Store,
+};
 
 use crate::harness::{EmulatorProcess, Project, Run};
 use crate::state_shared_rotation::shared_documents;
@@ -87,13 +89,50 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
         direction: "push".into(),
     };
     local.ledger_record(&[record], None).expect("ledger");
+    let breaker = BreakerRecord {
+        name: "github".into(),
+        state: BreakerState::Open,
+        failures: 5,
+        threshold: 5,
+        recovery_ms: 60_000,
+        opened_at: Some(1_000),
+        last_error: Some("502 from api.github.com".into()),
+        updated_at: 1_000,
+    };
+    local
+        .update_breaker("github", |_, _| ((), Some(breaker.clone())))
+        .expect("breaker");
+    let alert = AlertRecord {
+        key: "rate-limit:core".into(),
+        severity: "warning".into(),
+        message: "core window at 10%".into(),
+        changed_at: 2_000,
+        last_sent_at: None,
+        unsent: Some("core window at 10%".into()),
+    };
+    local.put_alert(&alert).expect("alert");
+    local
+        .record_rate_limit(&RateLimitCheck {
+            run_id: None,
+            checked_at: 3_000,
+            credential: "main".into(),
+            kind: "token".into(),
+            resource: "core".into(),
+            limit: 5000,
+            remaining: 4000,
+            used: 1000,
+            reset_at: 9_000,
+            burn_per_hour: Some(12.5),
+            exhausts_at: None,
+        })
+        .expect("rate limit");
 
     a.config(&config(&emulator, Some("machine-a")));
     let first = orchestra(&a, &host, &["state", "migrate", "--to", "firestore"]);
     first
         .expect_code(0)
         .stdout_has("copied 2 runs")
-        .stdout_has("1 ledger rows")
+        .stdout_has("1 ledger rows, 1 breakers, 1 rate-limit checks and 1 alerts")
         .stdout_has("new runs start at 3");
     let after_first = counts(&firestore);
     let second = orchestra(&a, &host, &["state", "migrate", "--to", "firestore"]);
@@ -138,6 +177,13 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
         shared.ledger_entries().expect("ledger"),
         local.ledger_entries().expect("ledger")
     );
+    assert_eq!(shared.breakers().expect("breakers"), [breaker]);
+    assert_eq!(shared.alerts().expect("alerts"), [alert]);
+    assert_eq!(
+        shared.recent_rate_limits(10).expect("rate limits"),
+        local.recent_rate_limits(10).expect("rate limits")
+    );
+    assert_eq!(shared.unsent_alerts().expect("unsent"), ["rate-limit:core"]);
 
     // The folder's key is the shared one now: another machine opens the sealed state.
     let key_file = std::fs::read(a.path().join(".orchestra/fingerprint.key")).expect("key");

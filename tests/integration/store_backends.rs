@@ -9,7 +9,10 @@ use std::time::Duration;
 use orchestra::clients::firestore::{Endpoint, FirestoreSettings};
 use orchestra::clients::retry::RetryPolicy;
 use orchestra::firestore_emulator::FirestoreEmulator;
-use orchestra::store::{LedgerIntent, LedgerKey, LedgerRecord, SharedSettings, Store};
+use orchestra::store::{
+    AlertRecord, BreakerRecord, BreakerState, LedgerIntent, LedgerKey, LedgerRecord,
+    RateLimitCheck, SharedSettings, Store,
+};
 
 /// A SQLite store in `dir`, sharing `firestore` under `prefix` when given.
 fn store_in(dir: &Path, firestore: Option<(&FirestoreEmulator, &str)>) -> Store {
@@ -56,6 +59,21 @@ fn on_both(check: impl Fn(&Store, &str)) {
     assert!(
         local.ledger_entries().expect("ledger").is_empty(),
         "ledger stayed local"
+    );
+    assert!(
+        local.breakers().expect("breakers").is_empty(),
+        "breakers stayed local"
+    );
+    assert!(
+        local.alerts().expect("alerts").is_empty(),
+        "alerts stayed local"
+    );
+    assert!(
+        local
+            .recent_rate_limits(10)
+            .expect("rate limits")
+            .is_empty(),
+        "rate limits stayed local"
     );
 }
 
@@ -205,4 +223,185 @@ fn a_plan_writes_no_shared_state_or_ledger() {
             "{backend}"
         );
     });
+}
+
+/// One more failure counted on breaker `name` (opening it at `threshold`), as
+/// `clients::breaker` counts one: read, decide, write in one transaction.
+fn count_failure(store: &Store, name: &str, threshold: u32) -> BreakerState {
+    store
+        .update_breaker(name, |current, now| {
+            let mut next = current.unwrap_or(BreakerRecord {
+                name: name.to_owned(),
+                state: BreakerState::Closed,
+                failures: 0,
+                threshold,
+                recovery_ms: 60_000,
+                opened_at: None,
+                last_error: None,
+                updated_at: now,
+            });
+            next.failures += 1;
+            next.last_error = Some(format!("failure {}", next.failures));
+            next.updated_at = now;
+            if next.failures >= threshold {
+                next.state = BreakerState::Open;
+                next.opened_at = Some(now);
+            }
+            (next.state, Some(next))
+        })
+        .expect("breaker")
+}
+
+#[test]
+fn breakers_and_alerts_answer_alike_on_both_backends() {
+    on_both(|store, backend| {
+        assert!(store.breakers().expect("breakers").is_empty(), "{backend}");
+        assert_eq!(count_failure(store, "github", 2), BreakerState::Closed);
+        assert_eq!(count_failure(store, "github", 2), BreakerState::Open);
+        assert_eq!(
+            count_failure(store, "vector/search", 5),
+            BreakerState::Closed
+        );
+        let breakers = store.breakers().expect("breakers");
+        let names: Vec<_> = breakers.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["github", "vector/search"], "{backend}");
+        assert_eq!(breakers[0].failures, 2, "{backend}");
+        assert_eq!(breakers[0].opened_at, Some(breakers[0].updated_at));
+        // A transition that writes nothing leaves the record as it was.
+        let unchanged = store
+            .update_breaker("github", |current, _| (current, None))
+            .expect("read");
+        assert_eq!(unchanged.as_ref(), breakers.first(), "{backend}");
+        assert!(store.reset_breaker("github").expect("reset"), "{backend}");
+        assert!(!store.reset_breaker("github").expect("reset"), "{backend}");
+
+        assert_eq!(store.alert("rate-limit:core").expect("alert"), None);
+        let mut alert = AlertRecord {
+            key: "rate-limit:core".into(),
+            severity: "warning".into(),
+            message: "core at 10%".into(),
+            changed_at: 5,
+            last_sent_at: None,
+            unsent: Some("core at 10%".into()),
+        };
+        store.put_alert(&alert).expect("put");
+        assert_eq!(store.unsent_alerts().expect("unsent"), ["rate-limit:core"]);
+        alert.unsent = None;
+        alert.last_sent_at = Some(6);
+        store.put_alert(&alert).expect("put");
+        assert_eq!(store.alert("rate-limit:core").expect("alert"), Some(alert));
+        assert!(
+            store.unsent_alerts().expect("unsent").is_empty(),
+            "{backend}"
+        );
+    });
+}
+
+#[test]
+fn two_machines_count_one_breaker_without_losing_a_failure() {
+    let machines = TwoMachines::start();
+    let (store_a, store_b) = (&machines.a, &machines.b);
+    const EACH: u32 = 6;
+    std::thread::scope(|scope| {
+        for store in [store_a, store_b] {
+            scope.spawn(move || {
+                for _ in 0..EACH {
+                    count_failure(store, "github", 2 * EACH);
+                }
+            });
+        }
+    });
+    // Every failure of both machines was counted once: no read-modify-write was lost.
+    let seen_by_b = store_b.breakers().expect("breakers");
+    assert_eq!(seen_by_b.len(), 1);
+    assert_eq!(seen_by_b[0].failures, 2 * EACH);
+    assert_eq!(seen_by_b[0].state, BreakerState::Open, "open for both");
+    assert_eq!(store_a.breakers().expect("breakers"), seen_by_b);
+}
+
+/// An observation of `credential`'s core window at `at` with `remaining` left.
+fn core_check(credential: &str, at: i64, remaining: i64) -> RateLimitCheck {
+    RateLimitCheck {
+        run_id: None,
+        checked_at: at,
+        credential: credential.into(),
+        kind: "token".into(),
+        resource: "core".into(),
+        limit: 5000,
+        remaining,
+        used: 5000 - remaining,
+        reset_at: 10_000,
+        burn_per_hour: (at > 1).then_some(120.5),
+        exhausts_at: None,
+    }
+}
+
+#[test]
+fn rate_limit_history_answers_alike_on_both_backends() {
+    on_both(|store, backend| {
+        assert_eq!(store.last_rate_limit("main", "core").expect("last"), None);
+        for (at, remaining) in [(1, 4000), (2, 3500), (3, 3000)] {
+            store
+                .record_rate_limit(&core_check("main", at, remaining))
+                .expect("record");
+            store
+                .record_rate_limit(&core_check("app/ci", at, remaining + 1))
+                .expect("record");
+        }
+        let last = store.last_rate_limit("main", "core").expect("last");
+        assert_eq!(last, Some(core_check("main", 3, 3000)), "{backend}");
+        let recent = store.recent_rate_limits(2).expect("recent");
+        let seen: Vec<(i64, &str)> = recent
+            .iter()
+            .map(|c| (c.checked_at, c.credential.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [(3, "app/ci"), (3, "main"), (2, "app/ci"), (2, "main")],
+            "{backend}"
+        );
+        assert_eq!(store.recent_rate_limits(10).expect("all").len(), 6);
+        assert_eq!(store.last_rate_limit("main", "search").expect("last"), None);
+    });
+}
+
+#[test]
+fn a_rate_limit_check_on_one_machine_is_the_last_one_on_another() {
+    let machines = TwoMachines::start();
+    let (store_a, store_b) = (&machines.a, &machines.b);
+    store_a
+        .record_rate_limit(&core_check("main", 1, 4000))
+        .expect("record");
+    assert_eq!(
+        store_b.last_rate_limit("main", "core").expect("last"),
+        Some(core_check("main", 1, 4000))
+    );
+    assert_eq!(
+        store_b.recent_rate_limits(1).expect("recent"),
+        [core_check("main", 1, 4000)]
+    );
+}
+
+/// Two folders whose stores share one Firestore emulator under one prefix.
+struct TwoMachines {
+    a: Store,
+    b: Store,
+    _folders: [tempfile::TempDir; 2],
+    _firestore: FirestoreEmulator,
+}
+
+impl TwoMachines {
+    fn start() -> Self {
+        let firestore = FirestoreEmulator::start().expect("the Firestore emulator starts");
+        let folders = [
+            tempfile::tempdir().expect("tempdir"),
+            tempfile::tempdir().expect("tempdir"),
+        ];
+        Self {
+            a: store_in(folders[0].path(), Some((&firestore, "orch"))),
+            b: store_in(folders[1].path(), Some((&firestore, "orch"))),
+            _folders: folders,
+            _firestore: firestore,
+        }
+    }
 }

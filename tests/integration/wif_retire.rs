@@ -1,6 +1,7 @@
 //! Retiring a service account's keys after keyless CI: refused while a workflow token of the
 //! repository cannot get an access token, done once it can (the GitHub secret and the Secret
-//! Manager copy first, then the keys disabled, deleted after the grace period); and the audit
+//! Manager copy first, then the keys disabled, deleted after the grace period), killed after
+//! any of those changes without a key ever disabled while a consumer holds it; and the audit
 //! flagging a planted editor binding, an old key, and keys beside a federated binding.
 
 use crate::wif_fixture::{ACCOUNT, Keyless, PROVIDER};
@@ -142,5 +143,60 @@ fn the_audit_flags_a_basic_role_an_old_key_and_keys_beside_keyless() {
             .contains("reader@demo-project.iam.gserviceaccount.com: holds the basic role"),
         "{}",
         run.stdout
+    );
+}
+
+/// Whether some consumer still holds the key: the GitHub secret, or a version of the Secret
+/// Manager copy not yet destroyed.
+fn a_consumer_holds_the_key(state: &serde_json::Value) -> bool {
+    let copy =
+        &state["google"]["secrets"]["projects/demo-project/secrets/deployer-key"]["versions"];
+    let live_copy = copy
+        .as_array()
+        .is_some_and(|versions| versions.iter().any(|v| v["state"] != "DESTROYED"));
+    has_github_secret(state) || live_copy
+}
+
+#[test]
+fn a_retirement_killed_after_any_change_never_disables_a_held_key_and_converges() {
+    let mut kill_points = 0;
+    let mut kills_after_a_disable = 0;
+    for n in 1.. {
+        let keyless = Keyless::new();
+        plant_key_secrets(&keyless);
+        keyless.bootstrap(&[], None).expect_code(0);
+        let account = format!("account={ACCOUNT}");
+        let args = ["--arg", &account, "--arg", "repo=acme/api"];
+        let killed = keyless.play("retire_service_account_keys", &args, Some(n));
+        if killed.code == 0 {
+            assert!(n > 4, "a retirement makes more than {} changes", n - 1);
+            break;
+        }
+        kill_points += 1;
+        assert_eq!(killed.code, -1, "killed by the signal\n{}", killed.stderr);
+        let at_kill = keyless.state();
+        let (_, disabled) = keys(&at_kill);
+        kills_after_a_disable += usize::from(disabled > 0);
+        assert!(
+            disabled == 0 || !a_consumer_holds_the_key(&at_kill),
+            "killed after change {n}: a key was disabled while a consumer still held it"
+        );
+
+        retire(&keyless, &[]).expect_code(0);
+        let settled = keyless.state();
+        assert!(!a_consumer_holds_the_key(&settled), "after change {n}");
+        assert_eq!(keys(&settled), (0, 2), "after change {n}");
+        retire(&keyless, &[])
+            .expect_code(0)
+            .stdout_has("GitHub acme/api GCP_SA_KEY: already gone")
+            .stdout_has("Secret Manager deployer-key: versions destroyed: none")
+            .stdout_has(&format!("{ACCOUNT}: keys disabled: none; deleted: none"));
+        retire(&keyless, &["--arg", "grace_days=0"]).expect_code(0);
+        assert_eq!(keys(&keyless.state()), (0, 0), "after change {n}");
+    }
+    assert!(kill_points >= 4, "only {kill_points} kill points");
+    assert!(
+        kills_after_a_disable >= 1,
+        "no kill point fell after a key was disabled ({kill_points} kill points)"
     );
 }

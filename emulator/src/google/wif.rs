@@ -286,7 +286,7 @@ fn list_pools(shared: &Shared, request: &Request, project: &str) -> Response {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let show_deleted = request.query("showDeleted") == Some("true");
+    let show_deleted = request.query_flag("showDeleted");
     let pools: Vec<Value> = state
         .google
         .wif
@@ -484,7 +484,7 @@ fn list_providers(shared: &Shared, request: &Request, project: &str, pool: &str)
         Ok(n) => n,
         Err(r) => return r,
     };
-    let show_deleted = request.query("showDeleted") == Some("true");
+    let show_deleted = request.query_flag("showDeleted");
     let providers: Vec<Value> = state.google.wif.pools[&name]
         .providers
         .iter()

@@ -1,8 +1,10 @@
 //! `orchestra state migrate --to firestore`: copies a folder's SQLite runs, steps, events,
-//! playbook state and sync ledger into the shared collections, keeping run ids.
+//! playbook state, sync ledger, circuit breakers, rate-limit history and alert conditions into the shared
+//! collections, keeping run ids.
 //!
 //! Idempotent: every document id is derived from the SQLite row (a run's id, a step's run
-//! and seq, an event's run and position, a state key, a ledger pair), so a second copy writes
+//! and seq, an event's run and position, a state key, a ledger pair, a breaker's name, an
+//! alert's key), so a second copy writes
 //! the same documents again and adds none. A run id already used in Firestore by another
 //! source is refused before anything is written, and the run-id counter is moved past the
 //! copied ids so new runs never reuse one. Sealed state and fingerprints are copied as they
@@ -29,6 +31,13 @@ pub struct ImportReport {
     pub state: usize,
     /// Ledger rows copied.
     pub ledger: usize,
+    /// Circuit breakers copied (a breaker's document is its name: a second copy replaces it).
+    pub breakers: usize,
+    /// Rate-limit observations copied (a document per check time, machine, credential and
+    /// resource: a second copy from this machine replaces them).
+    pub rate_limits: usize,
+    /// Alert conditions copied (a condition's document is its key).
+    pub alerts: usize,
     /// The run id new runs start from.
     pub next_run_id: i64,
 }
@@ -143,6 +152,18 @@ impl FirestoreState {
         for entry in local.ledger_entries()? {
             ops.push(self.ledger_import(&entry)?);
             report.ledger += 1;
+        }
+        for breaker in local.breakers()? {
+            ops.push(self.breaker_write(&breaker)?);
+            report.breakers += 1;
+        }
+        for check in local.recent_rate_limits(usize::MAX)? {
+            ops.extend(self.rate_limit_writes(&check, &self.machine)?);
+            report.rate_limits += 1;
+        }
+        for alert in local.alerts()? {
+            ops.push(self.alert_write(&alert)?);
+            report.alerts += 1;
         }
         self.block(self.client.batch(&ops, CommitLimits::default()))
             .map_err(|e| self.failed(e))?;

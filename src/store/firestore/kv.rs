@@ -53,16 +53,7 @@ impl FirestoreState {
 
     /// See [`crate::store::Store::state_delete`].
     pub(in crate::store) fn state_delete(&self, key: &str) -> Result<bool, StoreError> {
-        self.refuse_in_plan("kv")?;
-        let path = self.doc("kv", &document_id(key))?;
-        let existed = self
-            .block(self.client.get(&path, None))
-            .map_err(|e| self.failed(e))?
-            .is_some();
-        if existed {
-            self.commit(vec![WriteOp::Delete { path }])?;
-        }
-        Ok(existed)
+        self.delete_if_present("kv", &document_id(key))
     }
 
     /// The rows whose key starts with `prefix` (all with ""), in key order.

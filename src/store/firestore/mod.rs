@@ -1,5 +1,5 @@
-//! The Firestore backend: runs, the journal (steps), events, locks, playbook state (kv) and
-//! the sync ledger, shared by every machine that names the same project, database and prefix. Locks are leases with fencing
+//! The Firestore backend: runs, the journal (steps), events, locks, playbook state (kv), the
+//! sync ledger, circuit breakers and alert conditions, shared by every machine that names the same project, database and prefix. Locks are leases with fencing
 //! tokens (see `leases`); run ids come from one counter document, so they stay unique across
 //! machines and short (`orchestra resume 42` works everywhere).
 //!
@@ -14,12 +14,16 @@
 //! | `P_events` | `RUN-AT-N` | `run`, `n`, `at`, `level`, `message` |
 //! | `P_kv` | the row key, percent-encoded | `key` (sealed: `k1:` + a keyed hash of the name), `value` (sealed: `s1:` + ciphertext), `updated_at`, `updated_by_run` |
 //! | `P_ledger` | secret, target and GitHub name, each percent-encoded, joined by `~` | `gcp_secret`, `target`, `github_name`, `fingerprint`, `gcp_version`, `github_updated_at`, `direction`, `synced_at`, `synced_by_run`, `pending_kind`, `pending_fingerprint`, `pending_since`, `pending_github_updated_at` |
+//! | `P_breakers` | the breaker name, percent-encoded | `name`, `state` (`closed`, `open`, `half_open`), `failures`, `threshold`, `recovery_ms`, `opened_at`, `last_error` (masked), `updated_at` |
+//! | `P_rate_limits` | check time (20 digits), machine, then credential `~` resource, each percent-encoded, joined by `-` | `run_id`, `checked_at`, `credential`, `kind`, `resource`, `limit`, `remaining`, `used`, `reset_at`, `burn_per_hour` (double or null), `exhausts_at` |
+//! | `P_rate_limits_latest` | credential `~` resource, percent-encoded | the fields of that pair's newest `P_rate_limits` document |
+//! | `P_alerts` | the condition key, percent-encoded | `key`, `severity`, `message` (masked), `changed_at`, `last_sent_at`, `unsent` (masked, null once delivered) |
 //!
 //! A step costs one commit: a mutation's intent carries the fencing check on the lock
 //! (`fence`), and reads, outcomes and events wait to ride on the next commit (`pending`).
 //!
-//! Breakers, alerts, rate-limit and budget history, memory and migration phases stay in the
-//! SQLite file of each machine: they describe what that machine saw.
+//! A breaker's transition is a read-modify-write in one Firestore transaction (`breakers`), so
+//! two machines never lose a failure or both take the half-open trial. Budget history, memory and migration phases still stay in the SQLite file of each machine.
 //!
 //! Times are ms since the epoch (integers), as in SQLite. Every text is masked before it is
 //! written, as in SQLite; no secret value and no fingerprint key is ever written here.
@@ -28,6 +32,8 @@
 //! outside any runtime, or a scoped thread when the caller is inside one), so the script's
 //! thread and the CLI call it as they call SQLite. Knows nothing of Rhai.
 
+mod alerts;
+mod breakers;
 mod events;
 mod fence;
 mod fields;
@@ -36,6 +42,7 @@ mod kv;
 mod leases;
 mod ledger;
 mod pending;
+mod rate_limits;
 mod runs;
 mod steps;
 
@@ -217,6 +224,20 @@ impl FirestoreState {
         };
         self.block(self.client.query(&query, None))
             .map_err(|e| self.failed(e))
+    }
+
+    /// Deletes `{prefix}_{family}/{id}`; whether it existed.
+    fn delete_if_present(&self, family: &str, id: &str) -> Result<bool, StoreError> {
+        self.refuse_in_plan(family)?;
+        let path = self.doc(family, id)?;
+        let existed = self
+            .block(self.client.get(&path, None))
+            .map_err(|e| self.failed(e))?
+            .is_some();
+        if existed {
+            self.commit(vec![WriteOp::Delete { path }])?;
+        }
+        Ok(existed)
     }
 
     /// A failed call, named with the database it went to.
