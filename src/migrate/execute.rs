@@ -312,17 +312,17 @@ fn run_phase(
     let lock = lock_name(migration);
     tracing::info!("phase {}: executing {}", phase.name, phase.execute);
     let mut runs = Vec::new();
-    let report = match play_phase_playbook(
-        host,
-        migration,
-        &phase.execute,
-        RunMode::Apply,
-        lock.clone(),
-        resumes,
-        &row,
-    )? {
+    // One playbook of the phase under the migration's lock; one that does not compile ends
+    // the phase failed (`Err`, with the runs so far).
+    let play = |playbook: &str, mode: RunMode, resumes: Option<RunId>, runs: &[RunId]| {
+        match play_phase_playbook(host, migration, playbook, mode, lock.clone(), resumes, &row)? {
+            Ok(report) => Ok(Ok(report)),
+            Err(diagnostic) => failed(&row, phase, runs.to_vec(), &diagnostic).map(Err),
+        }
+    };
+    let report = match play(&phase.execute, RunMode::Apply, resumes, &runs)? {
         Ok(report) => report,
-        Err(diagnostic) => return failed(&row, phase, runs, &diagnostic),
+        Err(outcome) => return Ok(outcome),
     };
     runs.push(report.run_id);
     match (report.status, &report.error) {
@@ -365,17 +365,9 @@ fn run_phase(
         phase.name,
         phase.verify
     );
-    let verified = match play_phase_playbook(
-        host,
-        migration,
-        &phase.verify,
-        RunMode::Plan,
-        lock,
-        None,
-        &row,
-    )? {
+    let verified = match play(&phase.verify, RunMode::Plan, None, &runs)? {
         Ok(report) => report,
-        Err(diagnostic) => return failed(&row, phase, runs, &diagnostic),
+        Err(outcome) => return Ok(outcome),
     };
     runs.push(verified.run_id);
     if let Some(diagnostic) = &verified.error {

@@ -1,8 +1,13 @@
-//! What the configured playbooks call, read from their text (and the stdlib modules'), and the
-//! Google permissions and GitHub scopes those calls need.
+//! What the configured playbooks call, read from their compiled AST (and the stdlib modules'),
+//! and the Google permissions and GitHub scopes those calls need. Permission names are those
+//! of Google's IAM permissions reference
+//! (https://cloud.google.com/iam/docs/permissions-reference) for the REST method each
+//! primitive calls.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+
+use rhai::{ASTNode, Expr, Stmt};
 
 use crate::config::Config;
 
@@ -24,6 +29,49 @@ const GOOGLE: &[(&str, &str, &str)] = &[
     ("iam", "disable_key", "iam.serviceAccountKeys.disable"),
     ("iam", "enable_key", "iam.serviceAccountKeys.enable"),
     ("iam", "delete_key", "iam.serviceAccountKeys.delete"),
+    (
+        "iam",
+        "project_bindings",
+        "resourcemanager.projects.getIamPolicy",
+    ),
+    (
+        "iam",
+        "keys_last_used",
+        "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query",
+    ),
+    ("wif", "pool", "iam.workloadIdentityPools.get"),
+    ("wif", "create_pool", "iam.workloadIdentityPools.create"),
+    ("wif", "undelete_pool", "iam.workloadIdentityPools.undelete"),
+    ("wif", "provider", "iam.workloadIdentityPoolProviders.get"),
+    (
+        "wif",
+        "create_provider",
+        "iam.workloadIdentityPoolProviders.create",
+    ),
+    (
+        "wif",
+        "undelete_provider",
+        "iam.workloadIdentityPoolProviders.undelete",
+    ),
+    ("wif", "project_number", "resourcemanager.projects.get"),
+    (
+        "wif",
+        "account_bindings",
+        "iam.serviceAccounts.getIamPolicy",
+    ),
+    (
+        "wif",
+        "bind_workload_identity_user",
+        "iam.serviceAccounts.getIamPolicy",
+    ),
+    (
+        "wif",
+        "bind_workload_identity_user",
+        "iam.serviceAccounts.setIamPolicy",
+    ),
+    ("wif", "cloud_run", "run.services.get"),
+    ("services", "enabled", "serviceusage.services.list"),
+    ("services", "enable", "serviceusage.services.enable"),
     ("budget", "check", "monitoring.timeSeries.list"),
     ("budget", "spend", "monitoring.timeSeries.list"),
 ];
@@ -76,23 +124,25 @@ impl Usage {
         usage
     }
 
+    /// Adds the `module::function` calls of one script, read from its compiled AST so that
+    /// comments and strings mentioning a primitive do not count. A script that does not
+    /// compile adds nothing (the config check reports it).
     fn add_source(&mut self, text: &str) {
-        let bytes = text.as_bytes();
-        let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-        let mut at = 0;
-        while let Some(found) = text[at..].find("::") {
-            let sep = at + found;
-            let start = (0..sep).rev().take_while(|&i| word(bytes[i])).last();
-            let end = (sep + 2..bytes.len())
-                .take_while(|&i| word(bytes[i]))
-                .last()
-                .map(|i| i + 1);
-            if let (Some(start), Some(end)) = (start, end) {
-                self.calls
-                    .insert((text[start..sep].to_owned(), text[sep + 2..end].to_owned()));
+        let Ok(ast) = rhai::Engine::new_raw().compile(text) else {
+            return;
+        };
+        let calls = &mut self.calls;
+        ast.walk(&mut |path: &[ASTNode]| {
+            if let Some(
+                ASTNode::Expr(Expr::FnCall(call, _) | Expr::MethodCall(call, _))
+                | ASTNode::Stmt(Stmt::FnCall(call, _)),
+            ) = path.last()
+                && !call.namespace.is_empty()
+            {
+                calls.insert((call.namespace.to_string(), call.name.to_string()));
             }
-            at = sep + 2;
-        }
+            true
+        });
     }
 
     /// Whether any playbook calls `module::`.
@@ -102,7 +152,7 @@ impl Usage {
 
     /// Whether any playbook reaches Google Cloud.
     pub fn uses_google(&self) -> bool {
-        ["secrets", "iam", "budget", "firestore"]
+        ["secrets", "iam", "wif", "services", "budget", "firestore"]
             .iter()
             .any(|m| self.calls_module(m))
     }
@@ -159,5 +209,40 @@ mod tests {
         assert!(!usage.uses_github());
         usage.add_source("github::put_secret(\"acme/api\", \"X\", v);");
         assert_eq!(usage.github_scopes(), vec!["repo"]);
+    }
+
+    #[test]
+    fn comments_and_strings_naming_a_primitive_are_not_calls() {
+        let mut usage = Usage::default();
+        usage.add_source(
+            "// iam::delete_key(a, k) happens later\nprint(\"see secrets::destroy\");\nlet p = wif::pool(\"demo\", \"gh\");\n",
+        );
+        assert_eq!(
+            usage.google_permissions(),
+            vec!["iam.workloadIdentityPools.get"]
+        );
+    }
+
+    #[test]
+    fn the_keyless_playbooks_need_the_pool_and_policy_permissions() {
+        let mut usage = Usage::default();
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for file in ["playbooks/bootstrap_github_wif.rhai", "stdlib/keyless.rhai"] {
+            usage.add_source(&std::fs::read_to_string(repo.join(file)).expect("bundled file"));
+        }
+        let needed = usage.google_permissions();
+        for permission in [
+            "iam.workloadIdentityPoolProviders.create",
+            "iam.workloadIdentityPools.create",
+            "iam.serviceAccounts.setIamPolicy",
+            "resourcemanager.projects.get",
+            "serviceusage.services.enable",
+        ] {
+            assert!(needed.contains(&permission), "{permission} in {needed:?}");
+        }
+        assert!(
+            !needed.contains(&"iam.serviceAccountKeys.delete"),
+            "{needed:?}"
+        );
     }
 }
