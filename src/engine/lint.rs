@@ -98,6 +98,21 @@ struct Call {
     pos: Position,
 }
 
+/// The function or method call a node of the AST is, with where it stands; `None` for any
+/// other node and for an operator (`a + b` is a call to `+` in Rhai's AST). The one reading of
+/// "what does this script call", shared by the linter and doctor's permission check.
+pub fn function_call<'a>(node: &ASTNode<'a>) -> Option<(&'a rhai::FnCallExpr, Position)> {
+    match node {
+        ASTNode::Expr(Expr::FnCall(call, pos) | Expr::MethodCall(call, pos))
+        | ASTNode::Stmt(Stmt::FnCall(call, pos))
+            if call.op_token.is_none() =>
+        {
+            Some((call, *pos))
+        }
+        _ => None,
+    }
+}
+
 impl Linter<'_> {
     fn check_ast(&mut self, file: &str, text: &str, ast: &AST) {
         let mut imports: Vec<(String, String, Position)> = Vec::new();
@@ -113,17 +128,16 @@ impl Linter<'_> {
                 Some(ASTNode::Stmt(Stmt::Var(var, ..))) => {
                     variables.insert(var.0.name.to_string());
                 }
-                Some(
-                    ASTNode::Expr(Expr::FnCall(call, pos) | Expr::MethodCall(call, pos))
-                    | ASTNode::Stmt(Stmt::FnCall(call, pos)),
-                ) if call.op_token.is_none() => {
-                    calls.push(Call {
-                        namespace: call.namespace.to_string(),
-                        name: call.name.to_string(),
-                        pos: *pos,
-                    });
+                Some(node) => {
+                    if let Some((call, pos)) = function_call(node) {
+                        calls.push(Call {
+                            namespace: call.namespace.to_string(),
+                            name: call.name.to_string(),
+                            pos,
+                        });
+                    }
                 }
-                _ => {}
+                None => {}
             }
             true
         });

@@ -7,9 +7,10 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use rhai::{ASTNode, Expr, Stmt};
+use rhai::ASTNode;
 
 use crate::config::Config;
+use crate::engine::lint::function_call;
 
 /// The Google IAM permission each primitive needs on the project.
 const GOOGLE: &[(&str, &str, &str)] = &[
@@ -133,10 +134,7 @@ impl Usage {
         };
         let calls = &mut self.calls;
         ast.walk(&mut |path: &[ASTNode]| {
-            if let Some(
-                ASTNode::Expr(Expr::FnCall(call, _) | Expr::MethodCall(call, _))
-                | ASTNode::Stmt(Stmt::FnCall(call, _)),
-            ) = path.last()
+            if let Some((call, _)) = path.last().and_then(function_call)
                 && !call.namespace.is_empty()
             {
                 calls.insert((call.namespace.to_string(), call.name.to_string()));
