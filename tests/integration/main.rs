@@ -72,6 +72,7 @@ mod secrets;
 mod secure_exposed;
 mod secure_exposed_kill;
 mod state_firestore;
+mod state_lost_lease;
 mod state_migrate;
 mod state_shared_families;
 mod state_shared_key;

@@ -45,13 +45,13 @@ impl FirestoreState {
             });
         }
         match run_id.and_then(|run| self.lease_of(run.0)) {
-            Some(lease) if lease.is_lost() => Err(self.lost(&lease, None)),
             Some(lease) => self.commit_fenced(&lease, ops),
             None => self.commit(ops),
         }
     }
 
-    /// See [`crate::store::Store::state_delete`].
+    /// See [`crate::store::Store::state_delete`]. Fenced, as every commit is, on the lease
+    /// this process holds: a holder that lost it deletes nothing.
     pub(in crate::store) fn state_delete(&self, key: &str) -> Result<bool, StoreError> {
         self.delete_if_present("kv", &document_id(key))
     }

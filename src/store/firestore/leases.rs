@@ -291,6 +291,11 @@ impl FirestoreState {
             return Ok(());
         };
         lease.stop();
+        if lease.is_lost() {
+            // Another machine holds it now: nothing of ours to clear, nothing more to write.
+            self.forsake(&lease);
+            return Ok(());
+        }
         if lease.name != name {
             return Ok(());
         }
@@ -308,9 +313,12 @@ impl FirestoreState {
             release,
         )) {
             Ok(_) => Ok(()),
-            // Another machine holds it now: nothing of ours to clear, but the journal
-            // writes still waiting land on their own.
-            Err(FenceFailure::Lost(_)) => self.flush(),
+            // Another machine holds it now: nothing of ours to clear, and the run's journal
+            // writes still waiting are never written.
+            Err(FenceFailure::Lost(_)) => {
+                self.forsake(&lease);
+                Ok(())
+            }
             Err(FenceFailure::Call(e)) => Err(self.failed(e)),
         }
     }

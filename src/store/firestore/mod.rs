@@ -23,6 +23,8 @@
 //!
 //! A step costs one commit: a mutation's intent carries the fencing check on the lock
 //! (`fence`), and reads, outcomes and events wait to ride on the next commit (`pending`).
+//! While a process holds a lease every commit it makes is fenced on it, and once it knows
+//! the lease is lost it writes nothing more for that run, journal records included (`lost`).
 //!
 //! A breaker's transition is a read-modify-write in one Firestore transaction (`breakers`), so
 //! two machines never lose a failure or both take the half-open trial. Memory and migration phases
@@ -45,12 +47,13 @@ mod import;
 mod kv;
 mod leases;
 mod ledger;
+mod lost;
 mod pending;
 mod rate_limits;
 mod runs;
 mod steps;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -93,6 +96,8 @@ pub struct FirestoreState {
     lease: Duration,
     place: String,
     held: Mutex<HashMap<i64, Arc<Lease>>>,
+    /// Runs whose lease this process lost: it writes nothing more for them (`lost`).
+    lost_runs: Mutex<HashSet<i64>>,
     /// Journal writes waiting for the next commit.
     deferred: Arc<Deferred>,
     /// Set while a plan runs: writes outside the run's own record are refused.
@@ -137,6 +142,7 @@ impl FirestoreState {
             lease: settings.lease,
             place,
             held: Mutex::new(HashMap::new()),
+            lost_runs: Mutex::new(HashSet::new()),
             deferred: Arc::new(Deferred::default()),
             confined: AtomicBool::new(false),
         })
@@ -201,8 +207,12 @@ impl FirestoreState {
         run: i64,
     ) -> Result<Vec<crate::clients::firestore::Document>, StoreError> {
         use crate::clients::firestore::{FieldValue, Filter, FilterOp};
-        // This process's own journal writes first, so that it reads what it wrote.
-        self.flush()?;
+        // This process's own journal writes first, so that it reads what it wrote (a run
+        // that lost its lease has none to write: its reads still answer).
+        match self.flush() {
+            Ok(()) | Err(StoreError::LeaseLost { .. }) => {}
+            Err(e) => return Err(e),
+        }
         self.documents(
             family,
             vec![Filter {
@@ -278,15 +288,28 @@ impl FirestoreState {
         })
     }
 
-    /// Commits `ops` (with the journal writes waiting), outside any lease's fence.
+    /// Commits `ops` (with the journal writes waiting). While this process holds a lease
+    /// the commit is fenced on it, so a holder that lost its lease makes no change at all
+    /// (nor lets its waiting journal writes land); with none it is a plain commit.
     fn commit(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        if ops.is_empty() && self.deferred.is_empty() {
+            return Ok(());
+        }
+        if let Some(lease) = self.sole_lease() {
+            return self.commit_fenced(&lease, ops);
+        }
         self.block(commit_carrying(&self.client, &self.deferred, ops))
             .map(|_| ())
             .map_err(|e| self.failed(e))
     }
 
-    /// Commits `ops` (with the journal writes waiting) fenced on `lease`, renewing it.
+    /// Commits `ops` (with the journal writes waiting) fenced on `lease`, renewing it. A
+    /// lease known lost commits nothing; one found lost here is forsaken (`lost`).
     fn commit_fenced(&self, lease: &Lease, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        if lease.is_lost() {
+            self.forsake(lease);
+            return Err(self.lost(lease, None));
+        }
         let renewal = Lease::renewal(self.lease);
         match self.block(commit_fenced(
             &self.client,
@@ -297,10 +320,8 @@ impl FirestoreState {
         )) {
             Ok(_) => Ok(()),
             Err(FenceFailure::Lost(now)) => {
-                // The run stops; what it journaled before still lands.
-                if let Err(e) = self.flush() {
-                    tracing::warn!("could not write the journal of run {}: {e}", lease.run);
-                }
+                // The run stops, and what it had not written yet is never written.
+                self.forsake(lease);
                 Err(self.lost(lease, now.as_ref()))
             }
             Err(FenceFailure::Call(e)) => Err(self.failed(e)),
@@ -308,7 +329,15 @@ impl FirestoreState {
     }
 
     /// Adds a journal write that may wait for the next commit; commits them when many wait.
+    /// A journal write of a run that lost its lease is dropped instead.
     fn defer(&self, op: WriteOp) -> Result<(), StoreError> {
+        if self.is_forsaken(&op) {
+            tracing::debug!(
+                "not written (its run lost its lease): {}",
+                op.path().as_str()
+            );
+            return Ok(());
+        }
         if self.deferred.push(op) >= MAX_DEFERRED {
             self.flush()?;
         }
@@ -331,6 +360,17 @@ impl FirestoreState {
 
 impl Drop for FirestoreState {
     fn drop(&mut self) {
+        let lost: Vec<Arc<Lease>> = self
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|lease| lease.is_lost())
+            .cloned()
+            .collect();
+        for lease in &lost {
+            self.forsake(lease);
+        }
         if let Err(e) = self.flush() {
             tracing::warn!("could not write the last journal entries: {e}");
         }

@@ -33,6 +33,19 @@ impl Deferred {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// Whether no write is waiting.
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+    }
+
+    /// Drops every waiting write `doomed` picks; how many.
+    pub(super) fn discard(&self, doomed: impl Fn(&WriteOp) -> bool) -> usize {
+        let mut ops = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let before = ops.len();
+        ops.retain(|op| !doomed(op));
+        before - ops.len()
+    }
+
     /// Puts back `ops` that a failed commit carried, ahead of any added since.
     pub(super) fn restore(&self, mut ops: Vec<WriteOp>) {
         if ops.is_empty() {

@@ -1,8 +1,9 @@
 //! The journal in `{prefix}_steps`. A mutation's intent is written in one commit fenced on
 //! the run's lock (`fence`), so a holder that lost its lease stops before the request
 //! leaves; reads and outcomes wait for the next commit (`pending`). A mutation whose one
-//! change is a fenced write to this store (`state::set`) needs no commit of its own for the
-//! intent: it waits too, and lands in the write's commit, all or nothing with the change.
+//! change is a fenced write to this store (`state::set`, `state::delete`) needs no commit of
+//! its own for the intent: it waits too, and lands in the write's commit, all or nothing with
+//! the change.
 
 use super::fields::{int, map, opt_int, string, text};
 use super::{FirestoreState, padded};
@@ -12,9 +13,11 @@ use crate::store::{RunId, StepEffect, StepRecord, StepRef, StepStatus, StoreErro
 
 /// The primitives whose one change is a fenced commit to this store, made right after their
 /// step begins (`state::set` seals its value and writes it with `Store::state_replace`,
-/// fenced on the run's lease): their intent rides that commit instead of a fenced commit of
-/// its own. A primitive whose write is not fenced (`state::delete`) must not be listed.
-const FENCED_BY_OWN_WRITE: &[&str] = &["state::set"];
+/// fenced on the run's lease; `state::delete` deletes with a commit fenced on the lease this
+/// process holds, and makes none when there was nothing to delete): their intent rides that
+/// commit instead of a fenced commit of its own. A primitive whose write is not fenced must
+/// not be listed.
+const FENCED_BY_OWN_WRITE: &[&str] = &["state::set", "state::delete"];
 
 impl FirestoreState {
     pub(super) fn step_id(run: RunId, seq: i64) -> String {
