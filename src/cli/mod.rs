@@ -123,8 +123,13 @@ enum Command {
 pub fn main_entry() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
+    let detailed = matches!(&cli.command, Command::Migrate(args) if args.is_verify());
     let status = match run(cli) {
         Ok(status) => status,
+        Err(err) if detailed => {
+            render::host_error(&err);
+            ExitStatus::Error
+        }
         Err(err) => {
             render::host_error(&err);
             err.exit_status()
