@@ -9,9 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use orchestra_emulator::RunningEmulator;
 
-use super::Environment;
 use super::permissions::Usage;
 use crate::config::Config;
+use crate::config::environment::Environment;
 use crate::error::HostError;
 use crate::secret::FingerprintKey;
 use crate::services::{Endpoints, Services};
@@ -98,7 +98,7 @@ impl Context {
             cwd: global.cwd.clone(),
             services,
             runtime: runtime.clone(),
-            environment: super::detect_environment(),
+            environment: crate::config::environment::detect(false),
             usage,
             key: FingerprintKey::ephemeral(),
             http,
