@@ -63,6 +63,7 @@ mod sandbox;
 mod scan;
 mod scan_git;
 mod scan_self;
+mod scan_shared_key;
 mod scan_verify;
 mod scheduled_workflow;
 mod schedules;
