@@ -73,6 +73,7 @@ mod secure_exposed;
 mod secure_exposed_kill;
 mod state_firestore;
 mod state_migrate;
+mod state_shared_families;
 mod state_shared_key;
 mod state_shared_rotation;
 mod store_backends;
