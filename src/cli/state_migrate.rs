@@ -88,7 +88,7 @@ pub fn run(host: &Host, json: bool) -> Result<ExitStatus, HostError> {
     } else {
         let c = &migrated.copied;
         println!(
-            "copied {} runs ({} steps, {} events), {} playbook state entries, {} ledger rows, {} breakers, {} rate-limit checks, {} alerts, {} migration phase runs and {} migration metrics from {} to {}, prefix {}; run ids kept, new runs start at {}",
+            "copied {} runs ({} steps, {} events), {} playbook state entries, {} ledger rows, {} breakers, {} rate-limit checks, {} alerts, {} budget checks, {} migration phase runs and {} migration metrics from {} to {}, prefix {}; run ids kept, new runs start at {}",
             c.runs,
             c.steps,
             c.events,
@@ -97,6 +97,7 @@ pub fn run(host: &Host, json: bool) -> Result<ExitStatus, HostError> {
             c.breakers,
             c.rate_limits,
             c.alerts,
+            c.budget,
             c.phase_runs,
             c.metrics,
             host.store.path().display(),

@@ -9,8 +9,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use orchestra::firestore_emulator::FirestoreEmulator;
 use orchestra::store::{
-    AlertRecord, BreakerRecord, BreakerState, LedgerKey, LedgerRecord, NewPhaseRun, PhaseRunEnd,
-    PhaseRunKind, PhaseRunRecord, PhaseRunStatus, RateLimitCheck, RunId, Store,
+    AlertRecord, BreakerRecord, BreakerState, BudgetCheck, BudgetCheckKind, BudgetLevel, LedgerKey,
+    LedgerRecord, ModelSpend, NewPhaseRun, PhaseRunEnd, PhaseRunKind, PhaseRunRecord,
+    PhaseRunStatus, RateLimitCheck, RunId, Store,
 };
 
 use crate::harness::{EmulatorProcess, Project, Run};
@@ -185,6 +186,33 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
             exhausts_at: None,
         })
         .expect("rate limit");
+    let budget = BudgetCheck {
+        run_id: Some(orchestra::store::RunId(2)),
+        checked_at: 4_000,
+        kind: BudgetCheckKind::Status,
+        project: "demo-project".into(),
+        period_start: 0,
+        month: Some("1970-01".into()),
+        month_zone: Some("UTC".into()),
+        as_of: 4_000,
+        spent_usd: 42.5,
+        budget_usd: Some(100.0),
+        alert_at: Some(0.8),
+        projected_usd: Some(90.0),
+        level: Some(BudgetLevel::Warning),
+        estimate_usd: None,
+        within: None,
+        unpriced: Vec::new(),
+        per_model: vec![ModelSpend {
+            model: "gemini-2.5-flash".into(),
+            input_tokens: 10,
+            output_tokens: 20,
+            cost_usd: Some(42.5),
+        }],
+    };
+    local.add_budget_check(&budget).expect("budget");
+    // A second check in the same millisecond is a second row, and stays one.
+    local.add_budget_check(&budget).expect("budget");
     record_phases(&local);
 
     a.config(&config(&emulator, Some("machine-a")));
@@ -193,7 +221,7 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
         .expect_code(0)
         .stdout_has("copied 2 runs")
         .stdout_has(
-            "1 ledger rows, 1 breakers, 1 rate-limit checks, 1 alerts, 2 migration phase runs and 2 migration metrics",
+            "1 ledger rows, 1 breakers, 1 rate-limit checks, 1 alerts, 2 budget checks, 2 migration phase runs and 2 migration metrics",
         )
         .stdout_has("new runs start at 3");
     let after_first = counts(&firestore);
@@ -212,6 +240,7 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
         &firestore,
         "demo-project",
         PREFIX,
+        "reader",
     );
     let ids = |store: &Store| -> Vec<i64> {
         let runs = store.recent_runs(100).expect("runs");
@@ -246,6 +275,10 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
         local.recent_rate_limits(10).expect("rate limits")
     );
     assert_eq!(shared.unsent_alerts().expect("unsent"), ["rate-limit:core"]);
+    assert_eq!(
+        shared.budget_checks(10).expect("budget"),
+        [budget.clone(), budget]
+    );
     assert_eq!(phase_runs(&shared), phase_runs(&local));
     assert_eq!(phase_runs(&shared).len(), 2);
     assert_eq!(

@@ -1,13 +1,15 @@
 //! `orchestra state migrate --to firestore`: copies a folder's SQLite runs, steps, events,
-//! playbook state, sync ledger, circuit breakers, rate-limit history, alert conditions and
-//! migration phase state into the shared collections, keeping run and phase-run ids.
+//! playbook state, sync ledger, circuit breakers, rate-limit history, alert conditions, budget
+//! history and migration phase state into the shared collections, keeping run and phase-run
+//! ids.
 //!
 //! Idempotent: every document id is derived from the SQLite row (a run's id, a step's run
 //! and seq, an event's run and position, a state key, a ledger pair, a breaker's name, an
-//! alert's key, a phase run's id, a metric's time and row id with the source), so a second
-//! copy writes the same documents again and adds none. A run or phase-run id already used in
-//! Firestore by another source is refused before anything is written, and both counters are
-//! moved past the copied ids so new runs and phase runs never reuse one. Sealed state and fingerprints are copied as they
+//! alert's key, a budget check's row id, a phase run's id, a metric's time and row id with
+//! the source), so a second copy writes the same documents again and adds none. A run or
+//! phase-run id already used in Firestore by another source is refused before anything is
+//! written, and both counters are moved past the copied ids so new runs and phase runs never
+//! reuse one. Sealed state and fingerprints are copied as they
 //! are: the caller makes sure the fingerprint key they were made under is the shared one.
 
 use serde::Serialize;
@@ -39,6 +41,9 @@ pub struct ImportReport {
     pub rate_limits: usize,
     /// Alert conditions copied (a condition's document is its key).
     pub alerts: usize,
+    /// Budget checks copied (a document per check time, machine and SQLite row id: a second
+    /// copy from this machine replaces them).
+    pub budget: usize,
     /// Migration phase runs copied (with their ids).
     pub phase_runs: usize,
     /// Migration metrics copied.
@@ -158,6 +163,10 @@ impl FirestoreState {
         for alert in local.alerts()? {
             ops.push(self.alert_write(&alert)?);
             report.alerts += 1;
+        }
+        for (row, check) in local.budget_check_rows()? {
+            ops.push(self.budget_write(&check, &format!("m{}", padded(row)))?);
+            report.budget += 1;
         }
         for phase_run in &phase_runs {
             ops.push(self.phase_run_write(phase_run, Some(source))?);
