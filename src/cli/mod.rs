@@ -7,6 +7,7 @@ mod completions;
 mod daemon;
 mod doc;
 mod doctor;
+mod emulated;
 mod emulator;
 mod env;
 mod export_workflow;

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use super::emulated::Emulation;
 use super::render;
 use crate::config::Config;
 use crate::error::HostError;
 use crate::exit::ExitStatus;
 use crate::runner::{self, Host, PlayRequest};
-use crate::services::{Endpoints, Services};
 use crate::store::RunMode;
 
 /// Arguments of `orchestra play`.
@@ -92,107 +92,24 @@ pub fn run(
     } else {
         RunMode::Apply
     };
-    let emulator = if args.emulate {
-        Some(start_emulator(
-            &host.runtime,
-            &host.config,
-            args.emulate_state.as_ref().map(|p| host.cwd.join(p)),
-        )?)
+    let emulation = if args.emulate {
+        let state_file = args.emulate_state.as_ref().map(|p| host.cwd.join(p));
+        Some(Emulation::start(host, &args.playbook, state_file)?)
     } else {
         None
     };
-    let firestore = if args.emulate && needs_firestore(&args.playbook, host) {
-        let started =
-            crate::firestore_emulator::FirestoreEmulator::start().map_err(HostError::Io)?;
-        eprintln!(
-            "emulate: Firestore is the installed Firestore emulator at {} (pid {}), started for this playbook",
-            started.host(),
-            started.pid()
-        );
-        Some(started)
-    } else {
-        None
-    };
-    let services = match &emulator {
-        Some(emulator) => {
-            let services = Services::new(Endpoints::Emulated {
-                base_url: emulator.base_url(),
-                github_token: emulator.demo_credentials().github_token,
-            });
-            Arc::new(match &firestore {
-                Some(f) => services.with_firestore_emulator(f.host()),
-                None => services,
-            })
-        }
-        None => Arc::clone(&host.services),
-    };
+    let services = emulation
+        .as_ref()
+        .map_or_else(|| Arc::clone(&host.services), Emulation::services);
     let host = &Host {
         services,
         ..with_timeout(host, None, &host.config)
     };
-    if let Some(emulator) = &emulator {
-        eprintln!(
-            "emulate: GitHub, Secret Manager, IAM, Monitoring and Slack are the built-in emulator at {}",
-            emulator.base_url()
-        );
-    }
     let outcome = run_with(args, host, config_path, mode, request_from(args, mode));
-    if let Some(emulator) = emulator {
-        host.runtime.block_on(emulator.shutdown());
-    }
-    if let Some(firestore) = firestore {
-        let pid = firestore.pid();
-        drop(firestore);
-        eprintln!("emulate: stopped the Firestore emulator (pid {pid})");
+    if let Some(emulation) = emulation {
+        emulation.stop(&host.runtime);
     }
     outcome
-}
-
-/// Whether the playbook, or a stdlib module it imports, calls `firestore::` or `memory::`.
-fn needs_firestore(playbook: &str, host: &Host) -> bool {
-    let Ok(path) = crate::engine::playbook::locate(playbook, &host.cwd, &host.config) else {
-        return false;
-    };
-    let Ok(source) = std::fs::read_to_string(&path) else {
-        return false;
-    };
-    let mut sources = vec![source.clone()];
-    if let Ok(entries) = std::fs::read_dir(host.config.stdlib_dir()) {
-        for entry in entries.flatten() {
-            let module = entry.path();
-            let imported = module
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .is_some_and(|stem| source.contains(&format!("\"{stem}\"")));
-            if imported && let Ok(text) = std::fs::read_to_string(&module) {
-                sources.push(text);
-            }
-        }
-    }
-    crate::firestore_emulator::needed_by(&sources)
-}
-
-/// Starts the built-in emulator in this process, on the clock `config` paces on, keeping its
-/// state in `state_file` when one is given.
-pub(super) fn start_emulator(
-    runtime: &tokio::runtime::Handle,
-    config: &Config,
-    state_file: Option<PathBuf>,
-) -> Result<orchestra_emulator::RunningEmulator, HostError> {
-    runtime
-        .block_on(orchestra_emulator::start(
-            orchestra_emulator::EmulatorConfig {
-                // The emulator's limits run on the clock orchestra paces on.
-                limits: orchestra_emulator::LimitSettings {
-                    time_scale: config.limits.time_scale,
-                    secret_puts_are_content: config.limits.github_secret_puts_are_content,
-                    ..orchestra_emulator::LimitSettings::default()
-                },
-                state_file,
-                ..orchestra_emulator::EmulatorConfig::default()
-            },
-        ))
-        .map_err(|e| HostError::Io(format!("cannot start the emulator: {e}")))
 }
 
 fn request_from(args: &PlayArgs, mode: RunMode) -> PlayRequest {

@@ -73,7 +73,9 @@ impl Context {
         config.limits.retry_attempts = 1;
         config.limits.max_retry_wait = Duration::from_secs(1);
         let emulator = if emulate {
-            Some(super::super::play::start_emulator(runtime, &config, None)?)
+            Some(super::super::emulated::start_emulator(
+                runtime, &config, None,
+            )?)
         } else {
             None
         };
