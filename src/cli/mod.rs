@@ -236,7 +236,14 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         services,
     };
     let status = match &cli.command {
-        Command::Play(args) => play::run(args, &host, cli.config.as_deref()),
+        Command::Play(args) => play::run(
+            args,
+            &host,
+            &play::ConfigSource {
+                file: cli.config.as_deref(),
+                profile: cli.profile.as_deref(),
+            },
+        ),
         Command::Runs(args) => runs::run(args, &host),
         Command::State(args) => state::run(args, &host),
         Command::Resume(args) => resume::run(args, &host),
