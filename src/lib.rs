@@ -16,6 +16,7 @@ pub mod firestore_emulator;
 pub mod logging;
 pub mod memory;
 pub mod migrate;
+pub mod permissions;
 pub mod primitives;
 pub mod process;
 pub mod progress;

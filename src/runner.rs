@@ -151,30 +151,69 @@ pub fn open_store(
     })?)
 }
 
-/// Loads the shared state's fingerprint key from Secret Manager (creating it on a run's first
-/// use; a plan creates nothing and, with no key yet, fingerprints under a throwaway one).
+/// Where the fingerprint key of the shared state `config` names is kept (`[state].project`,
+/// else the default project, and `[state].prefix`); `None` when the state is SQLite's alone.
+pub fn shared_key_place(
+    config: &Config,
+    services: &crate::services::Services,
+) -> Result<Option<SharedKeyPlace>, HostError> {
+    if config.state.backend != StateBackendKind::Firestore {
+        return Ok(None);
+    }
+    let project = config
+        .state
+        .project
+        .clone()
+        .or_else(|| services.default_project(config))
+        .ok_or_else(|| {
+            HostError::Config(crate::config::ConfigError::Invalid(
+                "[state] backend = \"firestore\": no project for the shared fingerprint key: set [state].project or [gcp].project in orchestra.toml".into(),
+            ))
+        })?;
+    Ok(Some(SharedKeyPlace::new(&project, &config.state.prefix)))
+}
+
+/// The shared state's fingerprint key at `place`, from Secret Manager: created there on first
+/// use, unless `plan` (a plan creates nothing and, with no key yet, fingerprints under a
+/// throwaway one).
+pub fn load_shared_key(
+    services: &crate::services::Services,
+    config: &Config,
+    runtime: &tokio::runtime::Handle,
+    cancelled: Arc<dyn Fn() -> bool + Send + Sync>,
+    place: &SharedKeyPlace,
+    plan: bool,
+) -> Result<FingerprintKey, String> {
+    // Building Google credentials spawns their token refresh onto the current runtime.
+    let _entered = runtime.enter();
+    let client = services.secret_manager(config, runtime, cancelled)?;
+    let key = if plan {
+        runtime
+            .block_on(shared_key::read(&client, place))
+            .map_err(|e| e.to_string())?
+            .unwrap_or_else(FingerprintKey::ephemeral)
+    } else {
+        runtime
+            .block_on(shared_key::read_or_create(&client, place, None))
+            .map_err(|e| e.to_string())?
+    };
+    Ok(key)
+}
+
+/// Loads a run's shared fingerprint key with [`load_shared_key`], on the run's runtime.
 fn shared_key_loader(place: SharedKeyPlace) -> SharedKeyLoader {
     Arc::new(move |context: &RunContext| {
         let runtime = context
             .runtime()
             .ok_or("the shared fingerprint key needs the async runtime")?;
-        // Building Google credentials spawns their token refresh onto the current runtime.
-        let _entered = runtime.enter();
-        let client =
-            context
-                .remote()
-                .secret_manager(context.config(), runtime, context.cancellation())?;
-        let key = if context.is_plan() {
-            context
-                .block_on(shared_key::read(&client, &place))?
-                .map_err(|e| e.to_string())?
-                .unwrap_or_else(FingerprintKey::ephemeral)
-        } else {
-            context
-                .block_on(shared_key::read_or_create(&client, &place, None))?
-                .map_err(|e| e.to_string())?
-        };
-        Ok(key)
+        load_shared_key(
+            context.remote(),
+            context.config(),
+            runtime,
+            context.cancellation(),
+            &place,
+            context.is_plan(),
+        )
     })
 }
 

@@ -109,7 +109,7 @@ pub fn run(args: &ScanArgs, config: &Config, cwd: &Path) -> Result<ExitStatus, H
     }
     let rules = RuleSet::from_config(config).map_err(usage)?;
     let key_path = fingerprint_key_path(&config.resolve(&config.paths.state_db));
-    let key = Arc::new(FingerprintKey::load_or_create(&key_path).map_err(|e| usage(e.into()))?);
+    let key = Arc::new(fingerprint_key(config, &key_path)?);
     let matcher = Matcher::new(rules.clone(), Arc::clone(&key)).map_err(usage)?;
     let (mut findings, mut stats) = if args.history {
         git::scan_history(&root, &matcher, args.since.as_deref())
@@ -174,6 +174,43 @@ pub fn run(args: &ScanArgs, config: &Config, cwd: &Path) -> Result<ExitStatus, H
     })
 }
 
+/// The key findings are fingerprinted with: with a shared state backend the shared one from
+/// Secret Manager (so a baseline written on one machine matches on every other), else the
+/// folder's key file at `key_path`.
+fn fingerprint_key(config: &Config, key_path: &Path) -> Result<FingerprintKey, HostError> {
+    let services = Services::new(Endpoints::Configured);
+    let Some(place) = crate::runner::shared_key_place(config, &services)? else {
+        return FingerprintKey::load_or_create(key_path)
+            .map_err(|e| HostError::Usage(ScanError::from(e).to_string()));
+    };
+    let runtime = async_runtime()?;
+    let key = crate::runner::load_shared_key(
+        &services,
+        config,
+        runtime.handle(),
+        Arc::new(|| false),
+        &place,
+        false,
+    )
+    .map_err(|reason| {
+        HostError::Store(crate::store::StoreError::Shared {
+            place: format!("Secret Manager ({})", place.secret_name()),
+            reason,
+        })
+    });
+    runtime.shutdown_background();
+    key
+}
+
+/// A small runtime for the calls a scan makes.
+fn async_runtime() -> Result<tokio::runtime::Runtime, HostError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| HostError::Io(format!("cannot start the async runtime: {e}")))
+}
+
 /// Takes each finding's value out again and asks its issuer about it.
 fn verify_findings(
     config: &Config,
@@ -183,11 +220,7 @@ fn verify_findings(
     key: &Arc<FingerprintKey>,
     findings: &mut [crate::scan::Finding],
 ) -> Result<(), HostError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| HostError::Io(format!("cannot start the async runtime: {e}")))?;
+    let runtime = async_runtime()?;
     let services = Services::new(Endpoints::Configured);
     let verifier = services.scan_verifier(
         config,

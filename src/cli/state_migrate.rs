@@ -87,7 +87,7 @@ pub fn run(host: &Host, json: bool) -> Result<ExitStatus, HostError> {
     } else {
         let c = &migrated.copied;
         println!(
-            "copied {} runs ({} steps, {} events), {} playbook state entries, {} ledger rows, {} breakers, {} rate-limit checks and {} alerts from {} to {}, prefix {}; run ids kept, new runs start at {}",
+            "copied {} runs ({} steps, {} events), {} playbook state entries, {} ledger rows, {} breakers, {} rate-limit checks, {} alerts and {} budget checks from {} to {}, prefix {}; run ids kept, new runs start at {}",
             c.runs,
             c.steps,
             c.events,
@@ -96,6 +96,7 @@ pub fn run(host: &Host, json: bool) -> Result<ExitStatus, HostError> {
             c.breakers,
             c.rate_limits,
             c.alerts,
+            c.budget,
             host.store.path().display(),
             migrated.to,
             migrated.prefix,

@@ -272,5 +272,5 @@ pub fn register(mut module: ModuleBuilder) -> ModuleBuilder {
                 .into())
         },
     );
-    super::rotations::register(module)
+    super::role_advice::register(super::rotations::register(module))
 }

@@ -23,6 +23,7 @@ mod monitor;
 mod notify;
 mod progress;
 mod rate_projection;
+mod role_advice;
 mod rotations;
 mod run;
 mod scan;

@@ -1,6 +1,7 @@
 //! The `budget_checks` table: every `budget::` check a run made (what was spent, projected and
-//! decided), so `orchestra report budget` can show how spend moved. Figures only: the budget
-//! secret's payload is never stored.
+//! decided), so `orchestra report budget` can show how spend moved (in `{prefix}_budget` with
+//! the Firestore backend, every machine's checks together). Figures only: the budget secret's
+//! payload is never stored.
 
 use std::fmt;
 
@@ -90,6 +91,9 @@ pub struct BudgetCheck {
 impl Store {
     /// Records `check`.
     pub fn add_budget_check(&self, check: &BudgetCheck) -> Result<(), StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.add_budget_check(check);
+        }
         let per_model = serde_json::to_string(&check.per_model).unwrap_or_else(|_| "[]".into());
         self.conn().execute(
             "INSERT INTO budget_checks (run_id, checked_at, kind, project, period_start, as_of,
@@ -121,15 +125,34 @@ impl Store {
 
     /// The last `limit` checks, newest first.
     pub fn budget_checks(&self, limit: u32) -> Result<Vec<BudgetCheck>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.budget_checks(limit);
+        }
+        Ok(self
+            .budget_rows(i64::from(limit))?
+            .into_iter()
+            .map(|(_, check)| check)
+            .collect())
+    }
+
+    /// Every check in the SQLite file with its row id, newest first (`state migrate` keeps
+    /// the id in each copy's document id).
+    pub(super) fn budget_check_rows(&self) -> Result<Vec<(i64, BudgetCheck)>, StoreError> {
+        self.budget_rows(-1)
+    }
+
+    /// The last `limit` rows of the SQLite table (all when negative), newest first.
+    fn budget_rows(&self, limit: i64) -> Result<Vec<(i64, BudgetCheck)>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT run_id, checked_at, kind, project, period_start, as_of, spent_usd, budget_usd,
                  alert_at, projected_usd, level, estimate_usd, within, unpriced, per_model, month,
-                 month_zone
+                 month_zone, id
              FROM budget_checks ORDER BY checked_at DESC, id DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit], |row| {
             Ok((
+                row.get::<_, i64>(17)?,
                 row.get::<_, String>(2)?,
                 row.get::<_, Option<String>>(10)?,
                 row.get::<_, String>(13)?,
@@ -161,7 +184,7 @@ impl Store {
             value: value.to_owned(),
         };
         rows.map(|row| {
-            let (kind, level, unpriced, per_model, mut check) = row?;
+            let (id, kind, level, unpriced, per_model, mut check) = row?;
             check.kind = BudgetCheckKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?;
             check.level = level
                 .map(|l| BudgetLevel::parse(&l).ok_or_else(|| corrupt("level", &l)))
@@ -173,7 +196,7 @@ impl Store {
                 .collect();
             check.per_model =
                 serde_json::from_str(&per_model).map_err(|_| corrupt("per_model", &per_model))?;
-            Ok(check)
+            Ok((id, check))
         })
         .collect()
     }

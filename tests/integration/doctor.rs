@@ -127,7 +127,7 @@ fn missing_permissions_and_scopes_each_show_their_fix() {
     let run = doctor(&project, &pat, &[]);
     run.expect_code(1)
         .stdout_has("✗ google permissions  missing on demo-project: iam.serviceAccountKeys.list")
-        .stdout_has("fix: grant the caller a role with these on demo-project")
+        .stdout_has("fix: grant the caller roles/iam.serviceAccountViewer on demo-project, the narrowest predefined roles with these")
         .stdout_has("the playbooks need repo")
         .stdout_has("fix: create a token with the repo scope(s)");
 }

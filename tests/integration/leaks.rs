@@ -1,5 +1,5 @@
 //! A secret's value never reaches stdout, stderr, the log file or the state database, by any
-//! path a script can try.
+//! path a script can try; with a shared state, not the Firestore documents either.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -200,3 +200,69 @@ throw key.json;
 }
 
 const DEMO_TOKEN: &str = "ghp_orchestraDemoToken0000000000000000";
+
+/// The shared fingerprint key of the state under `prefix` (made in `emulator`'s Secret
+/// Manager), as it could appear in a document: hex and base64.
+pub(crate) fn shared_key_forms(
+    emulator: &crate::harness::EmulatorProcess,
+    prefix: &str,
+) -> Vec<String> {
+    let state = emulator.state();
+    let stored = &state["google"]["secrets"]
+        [format!("projects/demo-project/secrets/{prefix}-fingerprint-key")]["versions"][0]["data"];
+    let key = STANDARD
+        .decode(stored.as_str().expect("the shared key was made"))
+        .expect("base64");
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    vec![hex, STANDARD.encode(&key), URL_SAFE_NO_PAD.encode(&key)]
+}
+
+/// The Firestore part: breakers, alerts, rate-limit and budget history written by a run with
+/// `[state] backend = "firestore"`, read back through the emulator, hold no secret value and
+/// no fingerprint key (its bytes in hex or base64).
+#[test]
+fn the_shared_families_hold_no_secret_and_no_fingerprint_key() {
+    use orchestra::firestore_emulator::FirestoreEmulator;
+
+    use crate::state_shared_families::{record_every_family, shared_folder};
+    use crate::state_shared_rotation::shared_documents;
+
+    let firestore = FirestoreEmulator::start().expect("the Firestore emulator starts");
+    let home = Project::new();
+    let emulator = crate::harness::EmulatorProcess::start(&home);
+    let project = shared_folder(&emulator, "leaky", "machine-a");
+    let value = canary();
+    let run = record_every_family(&project, &firestore, &emulator, &value);
+
+    let mut needles = vec![
+        value.clone(),
+        STANDARD.encode(&value),
+        URL_SAFE_NO_PAD.encode(&value),
+        crate::harness::DEMO_GITHUB_TOKEN.to_owned(),
+    ];
+    needles.extend(shared_key_forms(&emulator, "leaky"));
+    let documents = shared_documents(&firestore, "leaky");
+    for family in [
+        "breakers",
+        "alerts",
+        "rate_limits",
+        "rate_limits_latest",
+        "budget",
+    ] {
+        let place = format!("leaky_{family}");
+        let (_, bytes) = documents
+            .iter()
+            .find(|(p, _)| p.ends_with(&place))
+            .unwrap_or_else(|| panic!("the run wrote {place}"));
+        let json: serde_json::Value = serde_json::from_slice(bytes).expect("json");
+        assert!(
+            json["documents"].as_array().is_some_and(|d| !d.is_empty()),
+            "{place} holds the run's documents"
+        );
+    }
+    for (place, bytes) in &documents {
+        assert_absent(bytes, &needles, place);
+    }
+    assert_absent(run.stdout.as_bytes(), &needles, "stdout");
+    assert_absent(run.stderr.as_bytes(), &needles, "stderr");
+}

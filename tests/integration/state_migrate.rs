@@ -8,7 +8,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use orchestra::firestore_emulator::FirestoreEmulator;
 use orchestra::store::{
-    AlertRecord, BreakerRecord, BreakerState, LedgerKey, LedgerRecord, RateLimitCheck, Store,
+    AlertRecord, BreakerRecord, BreakerState, BudgetCheck, BudgetCheckKind, BudgetLevel, LedgerKey,
+    LedgerRecord, ModelSpend, RateLimitCheck, Store,
 };
 
 use crate::harness::{EmulatorProcess, Project, Run};
@@ -126,13 +127,40 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
             exhausts_at: None,
         })
         .expect("rate limit");
+    let budget = BudgetCheck {
+        run_id: Some(orchestra::store::RunId(2)),
+        checked_at: 4_000,
+        kind: BudgetCheckKind::Status,
+        project: "demo-project".into(),
+        period_start: 0,
+        month: Some("1970-01".into()),
+        month_zone: Some("UTC".into()),
+        as_of: 4_000,
+        spent_usd: 42.5,
+        budget_usd: Some(100.0),
+        alert_at: Some(0.8),
+        projected_usd: Some(90.0),
+        level: Some(BudgetLevel::Warning),
+        estimate_usd: None,
+        within: None,
+        unpriced: Vec::new(),
+        per_model: vec![ModelSpend {
+            model: "gemini-2.5-flash".into(),
+            input_tokens: 10,
+            output_tokens: 20,
+            cost_usd: Some(42.5),
+        }],
+    };
+    local.add_budget_check(&budget).expect("budget");
+    // A second check in the same millisecond is a second row, and stays one.
+    local.add_budget_check(&budget).expect("budget");
 
     a.config(&config(&emulator, Some("machine-a")));
     let first = orchestra(&a, &host, &["state", "migrate", "--to", "firestore"]);
     first
         .expect_code(0)
         .stdout_has("copied 2 runs")
-        .stdout_has("1 ledger rows, 1 breakers, 1 rate-limit checks and 1 alerts")
+        .stdout_has("1 ledger rows, 1 breakers, 1 rate-limit checks, 1 alerts and 2 budget checks")
         .stdout_has("new runs start at 3");
     let after_first = counts(&firestore);
     let second = orchestra(&a, &host, &["state", "migrate", "--to", "firestore"]);
@@ -150,6 +178,7 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
         &firestore,
         "demo-project",
         PREFIX,
+        "reader",
     );
     let ids = |store: &Store| -> Vec<i64> {
         let runs = store.recent_runs(100).expect("runs");
@@ -184,6 +213,10 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
         local.recent_rate_limits(10).expect("rate limits")
     );
     assert_eq!(shared.unsent_alerts().expect("unsent"), ["rate-limit:core"]);
+    assert_eq!(
+        shared.budget_checks(10).expect("budget"),
+        [budget.clone(), budget]
+    );
 
     // The folder's key is the shared one now: another machine opens the sealed state.
     let key_file = std::fs::read(a.path().join(".orchestra/fingerprint.key")).expect("key");

@@ -10,22 +10,34 @@ use orchestra::clients::firestore::{Endpoint, FirestoreSettings};
 use orchestra::clients::retry::RetryPolicy;
 use orchestra::firestore_emulator::FirestoreEmulator;
 use orchestra::store::{
-    AlertRecord, BreakerRecord, BreakerState, LedgerIntent, LedgerKey, LedgerRecord,
-    RateLimitCheck, SharedSettings, Store,
+    AlertRecord, BreakerRecord, BreakerState, BudgetCheck, BudgetCheckKind, BudgetLevel,
+    LedgerIntent, LedgerKey, LedgerRecord, ModelSpend, NewRun, RateLimitCheck, RunMode,
+    SharedSettings, Store,
 };
 
-/// A SQLite store in `dir`, sharing `firestore` under `prefix` when given.
-fn store_in(dir: &Path, firestore: Option<(&FirestoreEmulator, &str)>) -> Store {
+/// A SQLite store in `dir`, sharing `firestore` under `prefix` as `machine` when given.
+fn store_in(dir: &Path, firestore: Option<(&FirestoreEmulator, &str, &str)>) -> Store {
     match firestore {
         None => Store::open(&dir.join("state.db")).expect("open"),
-        Some((emulator, prefix)) => {
-            shared_store(&dir.join("state.db"), emulator, "store-test", prefix)
-        }
+        Some((emulator, prefix, machine)) => shared_store(
+            &dir.join("state.db"),
+            emulator,
+            "store-test",
+            prefix,
+            machine,
+        ),
     }
 }
 
-/// The SQLite store at `db` with its shared families in `emulator`'s `project` under `prefix`.
-pub fn shared_store(db: &Path, emulator: &FirestoreEmulator, project: &str, prefix: &str) -> Store {
+/// The SQLite store at `db` with its shared families in `emulator`'s `project` under `prefix`,
+/// recording `machine` as the machine it runs on.
+pub fn shared_store(
+    db: &Path,
+    emulator: &FirestoreEmulator,
+    project: &str,
+    prefix: &str,
+    machine: &str,
+) -> Store {
     Store::open(db)
         .expect("open")
         .with_shared(SharedSettings {
@@ -35,7 +47,7 @@ pub fn shared_store(db: &Path, emulator: &FirestoreEmulator, project: &str, pref
                 endpoint: Endpoint::Emulator(emulator.host()),
             },
             prefix: prefix.into(),
-            machine: "test".into(),
+            machine: machine.into(),
             lease: Duration::from_secs(5),
             policy: RetryPolicy::default(),
         })
@@ -48,7 +60,7 @@ fn on_both(check: impl Fn(&Store, &str)) {
     check(&store_in(sqlite.path(), None), "sqlite");
     let firestore = FirestoreEmulator::start().expect("the Firestore emulator starts");
     let shared = tempfile::tempdir().expect("tempdir");
-    let store = store_in(shared.path(), Some((&firestore, "orch")));
+    let store = store_in(shared.path(), Some((&firestore, "orch", "machine-a")));
     check(&store, "firestore");
     // The shared state is the only copy: the folder's own file holds none of it.
     let local = Store::open(&shared.path().join("state.db")).expect("open");
@@ -74,6 +86,10 @@ fn on_both(check: impl Fn(&Store, &str)) {
             .expect("rate limits")
             .is_empty(),
         "rate limits stayed local"
+    );
+    assert!(
+        local.budget_checks(10).expect("budget").is_empty(),
+        "budget checks stayed local"
     );
 }
 
@@ -382,6 +398,149 @@ fn a_rate_limit_check_on_one_machine_is_the_last_one_on_another() {
     );
 }
 
+/// A `budget::status` check at `at` of `project`'s spend, with a model that has no price.
+fn budget_check(project: &str, at: i64, spent: f64, level: BudgetLevel) -> BudgetCheck {
+    BudgetCheck {
+        run_id: None,
+        checked_at: at,
+        kind: BudgetCheckKind::Status,
+        project: project.into(),
+        period_start: 0,
+        month: Some("1970-01".into()),
+        month_zone: Some("America/Los_Angeles".into()),
+        as_of: at,
+        spent_usd: spent,
+        budget_usd: Some(500.0),
+        alert_at: Some(0.8),
+        projected_usd: Some(spent * 2.5),
+        level: Some(level),
+        estimate_usd: None,
+        within: None,
+        unpriced: vec!["mystery-model".into()],
+        per_model: vec![
+            ModelSpend {
+                model: "gemini-2.5-pro".into(),
+                input_tokens: 1_200_000,
+                output_tokens: 34_000,
+                cost_usd: Some(spent),
+            },
+            ModelSpend {
+                model: "mystery-model".into(),
+                input_tokens: 7,
+                output_tokens: 0,
+                cost_usd: None,
+            },
+        ],
+    }
+}
+
+#[test]
+fn budget_history_answers_alike_on_both_backends() {
+    on_both(|store, backend| {
+        assert!(store.budget_checks(10).expect("checks").is_empty());
+        let first = budget_check("p", 1, 12.5, BudgetLevel::Ok);
+        // Two checks in one millisecond are both kept, the later one first.
+        let second = budget_check("p", 2, 410.0, BudgetLevel::Warning);
+        let within = BudgetCheck {
+            kind: BudgetCheckKind::Within,
+            estimate_usd: Some(3.25),
+            within: Some(true),
+            budget_usd: None,
+            alert_at: None,
+            projected_usd: None,
+            level: None,
+            unpriced: Vec::new(),
+            per_model: Vec::new(),
+            ..budget_check("p", 2, 410.0, BudgetLevel::Ok)
+        };
+        for check in [&first, &second, &within] {
+            store.add_budget_check(check).expect("add");
+        }
+        assert_eq!(
+            store.budget_checks(10).expect("checks"),
+            [within.clone(), second.clone(), first.clone()],
+            "{backend}"
+        );
+        assert_eq!(
+            store.budget_checks(2).expect("checks"),
+            [within, second],
+            "{backend}"
+        );
+        let confined = store.confine_to_run_records();
+        assert!(
+            store.add_budget_check(&first).is_err(),
+            "{backend}: a plan records no budget check"
+        );
+        drop(confined);
+    });
+}
+
+#[test]
+fn a_budget_check_on_one_machine_is_seen_on_another() {
+    let machines = TwoMachines::start();
+    let check = budget_check("shared-project", 5, 99.0, BudgetLevel::Ok);
+    machines.a.add_budget_check(&check).expect("add");
+    let later = budget_check("shared-project", 6, 120.0, BudgetLevel::Ok);
+    machines.b.add_budget_check(&later).expect("add");
+    // The same millisecond on both machines: two checks, neither replaces the other.
+    machines.a.add_budget_check(&later).expect("add");
+    let seen_by_b = machines.b.budget_checks(10).expect("checks");
+    assert_eq!(seen_by_b, [later.clone(), later, check]);
+    assert_eq!(machines.a.budget_checks(10).expect("checks"), seen_by_b);
+}
+
+#[test]
+fn each_folder_records_its_own_machine() {
+    let machines = TwoMachines::start();
+    let run = |playbook: &str| NewRun {
+        playbook: playbook.into(),
+        source_hash: "0".repeat(64),
+        args_json: "{}".into(),
+        mode: RunMode::Apply,
+        resumes: None,
+    };
+    let from_a = machines
+        .a
+        .start_run_with_lock("lock-a", &run("a.rhai"))
+        .expect("start in A");
+    let from_b = machines
+        .b
+        .start_run_with_lock("lock-b", &run("b.rhai"))
+        .expect("start in B");
+    let hosts: Vec<(String, String)> = machines
+        .a
+        .recent_runs(10)
+        .expect("runs")
+        .into_iter()
+        .map(|r| (r.playbook, r.host))
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            ("b.rhai".to_owned(), "machine-b".to_owned()),
+            ("a.rhai".to_owned(), "machine-a".to_owned())
+        ]
+    );
+    let holders = machines.b.locks().expect("locks");
+    let machine_of = |name: &str| {
+        holders
+            .iter()
+            .find(|(lock, _)| lock == name)
+            .map(|(_, holder)| holder.describe())
+            .unwrap_or_default()
+    };
+    assert!(machine_of("lock-a").contains("machine-a"), "{holders:?}");
+    assert!(machine_of("lock-b").contains("machine-b"), "{holders:?}");
+    machines
+        .a
+        .release_lock("lock-a", from_a.run_id)
+        .expect("release in A");
+    machines
+        .b
+        .release_lock("lock-b", from_b.run_id)
+        .expect("release in B");
+}
+
 /// Two folders whose stores share one Firestore emulator under one prefix.
 struct TwoMachines {
     a: Store,
@@ -398,8 +557,8 @@ impl TwoMachines {
             tempfile::tempdir().expect("tempdir"),
         ];
         Self {
-            a: store_in(folders[0].path(), Some((&firestore, "orch"))),
-            b: store_in(folders[1].path(), Some((&firestore, "orch"))),
+            a: store_in(folders[0].path(), Some((&firestore, "orch", "machine-a"))),
+            b: store_in(folders[1].path(), Some((&firestore, "orch", "machine-b"))),
             _folders: folders,
             _firestore: firestore,
         }

@@ -2,7 +2,8 @@
 //! repository cannot get an access token, done once it can (the GitHub secret and the Secret
 //! Manager copy first, then the keys disabled, deleted after the grace period), killed after
 //! any of those changes without a key ever disabled while a consumer holds it; and the audit
-//! flagging a planted editor binding, an old key, and keys beside a federated binding.
+//! flagging a planted editor binding (with the narrower roles to grant instead), an old key,
+//! and keys beside a federated binding.
 
 use crate::wif_fixture::{ACCOUNT, Keyless, PROVIDER};
 
@@ -128,8 +129,9 @@ fn the_audit_flags_a_basic_role_an_old_key_and_keys_beside_keyless() {
     run.expect_code(0)
         .stdout_has("Service accounts of demo-project: 2")
         .stdout_has(&format!(
-            "{ACCOUNT}: holds the basic role roles/editor on demo-project"
+            "{ACCOUNT}: holds roles/editor on demo-project (a basic role: most permissions of every service in the project): grant "
         ))
+        .stdout_has("role advice:     replace roles/editor with roles/browser, ")
         .stdout_has("days old (policy: 90)")
         .stdout_has(&format!(
             "{ACCOUNT}: has 2 enabled key(s) and a Workload Identity binding"
@@ -140,9 +142,49 @@ fn the_audit_flags_a_basic_role_an_old_key_and_keys_beside_keyless() {
         .stdout_has("reader@demo-project.iam.gserviceaccount.com: key ");
     assert!(
         !run.stdout
-            .contains("reader@demo-project.iam.gserviceaccount.com: holds the basic role"),
+            .contains("reader@demo-project.iam.gserviceaccount.com: holds roles/"),
         "{}",
         run.stdout
+    );
+    let advice = run
+        .stdout
+        .lines()
+        .find(|line| line.contains("role advice:     replace roles/editor with"))
+        .unwrap_or_default();
+    // What the configured playbooks (bootstrap, retire, audit) call, each permission from the
+    // narrowest predefined role granting it; never a basic role or Secret Manager Admin, whose
+    // secrets.setIamPolicy no playbook needs.
+    for role in [
+        "roles/iam.serviceAccountKeyAdmin",
+        "roles/iam.serviceAccountAdmin",
+        "roles/iam.workloadIdentityPoolAdmin",
+        "roles/policyanalyzer.activityAnalysisViewer",
+        "roles/serviceusage.serviceUsageAdmin",
+        "roles/secretmanager.secretVersionManager",
+    ] {
+        assert!(advice.contains(role), "{role} in {advice}");
+    }
+    for role in [
+        "roles/owner",
+        "roles/secretmanager.admin",
+        "with roles/editor,",
+    ] {
+        assert!(!advice.contains(role), "{role} in {advice}");
+    }
+    let alerts = &keyless.state()["slack"]["webhooks"];
+    let sent: Vec<&str> = alerts
+        .as_object()
+        .into_iter()
+        .flat_map(|hooks| hooks.values())
+        .filter_map(serde_json::Value::as_array)
+        .flatten()
+        .filter_map(|message| message["text"].as_str())
+        .collect();
+    assert!(
+        sent.iter().any(|text| text
+            .contains(&format!("{ACCOUNT}: holds roles/editor on demo-project"))
+            && text.contains("roles/iam.serviceAccountKeyAdmin")),
+        "the alert leads with the role advice: {sent:?}"
     );
 }
 

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use orchestra_emulator::RunningEmulator;
 
 use super::Environment;
-use super::permissions::Usage;
 use crate::config::Config;
 use crate::error::HostError;
+use crate::permissions::Usage;
 use crate::secret::FingerprintKey;
 use crate::services::{Endpoints, Services};
 

@@ -1,6 +1,7 @@
 //! Google Cloud: credentials found (a key file, gcloud's user credentials, an external account)
 //! and a token obtained; the project reachable; the caller holding the permissions the
-//! playbooks' calls need, asked of Resource Manager's `projects.testIamPermissions`.
+//! playbooks' calls need, asked of Resource Manager's `projects.testIamPermissions`, with the
+//! narrowest predefined roles granting those missing ([`crate::permissions`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -283,12 +284,34 @@ async fn project(context: &Context, headers: Option<http::HeaderMap>) -> Vec<Fin
             Finding::failed(
                 PERMISSIONS,
                 format!("missing on {project}: {}", missing.join(", ")),
-                format!(
-                    "grant the caller a role with these on {project} (gcloud projects add-iam-policy-binding {project} --member=... --role=...)"
-                ),
+                grant_fix(&project, &missing),
             )
         },
     ]
+}
+
+/// The fix line for missing permissions: the narrowest predefined roles that grant them, and a
+/// custom role for any no predefined role of the table grants.
+fn grant_fix(project: &str, missing: &[&str]) -> String {
+    let cover = crate::permissions::narrowest_roles(missing.iter().copied());
+    let mut fix = if cover.roles.is_empty() {
+        format!("grant the caller a custom role with these on {project}")
+    } else {
+        format!(
+            "grant the caller {} on {project}, the narrowest predefined roles with these",
+            cover.roles.join(", ")
+        )
+    };
+    if !cover.roles.is_empty() && !cover.uncovered.is_empty() {
+        fix.push_str(&format!(
+            ", and a custom role with {}",
+            cover.uncovered.join(", ")
+        ));
+    }
+    fix.push_str(&format!(
+        " (gcloud projects add-iam-policy-binding {project} --member=... --role=ROLE)"
+    ));
+    fix
 }
 
 /// Why a request failed, without the URL's query or anything the client echoes back.

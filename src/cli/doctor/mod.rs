@@ -14,7 +14,6 @@ mod github;
 mod google;
 mod local;
 mod notify;
-mod permissions;
 mod runner;
 mod schedules;
 mod tools;

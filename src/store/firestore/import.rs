@@ -1,10 +1,10 @@
 //! `orchestra state migrate --to firestore`: copies a folder's SQLite runs, steps, events,
-//! playbook state, sync ledger, circuit breakers, rate-limit history and alert conditions into the shared
-//! collections, keeping run ids.
+//! playbook state, sync ledger, circuit breakers, rate-limit history, alert conditions and budget
+//! history into the shared collections, keeping run ids.
 //!
 //! Idempotent: every document id is derived from the SQLite row (a run's id, a step's run
 //! and seq, an event's run and position, a state key, a ledger pair, a breaker's name, an
-//! alert's key), so a second copy writes
+//! alert's key, a budget check's row id), so a second copy writes
 //! the same documents again and adds none. A run id already used in Firestore by another
 //! source is refused before anything is written, and the run-id counter is moved past the
 //! copied ids so new runs never reuse one. Sealed state and fingerprints are copied as they
@@ -38,6 +38,9 @@ pub struct ImportReport {
     pub rate_limits: usize,
     /// Alert conditions copied (a condition's document is its key).
     pub alerts: usize,
+    /// Budget checks copied (a document per check time, machine and SQLite row id: a second
+    /// copy from this machine replaces them).
+    pub budget: usize,
     /// The run id new runs start from.
     pub next_run_id: i64,
 }
@@ -164,6 +167,10 @@ impl FirestoreState {
         for alert in local.alerts()? {
             ops.push(self.alert_write(&alert)?);
             report.alerts += 1;
+        }
+        for (row, check) in local.budget_check_rows()? {
+            ops.push(self.budget_write(&check, &format!("m{}", padded(row)))?);
+            report.budget += 1;
         }
         self.block(self.client.batch(&ops, CommitLimits::default()))
             .map_err(|e| self.failed(e))?;

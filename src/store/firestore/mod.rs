@@ -1,5 +1,6 @@
 //! The Firestore backend: runs, the journal (steps), events, locks, playbook state (kv), the
-//! sync ledger, circuit breakers and alert conditions, shared by every machine that names the same project, database and prefix. Locks are leases with fencing
+//! sync ledger, circuit breakers, alert conditions, rate-limit and budget history, shared by every
+//! machine that names the same project, database and prefix. Locks are leases with fencing
 //! tokens (see `leases`); run ids come from one counter document, so they stay unique across
 //! machines and short (`orchestra resume 42` works everywhere).
 //!
@@ -17,6 +18,7 @@
 //! | `P_breakers` | the breaker name, percent-encoded | `name`, `state` (`closed`, `open`, `half_open`), `failures`, `threshold`, `recovery_ms`, `opened_at`, `last_error` (masked), `updated_at` |
 //! | `P_rate_limits` | check time (20 digits), machine, then credential `~` resource, each percent-encoded, joined by `-` | `run_id`, `checked_at`, `credential`, `kind`, `resource`, `limit`, `remaining`, `used`, `reset_at`, `burn_per_hour` (double or null), `exhausts_at` |
 //! | `P_rate_limits_latest` | credential `~` resource, percent-encoded | the fields of that pair's newest `P_rate_limits` document |
+//! | `P_budget` | check time (20 digits), machine (percent-encoded), then `p{pid}-{n}` (a check this process made) or `m{row}` (a SQLite row `state migrate` copied), joined by `-` | `machine`, `run_id`, `checked_at`, `kind`, `project`, `period_start`, `month`, `month_zone`, `as_of`, `spent_usd`, `budget_usd`, `alert_at`, `projected_usd`, `level`, `estimate_usd`, `within`, `unpriced` (array of model names), `per_model` (array of maps: `model`, `input_tokens`, `output_tokens`, `cost_usd`) |
 //! | `P_alerts` | the condition key, percent-encoded | `key`, `severity`, `message` (masked), `changed_at`, `last_sent_at`, `unsent` (masked, null once delivered) |
 //!
 //! A step costs one commit: a mutation's intent carries the fencing check on the lock
@@ -24,7 +26,8 @@
 //!
 //! A breaker's transition is a read-modify-write committed only if the breaker's document is
 //! unchanged since it was read (`breakers`), so two machines never lose a failure or both take
-//! the half-open trial. Budget history, memory and migration phases still stay in the SQLite file of each machine.
+//! the half-open trial. Memory and migration phases still stay in the SQLite file of each
+//! machine.
 //!
 //! Times are ms since the epoch (integers), as in SQLite. Every text is masked before it is
 //! written, as in SQLite; no secret value and no fingerprint key is ever written here.
@@ -35,6 +38,7 @@
 
 mod alerts;
 mod breakers;
+mod budget;
 mod events;
 mod fence;
 mod fields;

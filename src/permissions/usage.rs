@@ -1,93 +1,15 @@
 //! What the configured playbooks call, read from their compiled AST (and the stdlib modules'),
-//! and the Google permissions and GitHub scopes those calls need. Permission names are those
-//! of Google's IAM permissions reference
-//! (https://cloud.google.com/iam/docs/permissions-reference) for the REST method each
-//! primitive calls.
+//! and the Google permissions and GitHub scopes those calls need ([`super::GOOGLE`],
+//! [`super::GITHUB`]).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use rhai::ASTNode;
 
+use super::map::{GITHUB, GITHUB_MODULES, GOOGLE, GOOGLE_MODULES, Need, Requirement};
 use crate::config::Config;
 use crate::engine::lint::function_call;
-
-/// The Google IAM permission each primitive needs on the project.
-const GOOGLE: &[(&str, &str, &str)] = &[
-    ("secrets", "access", "secretmanager.versions.access"),
-    ("secrets", "access_many", "secretmanager.versions.access"),
-    ("secrets", "list", "secretmanager.secrets.list"),
-    ("secrets", "versions", "secretmanager.versions.list"),
-    ("secrets", "aliases", "secretmanager.secrets.get"),
-    ("secrets", "create", "secretmanager.secrets.create"),
-    ("secrets", "add_version", "secretmanager.versions.add"),
-    ("secrets", "set_alias", "secretmanager.secrets.update"),
-    ("secrets", "enable", "secretmanager.versions.enable"),
-    ("secrets", "disable", "secretmanager.versions.disable"),
-    ("secrets", "destroy", "secretmanager.versions.destroy"),
-    ("iam", "list_keys", "iam.serviceAccountKeys.list"),
-    ("iam", "create_key", "iam.serviceAccountKeys.create"),
-    ("iam", "disable_key", "iam.serviceAccountKeys.disable"),
-    ("iam", "enable_key", "iam.serviceAccountKeys.enable"),
-    ("iam", "delete_key", "iam.serviceAccountKeys.delete"),
-    (
-        "iam",
-        "project_bindings",
-        "resourcemanager.projects.getIamPolicy",
-    ),
-    (
-        "iam",
-        "keys_last_used",
-        "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query",
-    ),
-    ("wif", "pool", "iam.workloadIdentityPools.get"),
-    ("wif", "create_pool", "iam.workloadIdentityPools.create"),
-    ("wif", "undelete_pool", "iam.workloadIdentityPools.undelete"),
-    ("wif", "provider", "iam.workloadIdentityPoolProviders.get"),
-    (
-        "wif",
-        "create_provider",
-        "iam.workloadIdentityPoolProviders.create",
-    ),
-    (
-        "wif",
-        "undelete_provider",
-        "iam.workloadIdentityPoolProviders.undelete",
-    ),
-    ("wif", "project_number", "resourcemanager.projects.get"),
-    (
-        "wif",
-        "account_bindings",
-        "iam.serviceAccounts.getIamPolicy",
-    ),
-    (
-        "wif",
-        "bind_workload_identity_user",
-        "iam.serviceAccounts.getIamPolicy",
-    ),
-    (
-        "wif",
-        "bind_workload_identity_user",
-        "iam.serviceAccounts.setIamPolicy",
-    ),
-    ("wif", "cloud_run", "run.services.get"),
-    ("services", "enabled", "serviceusage.services.list"),
-    ("services", "enable", "serviceusage.services.enable"),
-    ("budget", "check", "monitoring.timeSeries.list"),
-    ("budget", "spend", "monitoring.timeSeries.list"),
-];
-
-/// The classic-token scope each GitHub primitive needs.
-const GITHUB: &[(&str, &str, &str)] = &[
-    ("github", "list_secrets", "repo"),
-    ("github", "put_secret", "repo"),
-    ("github", "put_secrets", "repo"),
-    ("github", "delete_secret", "repo"),
-    ("github", "dispatch_workflow", "repo"),
-];
-
-/// Modules whose calls reach GitHub.
-const GITHUB_MODULES: &[&str] = &["github", "monitor"];
 
 /// The `module::function` calls of the playbooks and stdlib modules.
 #[derive(Debug, Default, Clone)]
@@ -150,9 +72,7 @@ impl Usage {
 
     /// Whether any playbook reaches Google Cloud.
     pub fn uses_google(&self) -> bool {
-        ["secrets", "iam", "wif", "services", "budget", "firestore"]
-            .iter()
-            .any(|m| self.calls_module(m))
+        GOOGLE_MODULES.iter().any(|m| self.calls_module(m))
     }
 
     /// Whether any playbook reaches GitHub.
@@ -176,14 +96,14 @@ impl Usage {
     }
 }
 
-fn needed(
-    calls: &BTreeSet<(String, String)>,
-    table: &[(&str, &str, &'static str)],
-) -> Vec<&'static str> {
+fn needed(calls: &BTreeSet<(String, String)>, table: &[Requirement]) -> Vec<&'static str> {
     let set: BTreeSet<&'static str> = table
         .iter()
-        .filter(|(m, f, _)| calls.contains(&((*m).to_owned(), (*f).to_owned())))
-        .map(|(_, _, p)| *p)
+        .filter(|row| calls.contains(&(row.module.to_owned(), row.function.to_owned())))
+        .filter_map(|row| match row.need {
+            Need::Permission(permission) => Some(permission),
+            Need::Nothing(_) => None,
+        })
         .collect();
     set.into_iter().collect()
 }
