@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use super::emulated::Emulation;
 use super::render;
 use crate::config::Config;
 use crate::error::HostError;
 use crate::exit::ExitStatus;
 use crate::runner::{self, Host, PlayRequest};
-use crate::services::{Endpoints, Services};
 use crate::store::RunMode;
 
 /// Arguments of `orchestra play`.
@@ -81,118 +81,45 @@ pub fn parse_arg(text: &str) -> Result<(String, String), String> {
     Ok((key.to_owned(), value.to_owned()))
 }
 
+/// Where the configuration came from (`--config`, `--profile`), so that `--watch` reads it
+/// again the same way on every save.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConfigSource<'a> {
+    /// The file `--config` named; `orchestra.toml` in the working directory when `None`.
+    pub file: Option<&'a Path>,
+    /// The profile `--profile` (or `ORCHESTRA_PROFILE`) named.
+    pub profile: Option<&'a str>,
+}
+
 /// Runs `orchestra play`.
 pub fn run(
     args: &PlayArgs,
     host: &Host,
-    config_path: Option<&Path>,
+    source: &ConfigSource<'_>,
 ) -> Result<ExitStatus, HostError> {
     let mode = if args.plan || (args.watch && !args.apply && !args.emulate) {
         RunMode::Plan
     } else {
         RunMode::Apply
     };
-    let emulator = if args.emulate {
-        Some(start_emulator(
-            &host.runtime,
-            &host.config,
-            args.emulate_state.as_ref().map(|p| host.cwd.join(p)),
-        )?)
+    let emulation = if args.emulate {
+        let state_file = args.emulate_state.as_ref().map(|p| host.cwd.join(p));
+        Some(Emulation::start(host, &args.playbook, state_file)?)
     } else {
         None
     };
-    let firestore = if args.emulate && needs_firestore(&args.playbook, host) {
-        let started =
-            crate::firestore_emulator::FirestoreEmulator::start().map_err(HostError::Io)?;
-        eprintln!(
-            "emulate: Firestore is the installed Firestore emulator at {} (pid {}), started for this playbook",
-            started.host(),
-            started.pid()
-        );
-        Some(started)
-    } else {
-        None
-    };
-    let services = match &emulator {
-        Some(emulator) => {
-            let services = Services::new(Endpoints::Emulated {
-                base_url: emulator.base_url(),
-                github_token: emulator.demo_credentials().github_token,
-            });
-            Arc::new(match &firestore {
-                Some(f) => services.with_firestore_emulator(f.host()),
-                None => services,
-            })
-        }
-        None => Arc::clone(&host.services),
-    };
+    let services = emulation
+        .as_ref()
+        .map_or_else(|| Arc::clone(&host.services), Emulation::services);
     let host = &Host {
         services,
         ..with_timeout(host, None, &host.config)
     };
-    if let Some(emulator) = &emulator {
-        eprintln!(
-            "emulate: GitHub, Secret Manager, IAM, Monitoring and Slack are the built-in emulator at {}",
-            emulator.base_url()
-        );
-    }
-    let outcome = run_with(args, host, config_path, mode, request_from(args, mode));
-    if let Some(emulator) = emulator {
-        host.runtime.block_on(emulator.shutdown());
-    }
-    if let Some(firestore) = firestore {
-        let pid = firestore.pid();
-        drop(firestore);
-        eprintln!("emulate: stopped the Firestore emulator (pid {pid})");
+    let outcome = run_with(args, host, source, mode, request_from(args, mode));
+    if let Some(emulation) = emulation {
+        emulation.stop(&host.runtime);
     }
     outcome
-}
-
-/// Whether the playbook, or a stdlib module it imports, calls `firestore::` or `memory::`.
-fn needs_firestore(playbook: &str, host: &Host) -> bool {
-    let Ok(path) = crate::engine::playbook::locate(playbook, &host.cwd, &host.config) else {
-        return false;
-    };
-    let Ok(source) = std::fs::read_to_string(&path) else {
-        return false;
-    };
-    let mut sources = vec![source.clone()];
-    if let Ok(entries) = std::fs::read_dir(host.config.stdlib_dir()) {
-        for entry in entries.flatten() {
-            let module = entry.path();
-            let imported = module
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .is_some_and(|stem| source.contains(&format!("\"{stem}\"")));
-            if imported && let Ok(text) = std::fs::read_to_string(&module) {
-                sources.push(text);
-            }
-        }
-    }
-    crate::firestore_emulator::needed_by(&sources)
-}
-
-/// Starts the built-in emulator in this process, on the clock `config` paces on, keeping its
-/// state in `state_file` when one is given.
-pub(super) fn start_emulator(
-    runtime: &tokio::runtime::Handle,
-    config: &Config,
-    state_file: Option<PathBuf>,
-) -> Result<orchestra_emulator::RunningEmulator, HostError> {
-    runtime
-        .block_on(orchestra_emulator::start(
-            orchestra_emulator::EmulatorConfig {
-                // The emulator's limits run on the clock orchestra paces on.
-                limits: orchestra_emulator::LimitSettings {
-                    time_scale: config.limits.time_scale,
-                    secret_puts_are_content: config.limits.github_secret_puts_are_content,
-                    ..orchestra_emulator::LimitSettings::default()
-                },
-                state_file,
-                ..orchestra_emulator::EmulatorConfig::default()
-            },
-        ))
-        .map_err(|e| HostError::Io(format!("cannot start the emulator: {e}")))
 }
 
 fn request_from(args: &PlayArgs, mode: RunMode) -> PlayRequest {
@@ -210,7 +137,7 @@ fn request_from(args: &PlayArgs, mode: RunMode) -> PlayRequest {
 fn run_with(
     args: &PlayArgs,
     host: &Host,
-    config_path: Option<&Path>,
+    source: &ConfigSource<'_>,
     mode: RunMode,
     mut request: PlayRequest,
 ) -> Result<ExitStatus, HostError> {
@@ -229,8 +156,9 @@ fn run_with(
     request.mode = mode;
     let mut last = ExitStatus::Success;
     crate::watch::watch(&host.cancel, || {
-        // orchestra.toml may have changed since the last run: read it again.
-        let config = match Config::load(config_path, &host.cwd) {
+        // orchestra.toml may have changed since the last run: read it again, under the
+        // profile the command line named (else the detected environment's, as at start).
+        let config = match Config::load_with_profile(source.file, &host.cwd, source.profile) {
             Ok(mut config) => {
                 config.paths.state_db = host.config.paths.state_db.clone();
                 Arc::new(config)

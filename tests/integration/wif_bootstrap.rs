@@ -1,6 +1,6 @@
 //! The keyless-CI bootstrap against the emulator: from nothing, then again with nothing to
 //! do; the plan lists every change and makes none; a workflow token of the bound repository
-//! gets an access token and any other is refused; killed after each change, a rerun
+//! gets an access token and any other is refused; killed after each change, `orchestra resume`
 //! converges to the same footprint.
 
 use crate::wif_fixture::{ACCOUNT, Footprint, Keyless, MEMBER, PROVIDER, footprint};
@@ -125,7 +125,7 @@ for repo in ["acme/api", "acme/web", "evil/api"] {{
 }
 
 #[test]
-fn a_bootstrap_killed_after_any_change_converges_when_run_again() {
+fn a_bootstrap_killed_after_any_change_converges_when_resumed() {
     let mut kill_points = 0;
     for n in 1.. {
         let keyless = Keyless::new();
@@ -136,7 +136,11 @@ fn a_bootstrap_killed_after_any_change_converges_when_run_again() {
         }
         kill_points += 1;
         assert_eq!(killed.code, -1, "killed by the signal\n{}", killed.stderr);
-        keyless.bootstrap(&[], None).expect_code(0);
+        keyless
+            .resume_last()
+            .expect_code(0)
+            .stderr_has("resuming run")
+            .stderr_has("bootstrap_github_wif.rhai, interrupted)");
         assert_eq!(
             footprint(&keyless.state()),
             settled(),

@@ -85,6 +85,23 @@ impl Keyless {
         self.play("bootstrap_github_wif", &args, kill_after)
     }
 
+    /// `orchestra resume ID --emulate --emulate-state FILE` for the latest run: the way an
+    /// operator picks up a `play --emulate` that was killed.
+    pub fn resume_last(&self) -> Run {
+        let id = self
+            .project
+            .runs()
+            .iter()
+            .filter_map(|r| r["id"].as_i64())
+            .max()
+            .expect("a run to resume");
+        let mut command = self.project.command();
+        command
+            .args(["resume", &id.to_string(), "--emulate", "--emulate-state"])
+            .arg(&self.state);
+        Run::from(command.output().expect("run orchestra"))
+    }
+
     /// Runs an inline playbook against the same emulator state.
     pub fn script(&self, text: &str) -> Run {
         self.project.playbook("inline.rhai", text);

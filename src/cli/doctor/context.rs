@@ -9,8 +9,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use orchestra_emulator::RunningEmulator;
 
-use super::Environment;
 use crate::config::Config;
+use crate::config::environment::Environment;
 use crate::error::HostError;
 use crate::permissions::Usage;
 use crate::secret::FingerprintKey;
@@ -73,7 +73,9 @@ impl Context {
         config.limits.retry_attempts = 1;
         config.limits.max_retry_wait = Duration::from_secs(1);
         let emulator = if emulate {
-            Some(super::super::play::start_emulator(runtime, &config, None)?)
+            Some(super::super::emulated::start_emulator(
+                runtime, &config, None,
+            )?)
         } else {
             None
         };
@@ -98,7 +100,7 @@ impl Context {
             cwd: global.cwd.clone(),
             services,
             runtime: runtime.clone(),
-            environment: super::detect_environment(),
+            environment: crate::config::environment::detect(false),
             usage,
             key: FingerprintKey::ephemeral(),
             http,
