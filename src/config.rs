@@ -28,6 +28,7 @@ mod rotations;
 mod scan;
 mod state;
 mod sync;
+mod syntax;
 
 pub use budget::{BILLING_ZONE, BudgetSettings, ModelPrice, MonthZone};
 pub use cloud_run::CloudRunSettings;
@@ -368,6 +369,7 @@ impl Config {
             let text = std::fs::read_to_string(file).map_err(|e| {
                 ConfigError::Invalid(format!("cannot read {}: {e}", file.display()))
             })?;
+            syntax::check(&file.display().to_string(), &text).map_err(ConfigError::Invalid)?;
             credentials::refuse_credentials(&file.display().to_string(), &text)
                 .map_err(ConfigError::Invalid)?;
             figment = figment.merge(Toml::file_exact(file));

@@ -12,6 +12,9 @@ pub enum ExitStatus {
     Drift,
     /// Bad usage, bad configuration, or a playbook that does not compile.
     Usage,
+    /// `migrate verify` could not verify: any error, whatever its class (1, as Terraform's
+    /// `-detailed-exitcode`, so that it is never read as drift).
+    Error,
     /// Another run holds the lock this run needs.
     LockHeld,
     /// orchestra itself could not work: the state database or the file system failed.
@@ -28,6 +31,7 @@ impl ExitStatus {
             Self::PlaybookFailed => 1,
             Self::Drift => 2,
             Self::Usage => 2,
+            Self::Error => 1,
             Self::LockHeld => 3,
             Self::Internal => 4,
             Self::Interrupted => 130,
@@ -39,7 +43,7 @@ impl ExitStatus {
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    done
-  1    the playbook failed (runtime error, sandbox limit, time-out)
+  1    the playbook failed (runtime error, sandbox limit, time-out); `migrate verify`: any error
   2    usage, configuration or compile error; `migrate verify`: drift found
   3    lock held by another run
   4    internal error (state database, file system)

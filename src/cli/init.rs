@@ -53,8 +53,8 @@ pub fn run(args: &InitArgs, cwd: &Path) -> Result<ExitStatus, HostError> {
     if interactive {
         ask(&mut detected)?;
     }
-    let environment = super::doctor::detect_environment();
-    let text = render(&detected, environment.describe());
+    let environment = crate::config::environment::detect(false);
+    let text = render(&detected, &environment.describe());
     std::fs::write(&target, text)
         .map_err(|e| HostError::Io(format!("cannot write {}: {e}", target.display())))?;
     eprintln!("wrote {}", target.display());

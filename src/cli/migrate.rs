@@ -97,6 +97,14 @@ enum MigrateAction {
     },
 }
 
+impl MigrateArgs {
+    /// Whether this is `migrate verify`, whose every error exits 1 (as Terraform's detailed
+    /// exit code), so that a bad configuration is never mistaken for drift (2).
+    pub fn is_verify(&self) -> bool {
+        matches!(self.action, MigrateAction::Verify { .. })
+    }
+}
+
 /// Runs `orchestra migrate`.
 pub fn run(args: &MigrateArgs, host: &Host) -> Result<ExitStatus, HostError> {
     let file = host.cwd.join(&args.file);

@@ -124,8 +124,13 @@ enum Command {
 pub fn main_entry() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
+    let detailed = matches!(&cli.command, Command::Migrate(args) if args.is_verify());
     let status = match run(cli) {
         Ok(status) => status,
+        Err(err) if detailed => {
+            render::host_error(&err);
+            ExitStatus::Error
+        }
         Err(err) => {
             render::host_error(&err);
             err.exit_status()
@@ -231,7 +236,14 @@ fn run(cli: Cli) -> Result<ExitStatus, HostError> {
         services,
     };
     let status = match &cli.command {
-        Command::Play(args) => play::run(args, &host, cli.config.as_deref()),
+        Command::Play(args) => play::run(
+            args,
+            &host,
+            &play::ConfigSource {
+                file: cli.config.as_deref(),
+                profile: cli.profile.as_deref(),
+            },
+        ),
         Command::Runs(args) => runs::run(args, &host),
         Command::State(args) => state::run(args, &host),
         Command::Resume(args) => resume::run(args, &host),

@@ -81,11 +81,21 @@ pub fn parse_arg(text: &str) -> Result<(String, String), String> {
     Ok((key.to_owned(), value.to_owned()))
 }
 
+/// Where the configuration came from (`--config`, `--profile`), so that `--watch` reads it
+/// again the same way on every save.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConfigSource<'a> {
+    /// The file `--config` named; `orchestra.toml` in the working directory when `None`.
+    pub file: Option<&'a Path>,
+    /// The profile `--profile` (or `ORCHESTRA_PROFILE`) named.
+    pub profile: Option<&'a str>,
+}
+
 /// Runs `orchestra play`.
 pub fn run(
     args: &PlayArgs,
     host: &Host,
-    config_path: Option<&Path>,
+    source: &ConfigSource<'_>,
 ) -> Result<ExitStatus, HostError> {
     let mode = if args.plan || (args.watch && !args.apply && !args.emulate) {
         RunMode::Plan
@@ -105,7 +115,7 @@ pub fn run(
         services,
         ..with_timeout(host, None, &host.config)
     };
-    let outcome = run_with(args, host, config_path, mode, request_from(args, mode));
+    let outcome = run_with(args, host, source, mode, request_from(args, mode));
     if let Some(emulation) = emulation {
         emulation.stop(&host.runtime);
     }
@@ -127,7 +137,7 @@ fn request_from(args: &PlayArgs, mode: RunMode) -> PlayRequest {
 fn run_with(
     args: &PlayArgs,
     host: &Host,
-    config_path: Option<&Path>,
+    source: &ConfigSource<'_>,
     mode: RunMode,
     mut request: PlayRequest,
 ) -> Result<ExitStatus, HostError> {
@@ -146,8 +156,9 @@ fn run_with(
     request.mode = mode;
     let mut last = ExitStatus::Success;
     crate::watch::watch(&host.cancel, || {
-        // orchestra.toml may have changed since the last run: read it again.
-        let config = match Config::load(config_path, &host.cwd) {
+        // orchestra.toml may have changed since the last run: read it again, under the
+        // profile the command line named (else the detected environment's, as at start).
+        let config = match Config::load_with_profile(source.file, &host.cwd, source.profile) {
             Ok(mut config) => {
                 config.paths.state_db = host.config.paths.state_db.clone();
                 Arc::new(config)

@@ -1,5 +1,6 @@
 //! `orchestra state migrate --to firestore`: copies this folder's SQLite state (runs, steps,
-//! events, playbook state, sync ledger) into the shared Firestore state `[state]` names, and
+//! events, playbook state, sync ledger, breakers, alerts, rate-limit history, migration
+//! phase state) into the shared Firestore state `[state]` names, and
 //! makes this folder's fingerprint key the shared one in Secret Manager, so the sealed state
 //! and the ledger's fingerprints stay readable on every machine. Idempotent.
 
@@ -87,7 +88,7 @@ pub fn run(host: &Host, json: bool) -> Result<ExitStatus, HostError> {
     } else {
         let c = &migrated.copied;
         println!(
-            "copied {} runs ({} steps, {} events), {} playbook state entries, {} ledger rows, {} breakers, {} rate-limit checks, {} alerts and {} budget checks from {} to {}, prefix {}; run ids kept, new runs start at {}",
+            "copied {} runs ({} steps, {} events), {} playbook state entries, {} ledger rows, {} breakers, {} rate-limit checks, {} alerts, {} budget checks, {} migration phase runs and {} migration metrics from {} to {}, prefix {}; run ids kept, new runs start at {}",
             c.runs,
             c.steps,
             c.events,
@@ -97,6 +98,8 @@ pub fn run(host: &Host, json: bool) -> Result<ExitStatus, HostError> {
             c.rate_limits,
             c.alerts,
             c.budget,
+            c.phase_runs,
+            c.metrics,
             host.store.path().display(),
             migrated.to,
             migrated.prefix,

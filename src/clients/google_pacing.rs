@@ -1,7 +1,7 @@
-//! Pacing under Google's request quotas, so Secret Manager and IAM calls queue instead of
-//! bursting into `RESOURCE_EXHAUSTED`: one pacer per process shared by both clients, a
-//! sliding window per project and method (and per secret or version where Secret Manager
-//! limits those), sized from `[limits.google]` (the documented quotas by default).
+//! Pacing under Google's request quotas, so Secret Manager, IAM and Cloud Run calls queue
+//! instead of bursting into `RESOURCE_EXHAUSTED`: one pacer per process shared by every
+//! client, a sliding window per project and method (per secret or version where Secret
+//! Manager limits those, per region for Cloud Run), sized from `[limits.google]` (the documented quotas by default).
 //!
 //! Windows slide rather than refill like a token bucket (a bucket allows a full burst and its
 //! refill within one minute, twice the quota) and are a little longer than their span, since a
@@ -69,6 +69,9 @@ pub enum Call<'a> {
     IamRead(&'a str),
     /// An IAM write for a service account.
     IamWrite(&'a str),
+    /// A Cloud Run Admin read (service get or list) under a location,
+    /// `projects/P/locations/R`: Cloud Run counts them per project and region.
+    RunRead(&'a str),
     /// A call to an API whose quotas orchestra does not model (Resource Manager, Service
     /// Usage, STS, IAM Credentials): its few calls a run makes are sent as they come.
     Unmetered,
@@ -213,6 +216,12 @@ impl GooglePacer {
                 q.iam_write_per_minute,
                 "IAM write requests a minute",
             )],
+            Call::RunRead(location) => vec![Quota {
+                key: format!("run-read {location}"),
+                limit: q.cloud_run_read_per_minute,
+                span: MINUTE,
+                what: "Cloud Run read requests a minute per region",
+            }],
             Call::Unmetered => Vec::new(),
         }
     }
@@ -349,6 +358,34 @@ mod tests {
             "projects/p/locations/us-east1/secrets/s",
         ));
         assert_eq!(regional[1].limit, 80);
+    }
+
+    #[tokio::test]
+    async fn cloud_run_reads_wait_once_their_region_used_its_minute() {
+        let quotas = GoogleQuotas {
+            cloud_run_read_per_minute: 2,
+            ..GoogleQuotas::default()
+        };
+        let pacer = GooglePacer::new(quotas, 1.0);
+        let here = pacer.quotas(Call::RunRead("projects/p/locations/europe-west1"));
+        assert_eq!(here.len(), 1);
+        assert_eq!(here[0].limit, 2);
+        let now = |f| tokio::time::timeout(Duration::ZERO, f);
+        assert!(now(pacer.acquire(&here, &never)).await.is_ok());
+        assert!(now(pacer.acquire(&here, &never)).await.is_ok());
+        assert!(
+            now(pacer.acquire(&here, &never)).await.is_err(),
+            "a third read in the minute went at once"
+        );
+        // Another region of the project, and another project, count apart.
+        for other in [
+            "projects/p/locations/us-central1",
+            "projects/q/locations/europe-west1",
+        ] {
+            let quotas = pacer.quotas(Call::RunRead(other));
+            let at_once = tokio::time::timeout(Duration::ZERO, pacer.acquire(&quotas, &never));
+            assert!(at_once.await.is_ok(), "{other}");
+        }
     }
 
     #[tokio::test]

@@ -1,8 +1,9 @@
 //! Cloud Run Admin API v2 services over REST: one service (`get`, `None` when there is none)
 //! and a region's services (`list`, every page), read into [`CloudRunService`]: readiness from
 //! the terminal condition, the URL, the serving container's CPU and memory limits, instance
-//! bounds and request concurrency. Every call through [`GoogleRest`] (the shared pacing and
-//! retry policy). Knows nothing of Rhai.
+//! bounds and request concurrency. Every call through [`GoogleRest`] (the shared retry
+//! policy), paced under Cloud Run's read quota of the project and region it names. Knows
+//! nothing of Rhai.
 //!
 //! Google's generated `google-cloud-run-v2` crate was looked at and not taken: it is the whole
 //! Cloud Run API (about 57,000 lines of generated code, with the long-running-operation crates
@@ -43,12 +44,7 @@ impl CloudRun {
     }
 
     fn services_url(&self, project: &str, region: &str) -> String {
-        format!(
-            "{}/v2/projects/{}/locations/{}/services",
-            self.base,
-            enc(project),
-            enc(region)
-        )
+        format!("{}/v2/{}/services", self.base, location(project, region))
     }
 
     /// Service `name` of `project` in `region`; `None` when there is none.
@@ -60,9 +56,10 @@ impl CloudRun {
     ) -> Result<Option<CloudRunService>, GoogleError> {
         let url = format!("{}/{}", self.services_url(project, region), enc(name));
         let what = format!("get Cloud Run service {name} in {region} of {project}");
+        let location = location(project, region);
         match self
             .rest
-            .call::<wire::Service>(SERVICE, &what, true, Call::Unmetered, get(&url))
+            .call::<wire::Service>(SERVICE, &what, true, Call::RunRead(&location), get(&url))
             .await
         {
             Ok(found) => Ok(Some(found.into_service())),
@@ -80,6 +77,7 @@ impl CloudRun {
     ) -> Result<Vec<CloudRunService>, GoogleError> {
         let base = self.services_url(project, region);
         let what = format!("list Cloud Run services in {region} of {project}");
+        let location = location(project, region);
         let mut all = Vec::new();
         let mut token = String::new();
         loop {
@@ -90,7 +88,7 @@ impl CloudRun {
             };
             let page: wire::ServicePage = self
                 .rest
-                .call(SERVICE, &what, true, Call::Unmetered, get(&url))
+                .call(SERVICE, &what, true, Call::RunRead(&location), get(&url))
                 .await?;
             all.extend(page.services.into_iter().map(wire::Service::into_service));
             if page.next_page_token.is_empty() {
@@ -99,6 +97,12 @@ impl CloudRun {
             token = page.next_page_token;
         }
     }
+}
+
+/// `projects/P/locations/R`, each part percent-encoded: the path prefix of a region's
+/// services, and what Cloud Run's read quota is counted per.
+fn location(project: &str, region: &str) -> String {
+    format!("projects/{}/locations/{}", enc(project), enc(region))
 }
 
 #[cfg(test)]

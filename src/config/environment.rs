@@ -75,6 +75,25 @@ impl Default for Environment {
     }
 }
 
+impl Environment {
+    /// How a person names it: `GitHub Actions`, `Cloud Run service`, `local machine`, or the
+    /// name `ORCHESTRA_ENV` gave.
+    pub fn describe(&self) -> String {
+        let kind = match self.kind {
+            EnvironmentKind::Named => return format!("{} (named by ORCHESTRA_ENV)", self.name),
+            EnvironmentKind::GithubActions => "GitHub Actions",
+            EnvironmentKind::CloudRunJob => "Cloud Run job",
+            EnvironmentKind::CloudRunService => "Cloud Run service",
+            EnvironmentKind::Codespaces => "GitHub Codespaces",
+            EnvironmentKind::CloudWorkstations => "Cloud Workstations",
+            EnvironmentKind::CloudShell => "Cloud Shell",
+            EnvironmentKind::Gce => "Compute Engine",
+            EnvironmentKind::Local => "local machine",
+        };
+        kind.to_owned()
+    }
+}
+
 /// How long the metadata probe waits for an answer.
 pub const METADATA_TIMEOUT: Duration = Duration::from_millis(300);
 

@@ -1,5 +1,5 @@
 //! `[limits.google]`: the Google quotas orchestra paces under, defaulting to the documented
-//! values (Secret Manager's and IAM's quota pages). Lower them for a project whose quota was
+//! values (the Secret Manager, IAM and Cloud Run quota pages). Lower them for a project whose quota was
 //! cut; raise them for one granted more.
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,9 @@ pub struct GoogleQuotas {
     pub iam_read_per_minute: u32,
     /// IAM write requests a minute per project (600; key creation and deletion count here).
     pub iam_write_per_minute: u32,
+    /// Cloud Run Admin API read requests (service get and list) a minute per project and
+    /// region (1,000).
+    pub cloud_run_read_per_minute: u32,
 }
 
 impl Default for GoogleQuotas {
@@ -46,6 +49,7 @@ impl Default for GoogleQuotas {
             secret_manager_version_changes_per_minute: 60,
             iam_read_per_minute: 6_000,
             iam_write_per_minute: 600,
+            cloud_run_read_per_minute: 1_000,
         }
     }
 }
@@ -92,6 +96,7 @@ impl GoogleQuotas {
             ),
             ("iam_read_per_minute", self.iam_read_per_minute),
             ("iam_write_per_minute", self.iam_write_per_minute),
+            ("cloud_run_read_per_minute", self.cloud_run_read_per_minute),
         ];
         match fields.iter().find(|(_, value)| *value == 0) {
             Some((field, _)) => Err(format!(

@@ -1,9 +1,10 @@
 //! The `migration_phase_runs` and `migration_metrics` tables: every execute, verify and skip of
 //! a migration phase, and the metrics its playbooks recorded.
 //!
-//! Rows name their run by id without a foreign key: with `[state] backend = "firestore"` the
-//! runs live in Firestore while these tables stay in the SQLite file, as breakers do. What a
-//! phase's status *is* (a running row whose process died reads as interrupted) is decided in
+//! With `[state] backend = "firestore"` both families live in Firestore instead
+//! (`firestore/migration.rs`), so every machine sees the same phases; callers do not know
+//! which. Rows name their run by id without a foreign key, as the runs may live in Firestore
+//! when a copy made by `state migrate` is read back. What a phase's status *is* (a running row whose process died reads as interrupted) is decided in
 //! [`crate::migrate`]; this file only reads and writes records.
 
 use std::fmt;
@@ -163,6 +164,9 @@ fn phase_row(row: &Row<'_>) -> rusqlite::Result<PhaseRunRecord> {
 impl Store {
     /// Records a phase run started by this process; returns its row id.
     pub fn phase_run_start(&self, run: &NewPhaseRun<'_>) -> Result<i64, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.phase_run_start(run);
+        }
         let process = ProcessIdentity::current();
         let now = now_ms();
         let finished = (run.status != PhaseRunStatus::Running).then_some(now);
@@ -191,6 +195,9 @@ impl Store {
     /// Ties phase run `id` to the orchestra run of its playbook (the verify run, once an
     /// execute moves on to verifying).
     pub fn phase_run_bind(&self, id: i64, run_id: RunId) -> Result<(), StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.phase_run_bind(id, run_id);
+        }
         self.conn().execute(
             "UPDATE migration_phase_runs SET run_id = ?2 WHERE id = ?1",
             params![id, run_id.0],
@@ -205,6 +212,9 @@ impl Store {
         status: PhaseRunStatus,
         end: &PhaseRunEnd<'_>,
     ) -> Result<(), StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.phase_run_finish(id, status, end);
+        }
         self.conn().execute(
             "UPDATE migration_phase_runs SET status = ?2, finished_at = ?3, error = ?4,
                  error_at = ?5, reason = ?6
@@ -223,6 +233,9 @@ impl Store {
 
     /// Every phase run of `migration`, oldest first.
     pub fn phase_runs(&self, migration: &str) -> Result<Vec<PhaseRunRecord>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.phase_runs(migration);
+        }
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {PHASE_COLUMNS} FROM migration_phase_runs WHERE migration = ?1 ORDER BY id"
@@ -233,6 +246,9 @@ impl Store {
 
     /// The phase run that orchestra run `run_id` belongs to, if any.
     pub fn phase_run_of(&self, run_id: RunId) -> Result<Option<PhaseRunRecord>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.phase_run_of(run_id);
+        }
         Ok(self
             .conn()
             .query_row(
@@ -255,32 +271,82 @@ impl Store {
         value: f64,
         run_id: Option<RunId>,
     ) -> Result<(), StoreError> {
+        let metric = MetricRecord {
+            phase: phase.map(str::to_owned),
+            name: name.to_owned(),
+            value,
+            run_id,
+            at: now_ms(),
+        };
+        if let Some(shared) = &self.shared {
+            return shared.migration_metric_record(migration, &metric);
+        }
         self.conn().execute(
             "INSERT INTO migration_metrics (migration, phase, name, value, run_id, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![migration, phase, name, value, run_id.map(|r| r.0), now_ms()],
+            params![
+                migration,
+                metric.phase,
+                metric.name,
+                metric.value,
+                metric.run_id.map(|r| r.0),
+                metric.at
+            ],
         )?;
         Ok(())
     }
 
     /// Every metric `migration` recorded, oldest first.
     pub fn migration_metrics(&self, migration: &str) -> Result<Vec<MetricRecord>, StoreError> {
+        if let Some(shared) = &self.shared {
+            return shared.migration_metrics(migration);
+        }
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT phase, name, value, run_id, at FROM migration_metrics
              WHERE migration = ?1 ORDER BY id",
         )?;
-        let rows = stmt.query_map([migration], |row| {
-            Ok(MetricRecord {
-                phase: row.get(0)?,
-                name: row.get(1)?,
-                value: row.get(2)?,
-                run_id: row.get::<_, Option<i64>>(3)?.map(RunId),
-                at: row.get(4)?,
-            })
+        let rows = stmt.query_map([migration], |row| metric_row(row, 0))?;
+        rows.map(|r| r.map_err(StoreError::from)).collect()
+    }
+
+    /// Every phase run of every migration in the SQLite file, oldest first (what
+    /// `state migrate` copies).
+    pub(super) fn local_phase_runs(&self) -> Result<Vec<PhaseRunRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {PHASE_COLUMNS} FROM migration_phase_runs ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([], phase_row)?;
+        rows.map(|r| r.map_err(StoreError::from)).collect()
+    }
+
+    /// Every metric in the SQLite file with its row id and migration, oldest first (what
+    /// `state migrate` copies).
+    pub(super) fn local_migration_metrics(
+        &self,
+    ) -> Result<Vec<(i64, String, MetricRecord)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, migration, phase, name, value, run_id, at FROM migration_metrics
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, metric_row(row, 2)?))
         })?;
         rows.map(|r| r.map_err(StoreError::from)).collect()
     }
+}
+
+/// The metric in `row`'s columns from `first` on: phase, name, value, run id, time.
+fn metric_row(row: &Row<'_>, first: usize) -> rusqlite::Result<MetricRecord> {
+    Ok(MetricRecord {
+        phase: row.get(first)?,
+        name: row.get(first + 1)?,
+        value: row.get(first + 2)?,
+        run_id: row.get::<_, Option<i64>>(first + 3)?.map(RunId),
+        at: row.get(first + 4)?,
+    })
 }
 
 #[cfg(test)]

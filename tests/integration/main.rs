@@ -38,6 +38,7 @@ mod migrate_cloud_run;
 mod migrate_fixture;
 mod migrate_report;
 mod migrate_runs;
+mod migrate_shared;
 mod migrate_verify;
 mod notify;
 mod operator_output;

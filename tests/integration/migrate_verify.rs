@@ -99,6 +99,27 @@ fn a_verify_playbook_that_fails_exits_1_with_its_file_and_line() {
         .stdout_has("cannot read the targets");
 }
 
+#[test]
+fn a_bad_orchestra_toml_makes_verify_exit_1_naming_where_never_2() {
+    let migration = Migration::new();
+    let path = migration.project.path().join("orchestra.toml");
+    let text = std::fs::read_to_string(&path).expect("orchestra.toml");
+    let duplicated = text.replacen(
+        "project = \"demo-project\"\n",
+        "project = \"demo-project\"\nproject = \"again\"\n",
+        1,
+    );
+    assert_ne!(duplicated, text, "the config names its project");
+    std::fs::write(&path, duplicated).expect("write orchestra.toml");
+    let verify = migration.run(&["migrate", "verify"]);
+    verify.expect_code(1).stderr_has("orchestra.toml:3:1");
+    assert!(
+        verify.stdout.is_empty(),
+        "nothing verified: {}",
+        verify.stdout
+    );
+}
+
 /// Points `[endpoints.memory]` at `url` and lists `hosts` in `[scope].http_hosts`.
 fn memory_endpoint_at(migration: &Migration, url: &str, hosts: &[&str]) {
     let path = migration.project.path().join("orchestra.toml");

@@ -1,5 +1,6 @@
 //! `orchestra state migrate --to firestore` from a populated SQLite folder: every run, step,
-//! event, playbook state entry and ledger row is in Firestore afterwards with its run id;
+//! event, playbook state entry, ledger row and migration phase run (with its metrics) is in
+//! Firestore afterwards with its id;
 //! run twice, nothing is duplicated; the folder's fingerprint key becomes the shared one in
 //! Secret Manager, so another machine reads the sealed state; a second folder with its own
 //! key is refused without writing anything.
@@ -9,7 +10,8 @@ use base64::engine::general_purpose::STANDARD;
 use orchestra::firestore_emulator::FirestoreEmulator;
 use orchestra::store::{
     AlertRecord, BreakerRecord, BreakerState, BudgetCheck, BudgetCheckKind, BudgetLevel, LedgerKey,
-    LedgerRecord, ModelSpend, RateLimitCheck, Store,
+    LedgerRecord, ModelSpend, NewPhaseRun, PhaseRunEnd, PhaseRunKind, PhaseRunRecord,
+    PhaseRunStatus, RateLimitCheck, RunId, Store,
 };
 
 use crate::harness::{EmulatorProcess, Project, Run};
@@ -36,7 +38,8 @@ fn config(emulator: &EmulatorProcess, machine: Option<&str>) -> String {
     )
 }
 
-fn orchestra(project: &Project, host: &str, args: &[&str]) -> Run {
+/// `orchestra ARGS` in `project`, with Firestore at `host`.
+pub fn orchestra(project: &Project, host: &str, args: &[&str]) -> Run {
     Run::from(
         project
             .command()
@@ -45,6 +48,62 @@ fn orchestra(project: &Project, host: &str, args: &[&str]) -> Run {
             .output()
             .expect("run orchestra"),
     )
+}
+
+/// What `migrate status` reads of a phase run: id, phase, status, run and error place.
+type PhaseRunShown = (i64, String, PhaseRunStatus, Option<RunId>, Option<String>);
+
+/// What `migrate status` reads of each phase run of migration `m`.
+fn phase_runs(store: &Store) -> Vec<PhaseRunShown> {
+    let runs: Vec<PhaseRunRecord> = store.phase_runs("m").expect("phase runs");
+    runs.into_iter()
+        .map(|r| (r.id, r.phase, r.status, r.run_id, r.error_at))
+        .collect()
+}
+
+/// Records a completed CORE_INFRASTRUCTURE run of migration `m` (tied to run 1), a skipped
+/// API_DEPLOYMENT, and two metrics.
+fn record_phases(store: &Store) {
+    let phase = |name, kind, status, reason| NewPhaseRun {
+        migration: "m",
+        file: "migration.toml",
+        phase: name,
+        kind,
+        status,
+        reason,
+    };
+    let core = store
+        .phase_run_start(&phase(
+            "CORE_INFRASTRUCTURE",
+            PhaseRunKind::Execute,
+            PhaseRunStatus::Running,
+            None,
+        ))
+        .expect("phase run");
+    store.phase_run_bind(core, RunId(1)).expect("bind");
+    store
+        .phase_run_finish(core, PhaseRunStatus::Completed, &PhaseRunEnd::default())
+        .expect("finish");
+    store
+        .phase_run_start(&phase(
+            "API_DEPLOYMENT",
+            PhaseRunKind::Skip,
+            PhaseRunStatus::Skipped,
+            Some("no service yet"),
+        ))
+        .expect("skip");
+    store
+        .migration_metric_record(
+            "m",
+            Some("CORE_INFRASTRUCTURE"),
+            "apis_enabled",
+            5.0,
+            Some(RunId(1)),
+        )
+        .expect("metric");
+    store
+        .migration_metric_record("m", None, "phases_done", 1.0, None)
+        .expect("metric");
 }
 
 /// How many documents each of the prefix's collections holds.
@@ -154,13 +213,16 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
     local.add_budget_check(&budget).expect("budget");
     // A second check in the same millisecond is a second row, and stays one.
     local.add_budget_check(&budget).expect("budget");
+    record_phases(&local);
 
     a.config(&config(&emulator, Some("machine-a")));
     let first = orchestra(&a, &host, &["state", "migrate", "--to", "firestore"]);
     first
         .expect_code(0)
         .stdout_has("copied 2 runs")
-        .stdout_has("1 ledger rows, 1 breakers, 1 rate-limit checks, 1 alerts and 2 budget checks")
+        .stdout_has(
+            "1 ledger rows, 1 breakers, 1 rate-limit checks, 1 alerts, 2 budget checks, 2 migration phase runs and 2 migration metrics",
+        )
         .stdout_has("new runs start at 3");
     let after_first = counts(&firestore);
     let second = orchestra(&a, &host, &["state", "migrate", "--to", "firestore"]);
@@ -216,6 +278,19 @@ fn a_sqlite_state_is_copied_once_with_its_ids_and_its_key() {
     assert_eq!(
         shared.budget_checks(10).expect("budget"),
         [budget.clone(), budget]
+    );
+    assert_eq!(phase_runs(&shared), phase_runs(&local));
+    assert_eq!(phase_runs(&shared).len(), 2);
+    assert_eq!(
+        shared.migration_metrics("m").expect("metrics"),
+        local.migration_metrics("m").expect("metrics")
+    );
+    assert_eq!(
+        shared
+            .phase_run_of(RunId(1))
+            .expect("phase run of")
+            .map(|r| r.phase),
+        Some("CORE_INFRASTRUCTURE".to_owned())
     );
 
     // The folder's key is the shared one now: another machine opens the sealed state.

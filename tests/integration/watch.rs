@@ -52,3 +52,27 @@ fn watch_reruns_when_an_imported_module_changes() {
     watch.signal(Signal::SIGTERM);
     watch.wait();
 }
+
+#[test]
+fn a_watch_reload_keeps_the_profile_the_command_line_named() {
+    let project = Project::new();
+    let config = |region: &str| {
+        format!(
+            "[cloud_run]\nservice = \"api\"\nregion = \"europe-west1\"\n\n\
+             [profiles.staging.cloud_run]\nregion = \"{region}\"\n"
+        )
+    };
+    project.config(&config("asia-east1")).playbook(
+        "where.rhai",
+        "print(`region ${wif::cloud_run().region} profile ${config::environment().profile}`);\n",
+    );
+    let mut watch = project.spawn(&["--profile", "staging", "play", "where", "--watch"]);
+    watch.wait_for("stdout: region asia-east1 profile staging");
+    watch.wait_for("watching");
+
+    // A save of orchestra.toml reruns under the same profile, with the profile's new value.
+    project.config(&config("us-east4"));
+    watch.wait_for("stdout: region us-east4 profile staging");
+    watch.signal(Signal::SIGTERM);
+    assert_eq!(watch.wait(), Some(0));
+}

@@ -37,6 +37,17 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
         return response;
     }
     if matches!(segments.first(), Some(&"v2" | &"apis")) {
+        if let ["v2", "projects", given, "locations", location, ..] = segments.as_slice() {
+            let charges = project(&shared.state(), given)
+                .map(|(_, number)| {
+                    let location = format!("projects/{number}/locations/{location}");
+                    quota::run_charges(&request.method, &location, number)
+                })
+                .unwrap_or_default();
+            if let Err(over) = shared.google_quotas().admit(&charges) {
+                return quota::refusal_response(&over);
+            }
+        }
         return run::handle(shared, request, &segments);
     }
     if let Some(response) = keyless_ci(shared, request, &segments) {

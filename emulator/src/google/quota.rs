@@ -10,6 +10,8 @@
 //! - IAM ("IAM quotas and limits", IAM v1 API): 6,000 read and 600 write requests a minute per
 //!   project. The page names no quota of its own for service-account keys, so key creation,
 //!   deletion, disabling and enabling count as writes and listing and reading as reads.
+//! - Cloud Run ("Cloud Run quotas and limits", Admin API v2): 1,000 read requests (service
+//!   get and list) a minute per project and region.
 //!
 //! Where the pages are silent this module decides: the consumer is the project in the resource
 //! name (the real consumer is the caller's quota project), and windows slide and are counted
@@ -55,6 +57,7 @@ pub struct Charge {
 
 const SM: &str = "secretmanager.googleapis.com";
 const IAM: &str = "iam.googleapis.com";
+const RUN: &str = "run.googleapis.com";
 
 fn per_project(
     service: &'static str,
@@ -202,6 +205,25 @@ pub fn iam_charges(method: &http::Method, consumer: u64) -> Vec<Charge> {
             "WriteRequestsPerMinutePerProject",
             ("Write requests", "Write requests per minute"),
             600,
+            consumer,
+        )
+    }]
+}
+
+/// The quota a Cloud Run Admin v2 request under `location` (`projects/N/locations/R`) counts
+/// against: reads alone (orchestra sends no write), per project and region.
+pub fn run_charges(method: &http::Method, location: &str, consumer: u64) -> Vec<Charge> {
+    if *method != http::Method::GET {
+        return Vec::new();
+    }
+    vec![Charge {
+        scope: location.to_owned(),
+        ..per_project(
+            RUN,
+            "run.googleapis.com/read_requests",
+            "ReadRequestsPerMinutePerProjectPerRegion",
+            ("Read requests", "Read requests per minute per region"),
+            1_000,
             consumer,
         )
     }]

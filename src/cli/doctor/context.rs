@@ -9,8 +9,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use orchestra_emulator::RunningEmulator;
 
-use super::Environment;
 use crate::config::Config;
+use crate::config::environment::Environment;
 use crate::error::HostError;
 use crate::permissions::Usage;
 use crate::secret::FingerprintKey;
@@ -100,7 +100,7 @@ impl Context {
             cwd: global.cwd.clone(),
             services,
             runtime: runtime.clone(),
-            environment: super::detect_environment(),
+            environment: crate::config::environment::detect(false),
             usage,
             key: FingerprintKey::ephemeral(),
             http,

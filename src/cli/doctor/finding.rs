@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::Environment;
+use crate::config::environment::Environment;
 use crate::secret::mask::mask;
 
 /// How a check came out.
@@ -103,12 +103,12 @@ pub fn print_text(findings: &[Finding]) {
 #[derive(Serialize)]
 struct Report<'a> {
     ok: bool,
-    environment: Environment,
+    environment: &'a Environment,
     checks: &'a [Finding],
 }
 
 /// The findings as one JSON document on stdout.
-pub fn print_json(findings: &[Finding], environment: Environment) {
+pub fn print_json(findings: &[Finding], environment: &Environment) {
     crate::cli::render::json(&Report {
         ok: findings.iter().all(|f| f.status != Status::Failed),
         environment,

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::Environment;
 use super::context::{CHECK_TIMEOUT, Context};
 use super::finding::Finding;
 use crate::config::GcpCredentials;
+use crate::config::environment::EnvironmentKind;
 
 /// The `google credentials`, `google project` and `google permissions` findings.
 pub async fn check(context: Arc<Context>) -> Vec<Finding> {
@@ -101,7 +101,11 @@ async fn credentials(context: &Context) -> (Finding, Option<http::HeaderMap>) {
                 }
             }
         }
-        None if context.environment == Environment::CloudRun => {
+        None if matches!(
+            context.environment.kind,
+            EnvironmentKind::CloudRunJob | EnvironmentKind::CloudRunService
+        ) =>
+        {
             "the metadata server (Cloud Run)".to_owned()
         }
         None if !wanted => {

@@ -8,7 +8,6 @@
 mod clock;
 mod config_checks;
 mod context;
-mod environment;
 mod finding;
 mod github;
 mod google;
@@ -24,8 +23,6 @@ use clap::Args;
 
 use crate::error::HostError;
 use crate::exit::ExitStatus;
-
-pub use environment::{Environment, detect as detect_environment};
 
 /// Arguments of `orchestra doctor`.
 #[derive(Debug, Args)]
@@ -73,7 +70,7 @@ pub fn run(args: &DoctorArgs, global: &Global) -> Result<ExitStatus, HostError> 
     runtime.shutdown_background();
     let failed = findings.iter().any(|f| f.status == finding::Status::Failed);
     if args.json {
-        finding::print_json(&findings, context.environment);
+        finding::print_json(&findings, &context.environment);
     } else {
         finding::print_text(&findings);
     }

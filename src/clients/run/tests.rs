@@ -151,3 +151,58 @@ async fn a_listing_of_every_region_has_each_service_once() {
     let one_region = run.services(PROJECT, "us-central1").await.unwrap();
     assert_eq!(one_region.len(), 1);
 }
+
+#[tokio::test]
+async fn reads_are_paced_under_the_regions_read_quota_and_counted_by_the_emulator() {
+    let emulator = orchestra_emulator::start(Default::default()).await.unwrap();
+    let quotas = crate::config::GoogleQuotas {
+        cloud_run_read_per_minute: 2,
+        ..Default::default()
+    };
+    let pacer = crate::clients::google_pacing::GooglePacer::new(quotas, 1.0);
+    let calls = GoogleCalls::new(
+        "Cloud Run",
+        *GoogleCalls::for_tests("Cloud Run").policy(),
+        std::sync::Arc::new(|| false),
+        std::sync::Arc::new(pacer),
+    );
+    let client = CloudRun::new(
+        &emulator.base_url(),
+        google_cloud_auth::credentials::anonymous::Builder::new().build(),
+        calls,
+    )
+    .unwrap();
+    for _ in 0..2 {
+        assert!(
+            client
+                .service(PROJECT, "europe-west1", "api")
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+    // The region's minute is used up: the third read waits for it (about a minute), so it
+    // has not been sent when a generous moment has passed; another region's has.
+    let third = client.service(PROJECT, "europe-west1", "api");
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(500), third).await;
+    assert!(
+        waited.is_err(),
+        "a third read in the minute was sent at once"
+    );
+    assert!(
+        client
+            .services(PROJECT, "us-central1")
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.region == "us-central1")
+    );
+    let quotas = format!("{}/_emulator/google/quotas", emulator.base_url());
+    let answer = reqwest::get(quotas).await.unwrap();
+    let counts: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        counts["admitted"]["run.googleapis.com/read_requests"], 3,
+        "{counts}"
+    );
+    assert_eq!(counts["refused_total"], 0, "{counts}");
+}

@@ -9,7 +9,7 @@
 
 use super::FirestoreState;
 use super::fields::{document_id, int, map, opt_int, opt_string, string, text};
-use crate::clients::firestore::{Document, FieldValue, TransactionId, WriteOp, is_contention};
+use crate::clients::firestore::{Document, FieldValue, TransactionId, WriteOp};
 use crate::secret::mask::mask;
 use crate::store::{BreakerRecord, BreakerState, StoreError, now_ms};
 
@@ -50,11 +50,10 @@ impl FirestoreState {
                 fields: breaker_fields(name, &next),
                 merge: false,
             };
-            match self.block(self.client.commit_transaction(&tx, &[set])) {
-                Ok(_) => return Ok(answer),
-                Err(e) if is_contention(&e) => retrying = Some(tx),
-                Err(e) => return Err(self.failed(e)),
+            if self.block(self.commit_or_lose(&tx, &[set]))? {
+                return Ok(answer);
             }
+            retrying = Some(tx);
         }
         Err(StoreError::Shared {
             place: self.place.clone(),

@@ -10,6 +10,15 @@ pub(super) fn int(fields: &Fields, name: &str) -> Option<i64> {
     }
 }
 
+/// A number field (a double, or an integer as Firestore may hold a whole number).
+pub(super) fn float(fields: &Fields, name: &str) -> Option<f64> {
+    match fields.get(name) {
+        Some(FieldValue::Double(x)) => Some(*x),
+        Some(FieldValue::Integer(n)) => Some(*n as f64),
+        _ => None,
+    }
+}
+
 /// A text field.
 pub(super) fn text(fields: &Fields, name: &str) -> Option<String> {
     match fields.get(name) {

@@ -1,20 +1,23 @@
 //! `orchestra state migrate --to firestore`: copies a folder's SQLite runs, steps, events,
-//! playbook state, sync ledger, circuit breakers, rate-limit history, alert conditions and budget
-//! history into the shared collections, keeping run ids.
+//! playbook state, sync ledger, circuit breakers, rate-limit history, alert conditions, budget
+//! history and migration phase state into the shared collections, keeping run and phase-run
+//! ids.
 //!
 //! Idempotent: every document id is derived from the SQLite row (a run's id, a step's run
 //! and seq, an event's run and position, a state key, a ledger pair, a breaker's name, an
-//! alert's key, a budget check's row id), so a second copy writes
-//! the same documents again and adds none. A run id already used in Firestore by another
-//! source is refused before anything is written, and the run-id counter is moved past the
-//! copied ids so new runs never reuse one. Sealed state and fingerprints are copied as they
+//! alert's key, a budget check's row id, a phase run's id, a metric's time and row id with
+//! the source), so a second copy writes the same documents again and adds none. A run or
+//! phase-run id already used in Firestore by another source is refused before anything is
+//! written, and both counters are moved past the copied ids so new runs and phase runs never
+//! reuse one. Sealed state and fingerprints are copied as they
 //! are: the caller makes sure the fingerprint key they were made under is the shared one.
 
 use serde::Serialize;
 
 use super::fields::{document_id, map, opt_int, opt_string, string, text};
+use super::migration::PHASE_RUNS;
 use super::{FirestoreState, padded};
-use crate::clients::firestore::{CommitLimits, FieldValue, WriteOp, is_contention};
+use crate::clients::firestore::{CommitLimits, FieldValue, WriteOp};
 use crate::secret::mask::mask;
 use crate::store::{RunStatus, Store, StoreError};
 
@@ -41,12 +44,13 @@ pub struct ImportReport {
     /// Budget checks copied (a document per check time, machine and SQLite row id: a second
     /// copy from this machine replaces them).
     pub budget: usize,
+    /// Migration phase runs copied (with their ids).
+    pub phase_runs: usize,
+    /// Migration metrics copied.
+    pub metrics: usize,
     /// The run id new runs start from.
     pub next_run_id: i64,
 }
-
-/// How often moving the counter is tried when another machine takes a run id meanwhile.
-const ATTEMPTS: usize = 8;
 
 impl FirestoreState {
     /// Copies `local`'s SQLite families into Firestore; `source` names it in each run
@@ -64,19 +68,11 @@ impl FirestoreState {
             )));
         }
         for run in &runs {
-            let path = self.doc("runs", &padded(run.id.0))?;
-            let found = self
-                .block(self.client.get(&path, None))
-                .map_err(|e| self.failed(e))?;
-            if let Some(doc) = found
-                && text(&doc.fields, "migrated_from").as_deref() != Some(source)
-            {
-                return Err(self.refused(format!(
-                    "run {} already exists there (from machine {}), so this state's run ids cannot be kept: migrate into an empty [state].prefix",
-                    run.id,
-                    text(&doc.fields, "machine").unwrap_or_default()
-                )));
-            }
+            self.refuse_taken_id("runs", run.id.0, "run", source)?;
+        }
+        let phase_runs = local.local_phase_runs()?;
+        for phase_run in &phase_runs {
+            self.refuse_taken_id(PHASE_RUNS, phase_run.id, "migration phase run", source)?;
         }
 
         let mut report = ImportReport::default();
@@ -172,49 +168,56 @@ impl FirestoreState {
             ops.push(self.budget_write(&check, &format!("m{}", padded(row)))?);
             report.budget += 1;
         }
+        for phase_run in &phase_runs {
+            ops.push(self.phase_run_write(phase_run, Some(source))?);
+            report.phase_runs += 1;
+        }
+        let origin = document_id(source);
+        for (row, migration, metric) in local.local_migration_metrics()? {
+            let id = format!("{}-{origin}-m{row}", padded(metric.at));
+            ops.push(self.metric_write(&migration, &metric, &id)?);
+            report.metrics += 1;
+        }
         self.block(self.client.batch(&ops, CommitLimits::default()))
             .map_err(|e| self.failed(e))?;
         let highest = runs.iter().map(|r| r.id.0).max().unwrap_or(0);
-        report.next_run_id = self.move_counter_past(highest)?;
+        report.next_run_id = self.move_counter_past("run_ids", highest)?;
+        let highest_phase_run = phase_runs.iter().map(|r| r.id).max().unwrap_or(0);
+        self.move_counter_past("phase_run_ids", highest_phase_run)?;
         Ok(report)
     }
 
-    /// Sets the run-id counter to at least `highest + 1`, in a transaction; the value it has.
-    fn move_counter_past(&self, highest: i64) -> Result<i64, StoreError> {
-        let path = self.doc("meta", "run_ids")?;
-        self.block(async {
-            let mut retrying = None;
-            for _ in 0..ATTEMPTS {
-                let tx = self
-                    .client
-                    .begin(retrying.as_ref())
-                    .await
-                    .map_err(|e| self.failed(e))?;
-                let counter = self
-                    .client
-                    .get(&path, Some(&tx))
-                    .await
-                    .map_err(|e| self.failed(e))?;
-                let next = counter
-                    .as_ref()
-                    .and_then(|c| super::fields::int(&c.fields, "next"))
-                    .unwrap_or(1)
-                    .max(highest + 1);
-                let set = WriteOp::Set {
-                    path: path.clone(),
-                    fields: map([("next", FieldValue::Integer(next))]),
-                    merge: false,
-                };
-                match self.client.commit_transaction(&tx, &[set]).await {
-                    Ok(_) => return Ok(next),
-                    Err(e) if is_contention(&e) => retrying = Some(tx),
-                    Err(e) => return Err(self.failed(e)),
-                }
-            }
-            Err(self.refused(format!(
-                "moving the run-id counter lost {ATTEMPTS} times to runs starting elsewhere"
-            )))
+    /// Sets the counter `{prefix}_meta/{counter}` to at least `highest + 1`, in a
+    /// transaction; the value it has.
+    fn move_counter_past(&self, counter: &str, highest: i64) -> Result<i64, StoreError> {
+        self.with_counter(counter, |next| {
+            let next = next.max(highest + 1);
+            Ok((next, Vec::new(), next))
         })
+    }
+
+    /// Refuses the copy when document `{prefix}_{family}/{id}` exists from another source
+    /// than `source` (`what` names the record): ids are kept, so they must be free or ours.
+    fn refuse_taken_id(
+        &self,
+        family: &str,
+        id: i64,
+        what: &str,
+        source: &str,
+    ) -> Result<(), StoreError> {
+        let path = self.doc(family, &padded(id))?;
+        let found = self
+            .block(self.client.get(&path, None))
+            .map_err(|e| self.failed(e))?;
+        match found {
+            Some(doc) if text(&doc.fields, "migrated_from").as_deref() != Some(source) => {
+                Err(self.refused(format!(
+                    "{what} {id} already exists there (from machine {}), so this state's {what} ids cannot be kept: migrate into an empty [state].prefix",
+                    text(&doc.fields, "machine").unwrap_or_default()
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// A refusal of the copy, named with the database.

@@ -1,6 +1,7 @@
 //! The Firestore backend: runs, the journal (steps), events, locks, playbook state (kv), the
-//! sync ledger, circuit breakers, alert conditions, rate-limit and budget history, shared by every
-//! machine that names the same project, database and prefix. Locks are leases with fencing
+//! sync ledger, circuit breakers, alert conditions, rate-limit and budget history and
+//! migration phase state, shared by every machine that names the same project, database and
+//! prefix. Locks are leases with fencing
 //! tokens (see `leases`); run ids come from one counter document, so they stay unique across
 //! machines and short (`orchestra resume 42` works everywhere).
 //!
@@ -8,7 +9,7 @@
 //!
 //! | collection | id | fields |
 //! | --- | --- | --- |
-//! | `P_meta` | `run_ids` | `next` (the next run id) |
+//! | `P_meta` | `run_ids`, `phase_run_ids` | `next` (the next run id, the next phase-run id) |
 //! | `P_locks` | the lock name, percent-encoded | `name`, `run` (null when free), `machine`, `pid`, `process_start`, `acquired_at`, `lease_expires_at`, `token` |
 //! | `P_runs` | the run id, 20 digits | `id`, `playbook`, `source_hash`, `args`, `mode`, `status`, `pid`, `machine`, `process_start`, `started_at`, `finished_at`, `error`, `resumes`, `lock` |
 //! | `P_steps` | `RUN-SEQ` | `run`, `seq`, `primitive`, `effect`, `target`, `status`, `detail`, `started_at`, `finished_at` |
@@ -20,13 +21,15 @@
 //! | `P_rate_limits_latest` | credential `~` resource, percent-encoded | the fields of that pair's newest `P_rate_limits` document |
 //! | `P_budget` | check time (20 digits), machine (percent-encoded), then `p{pid}-{n}` (a check this process made) or `m{row}` (a SQLite row `state migrate` copied), joined by `-` | `machine`, `run_id`, `checked_at`, `kind`, `project`, `period_start`, `month`, `month_zone`, `as_of`, `spent_usd`, `budget_usd`, `alert_at`, `projected_usd`, `level`, `estimate_usd`, `within`, `unpriced` (array of model names), `per_model` (array of maps: `model`, `input_tokens`, `output_tokens`, `cost_usd`) |
 //! | `P_alerts` | the condition key, percent-encoded | `key`, `severity`, `message` (masked), `changed_at`, `last_sent_at`, `unsent` (masked, null once delivered) |
+//! | `P_migration_phase_runs` | the phase-run id, 20 digits | `id`, `migration`, `file`, `phase`, `kind` (`execute`, `verify`, `skip`), `status`, `run_id`, `pid`, `host`, `machine`, `process_start`, `started_at`, `finished_at`, `error` (masked), `error_at`, `reason` (masked), `migrated_from` (copies only) |
+//! | `P_migration_metrics` | recording time (20 digits), machine (percent-encoded), pid and a per-process sequence, joined by `-` (copies: time, source and SQLite row id) | `migration`, `phase` (null: migration-wide), `name`, `value` (double), `run_id`, `at`, `machine` |
 //!
 //! A step costs one commit: a mutation's intent carries the fencing check on the lock
 //! (`fence`), and reads, outcomes and events wait to ride on the next commit (`pending`).
 //!
 //! A breaker's transition is a read-modify-write in one Firestore transaction (`breakers`), so
-//! two machines never lose a failure or both take the half-open trial. Memory and migration phases
-//! still stay in the SQLite file of each machine.
+//! two machines never lose a failure or both take the half-open trial. Memory still stays in
+//! the SQLite file of each machine.
 //!
 //! Times are ms since the epoch (integers), as in SQLite. Every text is masked before it is
 //! written, as in SQLite; no secret value and no fingerprint key is ever written here.
@@ -38,6 +41,7 @@
 mod alerts;
 mod breakers;
 mod budget;
+mod counters;
 mod events;
 mod fence;
 mod fields;
@@ -45,6 +49,7 @@ mod import;
 mod kv;
 mod leases;
 mod ledger;
+mod migration;
 mod pending;
 mod rate_limits;
 mod runs;
@@ -304,6 +309,20 @@ impl FirestoreState {
                 Err(self.lost(lease, now.as_ref()))
             }
             Err(FenceFailure::Call(e)) => Err(self.failed(e)),
+        }
+    }
+
+    /// Commits `ops` in transaction `tx`: true when done, false when another machine wrote
+    /// first (the caller decides again in a new transaction), else the failure.
+    async fn commit_or_lose(
+        &self,
+        tx: &crate::clients::firestore::TransactionId,
+        ops: &[WriteOp],
+    ) -> Result<bool, StoreError> {
+        match self.client.commit_transaction(tx, ops).await {
+            Ok(_) => Ok(true),
+            Err(e) if crate::clients::firestore::is_contention(&e) => Ok(false),
+            Err(e) => Err(self.failed(e)),
         }
     }
 
