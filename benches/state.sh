@@ -11,18 +11,26 @@
 #   rotation    `orchestra play rotate_keys --arg force=true` (its 13 steps) against the
 #               emulator, the mean of ROTATIONS; the state overhead is the Firestore minus
 #               SQLite difference as a share of the Firestore run
+#   calls       the Firestore calls (commits, document reads, queries, transactions begun and
+#               rolled back) per journaled step and per rotation, counted from the client's
+#               debug log (`RUST_LOG=orchestra::clients::firestore=debug`) of one run each
 # Targets (issue 16): a journaled step <= 5 ms on the emulator; a rotation's state overhead
-# <= 10% of its run time.
+# <= 10% of its run time. The figures are printed beside them.
 #
-# usage: benches/state.sh   (RUNS=10 STEPS=100 ROTATIONS=3 by default; ORCHESTRA_BIN=path skips the build)
+# Before anything is timed, each backend runs WARMUP discarded rounds of every measured
+# command: the Firestore emulator is a JVM, and its first requests run interpreted.
+#
+# usage: benches/state.sh   (RUNS=10 STEPS=100 ROTATIONS=3 WARMUP=3 by default;
+#                            ORCHESTRA_BIN=path skips the build and times that binary)
 RUNS="${RUNS:-10}"
 STEPS="${STEPS:-100}"
 ROTATIONS="${ROTATIONS:-3}"
+WARMUP="${WARMUP:-3}"
 source "$(dirname "$0")/common.sh"
 
 start_firestore_emulator
 export BENCH_GITHUB_TOKEN=ghp_orchestraDemoToken0000000000000000
-echo "orchestra emulator at $url, Firestore emulator at $FIRESTORE_EMULATOR_HOST; RUNS=$RUNS STEPS=$STEPS ROTATIONS=$ROTATIONS"
+echo "orchestra emulator at $url, Firestore emulator at $FIRESTORE_EMULATOR_HOST; RUNS=$RUNS STEPS=$STEPS ROTATIONS=$ROTATIONS WARMUP=$WARMUP; $bin"
 
 # One folder per backend, no shared file.
 for backend in sqlite firestore; do
@@ -79,15 +87,36 @@ mean_ms() { # mean_ms N CMD...: the mean wall time of N runs of CMD, in ms
   echo $(( (end - start) / n ))
 }
 
+# calls CMD...: "commits reads queries begun rolled-back", the Firestore calls of one run of CMD.
+calls() {
+  RUST_LOG=orchestra::clients::firestore=debug "$@" 2>&1 >/dev/null | python3 -c '
+import re, sys
+n = {"Commit": 0, "GetDocument": 0, "RunQuery": 0, "BeginTransaction": 0, "Rollback": 0}
+for line in sys.stdin:
+    m = re.search(r"rpc=\"?(\w+)", line)
+    if m and m.group(1) in n:
+        n[m.group(1)] += 1
+print(*n.values())'
+}
+
 declare -A lock step runs rotation
 for backend in sqlite firestore; do
   cd "$dir/$backend"
-  "$bin" -q play noop > /dev/null
+  # Discarded: warms the JVM emulator (and the page cache, for SQLite) on every path timed.
+  for _ in $(seq "$WARMUP"); do
+    "$bin" -q play noop > /dev/null
+    "$bin" -q play steps > /dev/null
+    "$bin" -q play rotate_keys --arg force=true > /dev/null
+  done
   lock[$backend]=$(mean_ms "$RUNS" "$bin" -q play noop)
   step[$backend]=$("$bin" -q play steps | tail -1)
-  "$bin" -q play rotate_keys --arg force=true > /dev/null
   rotation[$backend]=$(mean_ms "$ROTATIONS" "$bin" -q play rotate_keys --arg force=true)
 done
+
+cd "$dir/firestore"
+noop_calls=$(calls "$bin" play noop)
+steps_calls=$(calls "$bin" play steps)
+rotation_calls=$(calls "$bin" play rotate_keys --arg force=true)
 
 # 1,000 runs: copies of one run row in a fresh SQLite folder, then the same in Firestore.
 mkdir -p "$dir/many/playbooks"
@@ -105,13 +134,22 @@ printf '\n[state]\nbackend = "firestore"\nproject = "demo-project"\nprefix = "ma
 test "$("$bin" -q runs --limit 1000 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1000
 runs[firestore]=$(mean_ms 3 "$bin" -q runs --limit 1000)
 
-printf '\n%-34s %10s %10s\n' "" "SQLite" "Firestore"
+printf '\n%-34s %10s %10s   %s\n' "" "SQLite" "Firestore" "target"
 printf '%-34s %8s ms %8s ms\n' "play noop (lock, record, release)" "${lock[sqlite]}" "${lock[firestore]}"
-printf '%-34s %8.2f ms %8.2f ms   (target <= 5 ms on the emulator)\n' "one journaled step (state::set)" "${step[sqlite]}" "${step[firestore]}"
+printf '%-34s %8.2f ms %8.2f ms   <= 5 ms (Firestore)\n' "one journaled step (state::set)" "${step[sqlite]}" "${step[firestore]}"
 printf '%-34s %8s ms %8s ms\n' "runs --limit 1000 (1,000 runs)" "${runs[sqlite]}" "${runs[firestore]}"
-printf '%-34s %8s ms %8s ms\n' "rotate_keys, 13 steps" "${rotation[sqlite]}" "${rotation[firestore]}"
-python3 - "${rotation[sqlite]}" "${rotation[firestore]}" <<'PY'
+printf '%-34s %8s ms %8s ms\n' "rotate_keys --arg force=true" "${rotation[sqlite]}" "${rotation[firestore]}"
+python3 - "${rotation[sqlite]}" "${rotation[firestore]}" "$STEPS" "$noop_calls" "$steps_calls" "$rotation_calls" <<'PY'
 import sys
-sqlite, firestore = (int(x) for x in sys.argv[1:])
-print(f"rotation state overhead: {firestore - sqlite} ms = {100 * (firestore - sqlite) / firestore:.1f}% of the Firestore run (target <= 10%)")
+sqlite, firestore, steps = (int(x) for x in sys.argv[1:4])
+noop, stepped, rotation = ([int(n) for n in a.split()] for a in sys.argv[4:7])
+overhead = 100 * (firestore - sqlite) / firestore if firestore else 0.0
+print(f"{'rotation state overhead':34} {firestore - sqlite:8} ms {overhead:8.1f} %    <= 10 % of the Firestore run")
+names = ["commits", "reads", "queries", "tx begun", "rolled back"]
+print(f"\nFirestore calls {'':18} " + " ".join(f"{n:>11}" for n in names))
+# The steps playbook is one state::set before the timer and STEPS after it, inside a run.
+per_step = [(s - n) / (steps + 1) for s, n in zip(stepped, noop)]
+print(f"{'per journaled step (state::set)':34} " + " ".join(f"{v:11.2f}" for v in per_step))
+print(f"{'per run of play noop':34} " + " ".join(f"{v:11}" for v in noop))
+print(f"{'per rotation (whole run)':34} " + " ".join(f"{v:11}" for v in rotation))
 PY

@@ -45,6 +45,15 @@ pub enum Admission {
     },
 }
 
+/// What [`Breakers::admit_call`] decided, and what it saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admitted {
+    /// Whether the call may go ahead.
+    pub admission: Admission,
+    /// The breaker was on record as closed with no failure: a success changes nothing.
+    clean: bool,
+}
+
 /// The breakers of one state database.
 #[derive(Clone)]
 pub struct Breakers {
@@ -96,7 +105,36 @@ impl Breakers {
 
     /// Asks whether a call through breaker `name` may go ahead.
     pub fn admit(&self, name: &str, policy: BreakerPolicy) -> Result<Admission, StoreError> {
-        self.update(name, |current, now| admit(current, policy, now))
+        self.admit_call(name, policy)
+            .map(|admitted| admitted.admission)
+    }
+
+    /// Asks whether one call through breaker `name` may go ahead, remembering what the
+    /// breaker looked like so that [`Self::record_success_after`] need not read it again.
+    pub fn admit_call(&self, name: &str, policy: BreakerPolicy) -> Result<Admitted, StoreError> {
+        self.update(name, |current, now| {
+            let clean = current
+                .as_ref()
+                .is_some_and(|c| c.state == BreakerState::Closed && c.failures == 0);
+            let (admission, next) = admit(current, policy, now);
+            (Admitted { admission, clean }, next)
+        })
+    }
+
+    /// Records that the call `admitted` let through succeeded. When the breaker was clean
+    /// at admission, nothing is read or written: the success would leave it as it was. (A
+    /// failure another process recorded in between then stays counted instead of being
+    /// reset, which errs toward opening.)
+    pub fn record_success_after(
+        &self,
+        name: &str,
+        policy: BreakerPolicy,
+        admitted: &Admitted,
+    ) -> Result<(), StoreError> {
+        if admitted.clean {
+            return Ok(());
+        }
+        self.record_success(name, policy)
     }
 
     /// Records that a call through `name` succeeded: the breaker closes.
@@ -256,6 +294,26 @@ mod tests {
             b.admit("svc", POLICY).unwrap(),
             Admission::Refused { .. }
         ));
+    }
+
+    #[test]
+    fn a_success_after_a_clean_admission_writes_nothing_and_after_a_failure_resets() {
+        let (_dir, b) = breakers();
+        let first = b.admit_call("svc", POLICY).unwrap();
+        assert_eq!(first.admission, Admission::Allowed);
+        // No record yet: the success writes the closed record, as record_success does.
+        b.record_success_after("svc", POLICY, &first).unwrap();
+        let record = b.store.breakers().unwrap();
+        assert_eq!(record.len(), 1);
+        let clean = b.admit_call("svc", POLICY).unwrap();
+        b.record_failure("svc", POLICY, "503").unwrap();
+        // Admitted clean: the failure recorded meanwhile stays counted.
+        b.record_success_after("svc", POLICY, &clean).unwrap();
+        assert_eq!(b.store.breakers().unwrap()[0].failures, 1);
+        // Admitted with a failure on record: the success resets it.
+        let dirty = b.admit_call("svc", POLICY).unwrap();
+        b.record_success_after("svc", POLICY, &dirty).unwrap();
+        assert_eq!(b.store.breakers().unwrap()[0].failures, 0);
     }
 
     #[test]

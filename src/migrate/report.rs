@@ -249,20 +249,30 @@ fn metrics_text(metrics: &BTreeMap<String, f64>) -> String {
         .join(" ")
 }
 
+/// The cells both phase tables (`migrate status`, the report's) begin with: phase, status,
+/// started, and how long it took (or has taken, at `now_ms`); `-` where there is none.
+fn phase_cells(phase: &PhaseView, now_ms: i64) -> [String; 4] {
+    [
+        phase.name.clone(),
+        phase.status.to_string(),
+        phase
+            .started_at
+            .map(format_ms)
+            .unwrap_or_else(|| "-".into()),
+        phase
+            .took_ms(now_ms)
+            .map(duration_text)
+            .unwrap_or_else(|| "-".into()),
+    ]
+}
+
 /// The phase table of `migrate status`: phase, status, started, took, metrics.
 pub fn status_table(phases: &[PhaseView], now_ms: i64) -> String {
     let rows: Vec<[String; 5]> = phases
         .iter()
         .map(|p| {
-            [
-                p.name.clone(),
-                p.status.to_string(),
-                p.started_at.map(format_ms).unwrap_or_else(|| "-".into()),
-                p.took_ms(now_ms)
-                    .map(duration_text)
-                    .unwrap_or_else(|| "-".into()),
-                metrics_text(&p.metrics),
-            ]
+            let [name, status, started, took] = phase_cells(p, now_ms);
+            [name, status, started, took, metrics_text(&p.metrics)]
         })
         .collect();
     let header = ["PHASE", "STATUS", "STARTED", "TOOK", "METRICS"];
@@ -310,15 +320,10 @@ pub fn markdown(report: &Report) -> String {
     );
     out.push_str("## Phases\n\n| Phase | Status | Started | Took | Runs | Metrics |\n|---|---|---|---|---|---|\n");
     for p in &report.phases {
+        let [name, status, started, took] = phase_cells(p, report.generated_at);
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
-            p.name,
-            p.status,
-            p.started_at.map(format_ms).unwrap_or_else(|| "-".into()),
-            p.took_ms(report.generated_at)
-                .map(duration_text)
-                .unwrap_or_else(|| "-".into()),
+            "| {name} | {status} | {started} | {took} | {} | {} |",
             p.attempts,
             cell(&metrics_text(&p.metrics)),
         );

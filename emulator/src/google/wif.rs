@@ -2,8 +2,9 @@
 //! them: create / get / list / patch (providers) / delete / undelete, every change answered
 //! with a long-running operation (`{resource}/operations/{id}`) that a GET reports done;
 //! delete is a soft delete (state `DELETED`, `expireTime` 30 days on) that blocks re-creating
-//! the id until undeleted, and a provider is refused without an attribute condition that reads
-//! the token's claims, as Google refuses one.
+//! the id until undeleted (deleting one already deleted, or undeleting one that is not, is
+//! FAILED_PRECONDITION for pools and providers alike), and a provider is refused without an
+//! attribute condition that reads the token's claims, as Google refuses one.
 
 use std::collections::BTreeMap;
 
@@ -306,6 +307,38 @@ fn list_pools(shared: &Shared, request: &Request, project: &str) -> Response {
     json_response(200, &answer)
 }
 
+/// Soft-deletes (`delete`) or undeletes a pool or provider, the same way for both: deleting
+/// one already deleted, or undeleting one not deleted, is FAILED_PRECONDITION and changes
+/// nothing (in particular not `expireTime`, which counts from the first delete).
+fn transition(
+    kind: &str,
+    name: &str,
+    state: &mut LifeState,
+    expire_time: &mut Option<String>,
+    delete: bool,
+) -> Result<(), Response> {
+    match (delete, *state) {
+        (true, LifeState::Deleted) => Err(google_error(
+            GoogleCode::FailedPrecondition,
+            &format!("{kind} {name} is already deleted"),
+        )),
+        (false, LifeState::Active) => Err(google_error(
+            GoogleCode::FailedPrecondition,
+            &format!("{kind} {name} is not deleted"),
+        )),
+        (true, LifeState::Active) => {
+            *state = LifeState::Deleted;
+            *expire_time = Some(rfc3339_in(30 * 86_400));
+            Ok(())
+        }
+        (false, LifeState::Deleted) => {
+            *state = LifeState::Active;
+            *expire_time = None;
+            Ok(())
+        }
+    }
+}
+
 fn set_pool_state(shared: &Shared, project: &str, id: &str, delete: bool) -> Response {
     shared.change(|state| {
         let name = match pool_name(state, project, id) {
@@ -315,28 +348,14 @@ fn set_pool_state(shared: &Shared, project: &str, id: &str, delete: bool) -> Res
         let Some(pool) = state.google.wif.pools.get_mut(&name) else {
             return google_error(GoogleCode::NotFound, "Requested entity was not found.");
         };
-        match (delete, pool.state) {
-            (true, LifeState::Deleted) | (false, LifeState::Active) => {
-                return google_error(
-                    GoogleCode::FailedPrecondition,
-                    &format!(
-                        "Pool {name} is {}",
-                        if delete {
-                            "already deleted"
-                        } else {
-                            "not deleted"
-                        }
-                    ),
-                );
-            }
-            (true, _) => {
-                pool.state = LifeState::Deleted;
-                pool.expire_time = Some(rfc3339_in(30 * 86_400));
-            }
-            (false, _) => {
-                pool.state = LifeState::Active;
-                pool.expire_time = None;
-            }
+        if let Err(refused) = transition(
+            "Pool",
+            &name,
+            &mut pool.state,
+            &mut pool.expire_time,
+            delete,
+        ) {
+            return refused;
         }
         let shown = pool_json(&name, pool);
         operation(state, &name, "WorkloadIdentityPool", shown)
@@ -572,14 +591,16 @@ fn set_provider_state(
         else {
             return google_error(GoogleCode::NotFound, "Requested entity was not found.");
         };
-        if delete {
-            provider.state = LifeState::Deleted;
-            provider.expire_time = Some(rfc3339_in(30 * 86_400));
-        } else {
-            provider.state = LifeState::Active;
-            provider.expire_time = None;
-        }
         let name = format!("{pool_name}/providers/{id}");
+        if let Err(refused) = transition(
+            "Provider",
+            &name,
+            &mut provider.state,
+            &mut provider.expire_time,
+            delete,
+        ) {
+            return refused;
+        }
         let shown = provider_json(&name, provider);
         operation(state, &name, "WorkloadIdentityPoolProvider", shown)
     })

@@ -14,3 +14,4 @@ mod octocrab_client;
 mod persistence;
 mod secret_manager;
 mod slack;
+mod wif_delete;

@@ -50,8 +50,27 @@ pub enum WriteOp {
         /// The update time it must still have.
         last_update: jiff::Timestamp,
     },
+    /// Replace the document with `fields` only if nobody wrote it since `last_update` (its
+    /// update time as last read), or, with `None`, only if there is none: the write of a
+    /// read-modify-write that needs no transaction. When the document changed since, the
+    /// commit carrying it is refused (`FAILED_PRECONDITION`, or `ALREADY_EXISTS` for one
+    /// that appeared; see [`super::is_precondition_failure`]).
+    SetIfUnchanged {
+        /// The document.
+        path: DocumentPath,
+        /// Its fields.
+        fields: Fields,
+        /// The update time it must still have; `None`: it must not exist.
+        last_update: Option<jiff::Timestamp>,
+    },
     /// Delete the document (nothing happens when there is none).
     Delete {
+        /// The document.
+        path: DocumentPath,
+    },
+    /// Delete the document, which must exist: when there is none the commit carrying it is
+    /// refused (`NOT_FOUND` or `FAILED_PRECONDITION`), so "did it exist" needs no read.
+    DeleteExisting {
         /// The document.
         path: DocumentPath,
     },
@@ -64,17 +83,19 @@ impl WriteOp {
             Self::Set { path, .. }
             | Self::Update { path, .. }
             | Self::UpdateIfUnchanged { path, .. }
-            | Self::Delete { path } => path,
+            | Self::SetIfUnchanged { path, .. }
+            | Self::Delete { path }
+            | Self::DeleteExisting { path } => path,
         }
     }
 
     /// The verb, for plan lines.
     pub fn verb(&self) -> &'static str {
         match self {
-            Self::Set { merge: false, .. } => "set",
+            Self::Set { merge: false, .. } | Self::SetIfUnchanged { .. } => "set",
             Self::Set { merge: true, .. } => "merge into",
             Self::Update { .. } | Self::UpdateIfUnchanged { .. } => "update",
-            Self::Delete { .. } => "delete",
+            Self::Delete { .. } | Self::DeleteExisting { .. } => "delete",
         }
     }
 
@@ -83,8 +104,9 @@ impl WriteOp {
         match self {
             Self::Set { fields, .. }
             | Self::Update { fields, .. }
-            | Self::UpdateIfUnchanged { fields, .. } => fields.keys().cloned().collect(),
-            Self::Delete { .. } => Vec::new(),
+            | Self::UpdateIfUnchanged { fields, .. }
+            | Self::SetIfUnchanged { fields, .. } => fields.keys().cloned().collect(),
+            Self::Delete { .. } | Self::DeleteExisting { .. } => Vec::new(),
         }
     }
 
@@ -123,8 +145,35 @@ impl WriteOp {
                 proto::precondition::ConditionType::UpdateTime(timestamp_to_proto(*last_update)),
                 documents_root,
             ),
+            Self::SetIfUnchanged {
+                path,
+                fields,
+                last_update,
+            } => proto::Write {
+                operation: Some(proto::write::Operation::Update(proto::Document {
+                    name: name(path),
+                    fields: fields_to_proto(fields, documents_root),
+                    ..Default::default()
+                })),
+                current_document: Some(proto::Precondition {
+                    condition_type: Some(match last_update {
+                        Some(time) => proto::precondition::ConditionType::UpdateTime(
+                            timestamp_to_proto(*time),
+                        ),
+                        None => proto::precondition::ConditionType::Exists(false),
+                    }),
+                }),
+                ..Default::default()
+            },
             Self::Delete { path } => proto::Write {
                 operation: Some(proto::write::Operation::Delete(name(path))),
+                ..Default::default()
+            },
+            Self::DeleteExisting { path } => proto::Write {
+                operation: Some(proto::write::Operation::Delete(name(path))),
+                current_document: Some(proto::Precondition {
+                    condition_type: Some(proto::precondition::ConditionType::Exists(true)),
+                }),
                 ..Default::default()
             },
         }

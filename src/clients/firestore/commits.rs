@@ -20,7 +20,7 @@ use crate::clients::google_error::GoogleError;
 const MAX_CONCURRENT_COMMITS: usize = 8;
 
 /// The document a write changes (its full resource name).
-fn written_document(write: &proto::Write) -> Option<&str> {
+pub(super) fn written_document(write: &proto::Write) -> Option<&str> {
     use proto::write::Operation;
     match write.operation.as_ref()? {
         Operation::Update(doc) => Some(doc.name.as_str()),

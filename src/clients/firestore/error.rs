@@ -55,6 +55,15 @@ pub fn is_contention(error: &GoogleError) -> bool {
     error.code == "ABORTED"
 }
 
+/// Whether a commit was refused because a write's precondition on its document did not hold
+/// (it changed, appeared or vanished since it was read): nothing of that commit landed.
+pub fn is_precondition_failure(error: &GoogleError) -> bool {
+    matches!(
+        error.code.as_str(),
+        "FAILED_PRECONDITION" | "ALREADY_EXISTS" | "NOT_FOUND"
+    )
+}
+
 fn first_line(message: &str) -> String {
     let line = message.lines().next().unwrap_or_default().trim();
     if line.is_empty() {

@@ -22,7 +22,7 @@ use firestore::gcloud_sdk::google::firestore::v1 as proto;
 
 pub use batch::{BatchOutcome, CommitLimits, Committed, WriteOp};
 pub use connection::{Endpoint, FirestoreSettings};
-pub use error::{firestore_error, is_contention};
+pub use error::{firestore_error, is_contention, is_precondition_failure};
 pub use path::{CollectionPath, DocumentPath, PathError};
 pub use query::{Cursor, Direction, Filter, FilterOp, Order, Query};
 pub use transaction::TransactionId;
@@ -169,7 +169,7 @@ impl Firestore {
             }
         })
         .await?;
-        timed("GetDocument", started);
+        timed("GetDocument", collection_of(path.as_str()), started);
         answer.map(|doc| self.document_from(doc)).transpose()
     }
 
@@ -223,7 +223,7 @@ impl Firestore {
             },
         )
         .await?;
-        timed("RunQuery", started);
+        timed("RunQuery", query.collection.as_str(), started);
         docs.into_iter().map(|d| self.document_from(d)).collect()
     }
 
@@ -241,6 +241,15 @@ impl Firestore {
             transaction: transaction.map(|t| t.bytes().to_vec()).unwrap_or_default(),
             ..Default::default()
         };
+        let root = format!("{}/", self.documents_root());
+        let mut written: Vec<&str> = request
+            .writes
+            .iter()
+            .filter_map(commits::written_document)
+            .map(|name| collection_of(name.strip_prefix(&root).unwrap_or(name)))
+            .collect();
+        written.dedup();
+        let written = written.join(",");
         let started = std::time::Instant::now();
         let answer = retried(
             &self.policy,
@@ -259,7 +268,7 @@ impl Firestore {
             },
         )
         .await?;
-        timed("Commit", started);
+        timed("Commit", &written, started);
         Ok(Committed {
             update_times: answer
                 .write_results
@@ -286,14 +295,23 @@ impl Firestore {
     }
 }
 
-/// Logs how long a call took (`RUST_LOG=orchestra::clients::firestore=debug`), to tell the
-/// time spent waiting for Firestore from the time spent around it.
-fn timed(rpc: &'static str, started: std::time::Instant) {
+/// Logs how long a call took and the collections it read or wrote
+/// (`RUST_LOG=orchestra::clients::firestore=debug`), to tell the time spent waiting for
+/// Firestore from the time spent around it, and which part of the state each call served.
+/// Collection names only: a document id may be derived from a name a script chose.
+pub(super) fn timed(rpc: &'static str, on: &str, started: std::time::Instant) {
     tracing::debug!(
         rpc,
+        on,
         elapsed_us = started.elapsed().as_micros() as u64,
         "Firestore call answered"
     );
+}
+
+/// The collection part of a document path (`orchestra_kv` of `orchestra_kv/abc`).
+fn collection_of(path: &str) -> &str {
+    path.rsplit_once('/')
+        .map_or(path, |(collection, _)| collection)
 }
 
 /// The field names of `fields`, sorted, for plan lines and journal entries (never values).

@@ -39,6 +39,7 @@ impl Firestore {
             }),
             ..Default::default()
         };
+        let started = std::time::Instant::now();
         let answer = retried(
             &self.policy,
             &self.cancelled,
@@ -56,6 +57,7 @@ impl Firestore {
             },
         )
         .await?;
+        super::timed("BeginTransaction", "", started);
         if answer.transaction.is_empty() {
             return Err(GoogleError::internal(
                 SERVICE,
@@ -84,8 +86,10 @@ impl Firestore {
             transaction: transaction.0.clone(),
             ..Default::default()
         };
+        let started = std::time::Instant::now();
         if let Err(status) = self.api().rollback(request).await {
             tracing::debug!("Firestore rollback failed: {}", firestore_error(&status));
         }
+        super::timed("Rollback", "", started);
     }
 }

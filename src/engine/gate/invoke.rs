@@ -79,16 +79,18 @@ fn guarded(
     let breakers = crate::clients::breaker::Breakers::for_run(store.clone(), context.is_plan());
     let policy = crate::clients::breaker::BreakerPolicy::default();
     let store_error = |e: crate::store::StoreError| PrimitiveError::new(e.to_string());
+    let admitted = breakers.admit_call(&name, policy).map_err(store_error)?;
     if let crate::clients::breaker::Admission::Refused {
         retry_in,
         failures,
         last_error,
-    } = breakers.admit(&name, policy).map_err(store_error)?
+    } = &admitted.admission
     {
         return Err(PrimitiveError::new(format!(
             "the {service} circuit breaker is open after {failures} failure(s), so no request was sent; next trial in {}{} (`orchestra breakers` shows it, `orchestra breakers reset {name}` closes it)",
             humantime::format_duration(std::time::Duration::from_secs(retry_in.as_secs().max(1))),
             last_error
+                .as_ref()
                 .map(|e| format!("; last error: {e}"))
                 .unwrap_or_default()
         )));
@@ -101,7 +103,7 @@ fn guarded(
                 .map_err(store_error)?;
         }
         _ => breakers
-            .record_success(&name, policy)
+            .record_success_after(&name, policy, &admitted)
             .map_err(store_error)?,
     }
     result

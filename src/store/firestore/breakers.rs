@@ -1,15 +1,18 @@
 //! Circuit breakers in `{prefix}_breakers`: one document per breaker name, so a breaker that
 //! one machine opened is open for every machine sharing the state.
 //!
-//! A transition is a read-modify-write inside one Firestore transaction: the failure counter
-//! read, the next record decided from it, and the write committed only if nobody changed the
-//! document meanwhile (`ABORTED` otherwise, and the transition is decided again over what the
-//! other machine wrote). Two machines never both count from the same value or both take the
-//! half-open trial.
+//! A transition is a read-modify-write without a transaction: the document is read, the next
+//! record decided from it, and the write committed with a precondition on the update time
+//! read (or on there being none), so it lands only if nobody changed the breaker meanwhile;
+//! otherwise the transition is decided again over what the other machine wrote. Two machines
+//! never both count from the same value or both take the half-open trial. That is the
+//! guarantee a transaction gave on this one document, for one read and (only when the record
+//! changes) one commit, instead of begin, read, and commit or rollback: most calls find the
+//! breaker closed and change nothing.
 
 use super::FirestoreState;
 use super::fields::{document_id, int, map, opt_int, opt_string, string, text};
-use crate::clients::firestore::{Document, FieldValue, TransactionId, WriteOp};
+use crate::clients::firestore::{Document, FieldValue, WriteOp, is_precondition_failure};
 use crate::secret::mask::mask;
 use crate::store::{BreakerRecord, BreakerState, StoreError, now_ms};
 
@@ -24,36 +27,27 @@ impl FirestoreState {
         mut transition: impl FnMut(Option<BreakerRecord>, i64) -> (T, Option<BreakerRecord>),
     ) -> Result<T, StoreError> {
         let path = self.doc("breakers", &document_id(name))?;
-        let mut retrying = None;
         for _ in 0..ATTEMPTS {
-            let tx = self
-                .block(self.client.begin(retrying.as_ref()))
+            let doc = self
+                .block(self.client.get(&path, None))
                 .map_err(|e| self.failed(e))?;
-            let read = match self.block(self.client.get(&path, Some(&tx))) {
-                Ok(doc) => doc.map(|d| self.breaker_from(&d)).transpose(),
-                Err(e) => Err(self.failed(e)),
+            let current = doc.as_ref().map(|d| self.breaker_from(d)).transpose()?;
+            let (answer, next) = transition(current, now_ms());
+            let Some(next) = next else {
+                return Ok(answer);
             };
-            let decided = read.map(|current| transition(current, now_ms()));
-            let (answer, next) = match decided {
-                Ok((answer, Some(next))) => match self.refuse_in_plan("breakers") {
-                    Ok(()) => (answer, next),
-                    Err(e) => return Err(self.abandon(&tx, e)),
-                },
-                Ok((answer, None)) => {
-                    self.block(self.client.rollback(&tx));
-                    return Ok(answer);
-                }
-                Err(e) => return Err(self.abandon(&tx, e)),
-            };
-            let set = WriteOp::Set {
+            self.refuse_in_plan("breakers")?;
+            let set = WriteOp::SetIfUnchanged {
                 path: path.clone(),
                 fields: breaker_fields(name, &next),
-                merge: false,
+                last_update: doc.and_then(|d| d.update_time),
             };
-            if self.block(self.commit_or_lose(&tx, &[set]))? {
-                return Ok(answer);
+            match self.block(self.client.commit_writes(&[set])) {
+                Ok(_) => return Ok(answer),
+                // Another machine wrote it since the read: decide again over its record.
+                Err(e) if is_precondition_failure(&e) => {}
+                Err(e) => return Err(self.failed(e)),
             }
-            retrying = Some(tx);
         }
         Err(StoreError::Shared {
             place: self.place.clone(),
@@ -61,12 +55,6 @@ impl FirestoreState {
                 "breaker '{name}': {ATTEMPTS} attempts lost to other machines changing it"
             ),
         })
-    }
-
-    /// Rolls `tx` back and hands `error` on.
-    fn abandon(&self, tx: &TransactionId, error: StoreError) -> StoreError {
-        self.block(self.client.rollback(tx));
-        error
     }
 
     /// See [`crate::store::Store::breakers`]: every breaker, by name.

@@ -29,9 +29,9 @@
 //! While a process holds a lease every commit it makes is fenced on it, and once it knows
 //! the lease is lost it writes nothing more for that run, journal records included (`lost`).
 //!
-//! A breaker's transition is a read-modify-write in one Firestore transaction (`breakers`), so
-//! two machines never lose a failure or both take the half-open trial. Memory still stays in
-//! the SQLite file of each machine.
+//! A breaker's transition is a read-modify-write committed only if the breaker's document is
+//! unchanged since it was read (`breakers`), so two machines never lose a failure or both take
+//! the half-open trial. Memory still stays in the SQLite file of each machine.
 //!
 //! Times are ms since the epoch (integers), as in SQLite. Every text is masked before it is
 //! written, as in SQLite; no secret value and no fingerprint key is ever written here.
@@ -64,7 +64,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::clients::firestore::{DocumentPath, Firestore, FirestoreSettings, WriteOp};
+use crate::clients::firestore::{
+    DocumentPath, Firestore, FirestoreSettings, WriteOp, is_precondition_failure,
+};
 use crate::clients::google_error::GoogleError;
 use crate::clients::retry::RetryPolicy;
 
@@ -245,18 +247,20 @@ impl FirestoreState {
             .map_err(|e| self.failed(e))
     }
 
-    /// Deletes `{prefix}_{family}/{id}`; whether it existed.
+    /// Deletes `{prefix}_{family}/{id}`; whether it existed. One commit and no read: the
+    /// delete requires the document to exist, so a refusal says there was none. It goes
+    /// alone, without the journal writes waiting, so that a refusal can only mean that.
     fn delete_if_present(&self, family: &str, id: &str) -> Result<bool, StoreError> {
         self.refuse_in_plan(family)?;
         let path = self.doc(family, id)?;
-        let existed = self
-            .block(self.client.get(&path, None))
-            .map_err(|e| self.failed(e))?
-            .is_some();
-        if existed {
-            self.commit(vec![WriteOp::Delete { path }])?;
+        match self.block(
+            self.client
+                .commit_writes(&[WriteOp::DeleteExisting { path }]),
+        ) {
+            Ok(_) => Ok(true),
+            Err(e) if is_precondition_failure(&e) => Ok(false),
+            Err(e) => Err(self.failed(e)),
         }
-        Ok(existed)
     }
 
     /// A failed call, named with the database it went to.
