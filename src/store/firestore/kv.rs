@@ -50,10 +50,25 @@ impl FirestoreState {
         }
     }
 
-    /// See [`crate::store::Store::state_delete`]. Fenced, as every commit is, on the lease
-    /// this process holds: a holder that lost it deletes nothing.
+    /// See [`crate::store::Store::state_delete`]. While this process holds a lease the
+    /// delete is fenced on it, as `state_set` is: a holder that lost it deletes nothing.
     pub(in crate::store) fn state_delete(&self, key: &str) -> Result<bool, StoreError> {
-        self.delete_if_present("kv", &document_id(key))
+        let Some(lease) = self.sole_lease() else {
+            return self.delete_if_present("kv", &document_id(key));
+        };
+        self.refuse_in_plan("kv")?;
+        let path = self.doc("kv", &document_id(key))?;
+        let existed = self
+            .block(self.client.get(&path, None))
+            .map_err(|e| self.failed(e))?
+            .is_some();
+        let ops = if existed {
+            vec![WriteOp::Delete { path }]
+        } else {
+            Vec::new()
+        };
+        self.commit_fenced(&lease, ops)?;
+        Ok(existed)
     }
 
     /// The rows whose key starts with `prefix` (all with ""), in key order.
