@@ -51,11 +51,7 @@ impl FirestoreState {
     /// The record an alert document holds; a missing field is named.
     fn alert_from(&self, doc: &Document) -> Result<AlertRecord, StoreError> {
         let fields = &doc.fields;
-        let missing = |column: &'static str| StoreError::Corrupt {
-            table: "alerts",
-            column,
-            value: format!("missing (in {}, {})", doc.path.as_str(), self.place),
-        };
+        let missing = |column: &'static str| self.corrupt_field("alerts", doc, column, "missing");
         Ok(AlertRecord {
             key: text(fields, "key").ok_or_else(|| missing("key"))?,
             severity: text(fields, "severity").ok_or_else(|| missing("severity"))?,

@@ -84,10 +84,8 @@ impl FirestoreState {
 
     /// The record a breaker document holds; a field of the wrong shape is named.
     fn breaker_from(&self, doc: &Document) -> Result<BreakerRecord, StoreError> {
-        let corrupt = |column: &'static str, value: String| StoreError::Corrupt {
-            table: "breakers",
-            column,
-            value: format!("{value} (in {}, {})", doc.path.as_str(), self.place),
+        let corrupt = |column: &'static str, value: String| {
+            self.corrupt_field("breakers", doc, column, &value)
         };
         let fields = &doc.fields;
         let state_text = text(fields, "state").unwrap_or_default();

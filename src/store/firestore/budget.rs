@@ -73,10 +73,8 @@ impl FirestoreState {
     /// The check a budget document holds; a missing or unknown field is named.
     fn budget_from(&self, doc: &Document) -> Result<BudgetCheck, StoreError> {
         let fields = &doc.fields;
-        let corrupt = |column: &'static str, value: String| StoreError::Corrupt {
-            table: "budget_checks",
-            column,
-            value: format!("{value} (in {}, {})", doc.path.as_str(), self.place),
+        let corrupt = |column: &'static str, value: String| {
+            self.corrupt_field("budget_checks", doc, column, &value)
         };
         let missing = |column: &'static str| corrupt(column, "missing".into());
         let number = |column: &'static str| int(fields, column).ok_or_else(|| missing(column));

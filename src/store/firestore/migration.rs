@@ -173,10 +173,8 @@ impl FirestoreState {
     /// The record a phase-run document holds; a missing or unknown field is named.
     fn phase_run_from(&self, doc: &Document) -> Result<PhaseRunRecord, StoreError> {
         let f = &doc.fields;
-        let corrupt = |column: &'static str, value: String| StoreError::Corrupt {
-            table: "migration_phase_runs",
-            column,
-            value: format!("{value} (in {}, {})", doc.path.as_str(), self.place),
+        let corrupt = |column: &'static str, value: String| {
+            self.corrupt_field("migration_phase_runs", doc, column, &value)
         };
         let missing = |column: &'static str| corrupt(column, "missing".into());
         let kind = text(f, "kind").ok_or_else(|| missing("kind"))?;
@@ -266,10 +264,8 @@ impl FirestoreState {
         docs.iter()
             .map(|doc| {
                 let f = &doc.fields;
-                let missing = |column: &'static str| StoreError::Corrupt {
-                    table: "migration_metrics",
-                    column,
-                    value: format!("missing (in {}, {})", doc.path.as_str(), self.place),
+                let missing = |column: &'static str| {
+                    self.corrupt_field("migration_metrics", doc, column, "missing")
                 };
                 Ok(MetricRecord {
                     phase: text(f, "phase"),

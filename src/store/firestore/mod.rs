@@ -65,7 +65,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::clients::firestore::{
-    DocumentPath, Firestore, FirestoreSettings, WriteOp, is_precondition_failure,
+    Document, DocumentPath, Firestore, FirestoreSettings, WriteOp, is_precondition_failure,
 };
 use crate::clients::google_error::GoogleError;
 use crate::clients::retry::RetryPolicy;
@@ -260,6 +260,22 @@ impl FirestoreState {
             Ok(_) => Ok(true),
             Err(e) if is_precondition_failure(&e) => Ok(false),
             Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    /// A document field that is missing (`value` "missing") or of the wrong shape, named with
+    /// the table it stands for, the document and the database it was read from.
+    fn corrupt_field(
+        &self,
+        table: &'static str,
+        doc: &Document,
+        column: &'static str,
+        value: &str,
+    ) -> StoreError {
+        StoreError::Corrupt {
+            table,
+            column,
+            value: format!("{value} (in {}, {})", doc.path.as_str(), self.place),
         }
     }
 

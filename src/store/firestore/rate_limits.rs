@@ -135,11 +135,8 @@ impl FirestoreState {
     /// The observation a history document holds; a missing field is named.
     fn rate_limit_from(&self, doc: &Document) -> Result<RateLimitCheck, StoreError> {
         let fields = &doc.fields;
-        let missing = |column: &'static str| StoreError::Corrupt {
-            table: "rate_limit_checks",
-            column,
-            value: format!("missing (in {}, {})", doc.path.as_str(), self.place),
-        };
+        let missing =
+            |column: &'static str| self.corrupt_field("rate_limit_checks", doc, column, "missing");
         let number = |column: &'static str| int(fields, column).ok_or_else(|| missing(column));
         let name = |column: &'static str| text(fields, column).ok_or_else(|| missing(column));
         Ok(RateLimitCheck {
